@@ -1,0 +1,1 @@
+"""Capture and archive of session recordings (see DESIGN.md)."""

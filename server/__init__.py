@@ -1,0 +1,1 @@
+"""The Plenaria process: settings, CLI, app factory, HTTP API, auth and backends."""

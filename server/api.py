@@ -1,0 +1,122 @@
+"""The JSON API, the iCalendar feed, health and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from server.errors import AppError
+from server.keys import CLOCK, IDENTITY, METRICS, SETTINGS, STORE
+from server.pages import (
+    CODE_PATTERN,
+    current_programme,
+    display_name_from,
+    find_session,
+    joined,
+    with_identity,
+)
+from sessions.programme import Programme, Session
+from web.ics import programme_calendar
+
+MAX_JSON_BODY = 16 * 1024
+
+routes = web.RouteTableDef()
+
+
+class JoinRequest(msgspec.Struct, forbid_unknown_fields=True):
+    display_name: str
+
+
+async def read_json(request: web.Request, kind: type[msgspec.Struct]) -> Any:
+    if request.content_type != "application/json":
+        raise AppError(415, "request.content_type", "Send the body as application/json.")
+    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
+        raise AppError(413, "request.too_large", f"A body has at most {MAX_JSON_BODY} bytes.")
+    body = await request.content.read(MAX_JSON_BODY + 1)
+    if len(body) > MAX_JSON_BODY:
+        raise AppError(413, "request.too_large", f"A body has at most {MAX_JSON_BODY} bytes.")
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as error:
+        raise AppError(422, "request.invalid_field", str(error)) from None
+    except msgspec.DecodeError:
+        raise AppError(400, "request.malformed_json", "The body is not valid JSON.") from None
+
+
+def session_json(session: Session, request: web.Request) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(session)
+    data["state"] = session.state(request.app[CLOCK]())
+    data["page_url"] = f"{request.app[SETTINGS].base_url}/sessions/{session.code}"
+    return data
+
+
+def programme_json(programme: Programme, request: web.Request) -> dict[str, Any]:
+    return {
+        "conference": msgspec.to_builtins(programme.conference),
+        "days": msgspec.to_builtins(programme.days),
+        "rooms": list(programme.rooms),
+        "tracks": list(programme.tracks),
+        "speakers": msgspec.to_builtins(programme.speakers),
+        "sessions": [session_json(s, request) for s in programme.sessions],
+    }
+
+
+async def require_programme(request: web.Request) -> Programme:
+    programme = await current_programme(request)
+    if programme is None:
+        raise AppError(404, "programme.missing", "No programme has been imported yet.")
+    return programme
+
+
+@routes.get("/api/programme")
+async def programme_api(request: web.Request) -> web.StreamResponse:
+    return web.json_response(programme_json(await require_programme(request), request))
+
+
+@routes.get(f"/api/sessions/{{code:{CODE_PATTERN}}}")
+async def session_api(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    return web.json_response({"session": session_json(session, request)})
+
+
+@routes.post("/api/participants")
+async def join_api(request: web.Request) -> web.StreamResponse:
+    join = await read_json(request, JoinRequest)
+    identity = joined(request[IDENTITY], display_name_from(join.display_name))
+    response = web.json_response(
+        {"participant": {"id": identity.participant_id, "display_name": identity.display_name}},
+        status=201,
+    )
+    with_identity(request, response, identity)
+    return response
+
+
+@routes.get("/programme.ics")
+async def calendar(request: web.Request) -> web.StreamResponse:
+    programme = await require_programme(request)
+    body = programme_calendar(programme, request.app[SETTINGS].base_url, request.app[CLOCK]())
+    return web.Response(
+        body=body,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": 'inline; filename="programme.ics"'},
+    )
+
+
+@routes.get("/healthz")
+async def health(request: web.Request) -> web.StreamResponse:
+    try:
+        await request.app[STORE].ping()
+    except Exception as error:  # any failure of the backend means "not healthy"
+        return web.json_response({"status": "unavailable", "store": str(error)}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.StreamResponse:
+    response = web.Response(body=generate_latest(request.app[METRICS].registry))
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response

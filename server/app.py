@@ -1,0 +1,63 @@
+"""The application factory: every resource starts and stops in ``cleanup_ctx``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from importlib import resources
+
+from aiohttp import web
+
+from server import api, pages
+from server.auth import IdentityCodec, LoginLinks
+from server.backends import open_store
+from server.clock import utc_now
+from server.keys import CLOCK, IDENTITY_CODEC, LOGIN_LINKS, METRICS, SETTINGS, STORE
+from server.metrics import Metrics
+from server.middleware import (
+    add_security_headers,
+    csrf_middleware,
+    error_middleware,
+    identity_middleware,
+    metrics_middleware,
+)
+from server.settings import Settings
+from web.templating import setup_templates
+
+log = logging.getLogger("plenaria")
+
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+async def store_context(app: web.Application) -> AsyncIterator[None]:
+    store = await open_store(app[SETTINGS].store)
+    app[STORE] = store
+    programme = await store.load_programme()
+    app[METRICS].programme_sessions.set(len(programme.sessions) if programme else 0)
+    log.info("store open", extra={"store": app[SETTINGS].store.split("?")[0]})
+    yield
+    await store.close()
+    log.info("store closed")
+
+
+def create_app(
+    settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
+) -> web.Application:
+    app = web.Application(
+        middlewares=[identity_middleware, metrics_middleware, error_middleware, csrf_middleware],
+        client_max_size=MAX_REQUEST_BYTES,
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[METRICS] = Metrics()
+    app[IDENTITY_CODEC] = IdentityCodec(settings.secret_key)
+    app[LOGIN_LINKS] = LoginLinks(settings.secret_key)
+    setup_templates(app)
+    app.cleanup_ctx.append(store_context)
+    app.on_response_prepare.append(add_security_headers)
+    app.add_routes(pages.routes)
+    app.add_routes(api.routes)
+    static_dir = resources.files("web") / "static"
+    app.router.add_static("/static", str(static_dir), name="static", append_version=False)
+    return app

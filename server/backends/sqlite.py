@@ -1,0 +1,229 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Every call runs on one dedicated thread holding one connection, so the event loop never
+blocks on disk and writes are serialised within the process; SQLite's own locking
+serialises them across processes. ``synchronous=FULL`` makes each commit durable before
+the awaiting coroutine resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+
+from sessions.programme import Conference, Day, Programme, Session, sort_key
+from sessions.programme_changes import ProgrammeChanges, compare
+from sessions.roles import LoginGrant, Role
+
+T = TypeVar("T")
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE conference (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        data BLOB NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE programme_sessions (
+        guid TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        data BLOB NOT NULL,
+        removed_at TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX programme_sessions_active_code
+        ON programme_sessions (code) WHERE removed_at IS NULL;
+    CREATE TABLE login_grants (
+        secret_hash TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        session_code TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        redeemed_at TEXT
+    );
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _ConferenceRecord:
+    conference: Conference
+    days: tuple[Day, ...]
+    rooms: tuple[str, ...]
+
+
+_encode = msgspec.json.Encoder().encode
+_decode_conference = msgspec.json.Decoder(_ConferenceRecord).decode
+_decode_session = msgspec.json.Decoder(Session).decode
+
+
+def _in_zone(session: Session, conference: Conference) -> Session:
+    zone = conference.zone
+    return replace(session, start=session.start.astimezone(zone), end=session.end.astimezone(zone))
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Apply the migrations this file has not seen yet; return the schema version."""
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the database has schema version {version}, newer than this Plenaria "
+            f"({len(MIGRATIONS)}); upgrade Plenaria"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        with connection:
+            connection.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number};")
+    return len(MIGRATIONS)
+
+
+class SQLiteStore:
+    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+        self._connection = connection
+        self._executor = executor
+
+    @classmethod
+    async def open(cls, path: Path) -> SQLiteStore:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+
+        def connect() -> sqlite3.Connection:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            migrate(connection)
+            return connection
+
+        loop = asyncio.get_running_loop()
+        try:
+            connection = await loop.run_in_executor(executor, connect)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(connection, executor)
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, work, self._connection)
+
+    async def load_programme(self) -> Programme | None:
+        return await self._run(_load_programme)
+
+    async def replace_programme(self, programme: Programme, now: dt.datetime) -> ProgrammeChanges:
+        def write(connection: sqlite3.Connection) -> ProgrammeChanges:
+            stamp = now.isoformat()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                changes = compare(_load_programme(connection), programme)
+                record = _ConferenceRecord(programme.conference, programme.days, programme.rooms)
+                connection.execute(
+                    "INSERT INTO conference (id, data, updated_at) VALUES (1, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
+                    "updated_at = excluded.updated_at",
+                    (_encode(record), stamp),
+                )
+                for removed in changes.removed:
+                    connection.execute(
+                        "UPDATE programme_sessions SET removed_at = ?, updated_at = ? "
+                        "WHERE guid = ?",
+                        (stamp, stamp, removed.session.guid),
+                    )
+                for session in programme.sessions:
+                    connection.execute(
+                        "INSERT INTO programme_sessions (guid, code, data, removed_at, updated_at) "
+                        "VALUES (?, ?, ?, NULL, ?) ON CONFLICT (guid) DO UPDATE SET "
+                        "code = excluded.code, data = excluded.data, removed_at = NULL, "
+                        "updated_at = excluded.updated_at",
+                        (session.guid, session.code, _encode(session), stamp),
+                    )
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return changes
+
+        return await self._run(write)
+
+    async def add_login_grant(self, grant: LoginGrant) -> None:
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "INSERT INTO login_grants (secret_hash, role, session_code, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    grant.secret_hash,
+                    grant.role.value,
+                    grant.session_code,
+                    grant.created_at.isoformat(),
+                    grant.expires_at.isoformat(),
+                ),
+            )
+
+        await self._run(write)
+
+    async def redeem_login_grant(self, secret_hash: str, now: dt.datetime) -> LoginGrant | None:
+        def redeem(connection: sqlite3.Connection) -> LoginGrant | None:
+            row = connection.execute(
+                "UPDATE login_grants SET redeemed_at = ? "
+                "WHERE secret_hash = ? AND redeemed_at IS NULL "
+                "RETURNING role, session_code, created_at, expires_at",
+                (now.isoformat(), secret_hash),
+            ).fetchone()
+            if row is None:
+                return None
+            role, code, created_at, expires_at = row
+            grant = LoginGrant(
+                secret_hash=secret_hash,
+                role=Role(role),
+                session_code=code,
+                created_at=dt.datetime.fromisoformat(created_at),
+                expires_at=dt.datetime.fromisoformat(expires_at),
+            )
+            return grant if grant.usable(now) else None
+
+        return await self._run(redeem)
+
+    async def ping(self) -> None:
+        await self._run(lambda connection: connection.execute("SELECT 1").fetchone())
+
+    async def close(self) -> None:
+        await self._run(lambda connection: connection.close())
+        self._executor.shutdown(wait=True)
+
+
+def _load_programme(connection: sqlite3.Connection) -> Programme | None:
+    row = connection.execute("SELECT data FROM conference WHERE id = 1").fetchone()
+    if row is None:
+        return None
+    record = _decode_conference(row[0])
+    sessions = sorted(
+        (
+            _in_zone(_decode_session(data), record.conference)
+            for (data,) in connection.execute(
+                "SELECT data FROM programme_sessions WHERE removed_at IS NULL"
+            )
+        ),
+        key=sort_key,
+    )
+    return Programme(
+        conference=record.conference,
+        days=tuple(
+            replace(
+                day,
+                start=day.start.astimezone(record.conference.zone),
+                end=day.end.astimezone(record.conference.zone),
+            )
+            for day in record.days
+        ),
+        rooms=record.rooms,
+        sessions=tuple(sessions),
+    )

@@ -1,0 +1,237 @@
+"""The ``plenaria`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+
+from aiohttp import web
+
+from server.app import create_app
+from server.auth import LoginLinks
+from server.backends import BackendURLError, open_store
+from server.clock import utc_now
+from server.keys import STORE
+from server.logs import configure_logging
+from server.programme_source import ScheduleSourceError, read_schedule_source
+from server.settings import Settings, SettingsError, build_settings
+from sessions.demo import LIVE_PANEL_CODE, demo_programme
+from sessions.programme import Programme
+from sessions.programme_changes import ProgrammeChanges
+from sessions.roles import Role
+from sessions.schedule_formats import ScheduleFormatError, parse_schedule
+
+log = logging.getLogger("plenaria")
+
+
+class CommandError(Exception):
+    """Ends the command with a one-line message and exit status 2."""
+
+
+def add_common(parser: argparse.ArgumentParser, *, data_default: str | None = None) -> None:
+    parser.add_argument(
+        "--data",
+        default=data_default,
+        help="data directory (default ./var, or $PLENARIA_DATA)",
+    )
+    parser.add_argument("--store", help="store URL, e.g. sqlite:///var/plenaria.db")
+    parser.add_argument(
+        "--public-url", help="the address people use, e.g. https://live.example.org"
+    )
+    parser.add_argument("--log-format", choices=["json", "text"], help="log format (default text)")
+    parser.add_argument("--log-level", help="log level (default INFO)")
+
+
+def add_listen(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plenaria", description="Hybrid conferences: live panels, Q&A, break-outs, replays."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve a conference")
+    add_common(serve)
+    add_listen(serve)
+    serve.add_argument("--redis", help="share state with other processes through this Redis URL")
+
+    demo = commands.add_parser("demo", help="serve the built-in demo conference")
+    add_common(demo, data_default="var/demo")
+    add_listen(demo)
+
+    programme = commands.add_parser("programme", help="manage the programme")
+    programme_commands = programme.add_subparsers(dest="programme_command", required=True)
+    importer = programme_commands.add_parser(
+        "import", help="import a frab schedule.xml or pretalx schedule.json (file or URL)"
+    )
+    add_common(importer)
+    importer.add_argument("source", help="path or http(s) URL of the schedule export")
+    importer.add_argument(
+        "--time-zone", help="zone for schedules that do not name one (default UTC)"
+    )
+    importer.add_argument("--timeout", type=float, default=30.0, help="URL timeout in seconds")
+    importer.add_argument(
+        "--dry-run", action="store_true", help="report what would change, store nothing"
+    )
+
+    link = commands.add_parser("link", help="make a one-time sign-in link")
+    add_common(link)
+    link.add_argument("role", choices=[role.value for role in Role])
+    link.add_argument("session", help="the session's code, as in /sessions/<code>")
+    link.add_argument("--hours", type=float, default=24.0, help="hours the link stays valid")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    flags = {
+        "data": args.data,
+        "store": args.store,
+        "public_url": args.public_url,
+        "log_format": args.log_format,
+        "log_level": args.log_level,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "redis": getattr(args, "redis", None),
+        "time_zone": getattr(args, "time_zone", None),
+    }
+    return build_settings(flags)
+
+
+def describe(programme: Programme) -> str:
+    return (
+        f"{len(programme.days)} days, {len(programme.rooms)} rooms, "
+        f"{len(programme.sessions)} sessions, {len(programme.speakers)} speakers"
+    )
+
+
+def report(changes: ProgrammeChanges) -> list[str]:
+    lines = [changes.summary()]
+    lines += [f"  + {a.session.code}  {a.session.title}" for a in changes.added[:20]]
+    if len(changes.added) > 20:
+        lines.append(f"  + … and {len(changes.added) - 20} more")
+    lines += [
+        f"  ~ {c.after.code}  {c.after.title} ({', '.join(c.fields)})" for c in changes.changed
+    ]
+    lines += [f"  - {r.session.code}  {r.session.title}" for r in changes.removed]
+    return lines
+
+
+async def import_programme(settings: Settings, args: argparse.Namespace) -> list[str]:
+    try:
+        data = await read_schedule_source(args.source, time_limit=args.timeout)
+        programme = parse_schedule(data, default_time_zone=settings.default_time_zone)
+    except (ScheduleSourceError, ScheduleFormatError) as error:
+        raise CommandError(f"{args.source}: {error}") from None
+    store = await open_store(settings.store)
+    try:
+        if args.dry_run:
+            from sessions.programme_changes import compare
+
+            changes = compare(await store.load_programme(), programme)
+        else:
+            changes = await store.replace_programme(programme, utc_now())
+    finally:
+        await store.close()
+    title = programme.conference.title
+    verb = "would change" if args.dry_run else "imported"
+    return [f"{title}: {verb} — {describe(programme)}", *report(changes)]
+
+
+async def make_link(settings: Settings, role: Role, code: str, hours: float) -> list[str]:
+    if not 0 < hours <= 24 * 30:
+        raise CommandError("--hours must be more than 0 and at most 720 (30 days)")
+    store = await open_store(settings.store)
+    try:
+        programme = await store.load_programme()
+        session = programme.session_by_code(code) if programme else None
+        if session is None:
+            raise CommandError(f"there is no session with code {code!r}; see /api/programme")
+        token, grant = await LoginLinks(settings.secret_key).issue(
+            store, role, code, utc_now(), dt.timedelta(hours=hours)
+        )
+    finally:
+        await store.close()
+    return [
+        f"{role.value.capitalize()} link for “{session.title}” (one use, valid until "
+        f"{grant.expires_at:%Y-%m-%d %H:%M} UTC):",
+        f"  {settings.base_url}/login/{token}",
+    ]
+
+
+def demo_app(settings: Settings) -> web.Application:
+    app = create_app(settings)
+
+    async def demo_context(app: web.Application) -> AsyncIterator[None]:
+        now = utc_now()
+        programme = demo_programme(now)
+        await app[STORE].replace_programme(programme, now)
+        token, _ = await LoginLinks(settings.secret_key).issue(
+            app[STORE], Role.MODERATOR, LIVE_PANEL_CODE, now, dt.timedelta(hours=24)
+        )
+        base = settings.base_url
+        print(
+            "\n".join(
+                [
+                    f"Plenaria demo: {programme.conference.title}",
+                    f"  Programme:        {base}/",
+                    f"  Live now:         {base}/sessions/{LIVE_PANEL_CODE}",
+                    f"  Moderator link:   {base}/login/{token}",
+                    f"  Programme (JSON): {base}/api/programme",
+                    f"  Calendar:         {base}/programme.ics",
+                    "Press Ctrl+C to stop.",
+                ]
+            ),
+            flush=True,
+        )
+        yield
+
+    app.cleanup_ctx.append(demo_context)
+    return app
+
+
+def serve(app: web.Application, settings: Settings) -> None:
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=10,
+        print=None,
+        access_log=logging.getLogger("aiohttp.access"),
+    )
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from(args)
+        configure_logging(settings)
+        if args.command == "serve":
+            serve(create_app(settings), settings)
+        elif args.command == "demo":
+            serve(demo_app(settings), settings)
+        elif args.command == "programme":
+            print("\n".join(asyncio.run(import_programme(settings, args))))
+        elif args.command == "link":
+            print(
+                "\n".join(
+                    asyncio.run(make_link(settings, Role(args.role), args.session, args.hours))
+                )
+            )
+    except (CommandError, SettingsError, BackendURLError) as error:
+        print(f"plenaria: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"plenaria: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,26 @@
+"""Typed keys for everything the application and its requests carry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from aiohttp import web
+
+from server.auth import IdentityCodec, LoginLinks
+from server.backends.store import Store
+from server.metrics import Metrics
+from server.settings import Settings
+from sessions.roles import Identity
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+METRICS = web.AppKey("metrics", Metrics)
+IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)
+LOGIN_LINKS = web.AppKey("login_links", LoginLinks)
+Clock = Callable[[], dt.datetime]
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+
+IDENTITY = web.RequestKey("identity", Identity)
+CSRF_SECRET = web.RequestKey("csrf_secret", str)
+NEW_CSRF_SECRET = web.RequestKey("new_csrf_secret", bool)

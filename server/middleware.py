@@ -1,0 +1,210 @@
+"""Request pipeline: identity, metrics, errors, CSRF, and the security headers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from server import auth
+from server.errors import AppError
+from server.keys import CSRF_SECRET, IDENTITY, IDENTITY_CODEC, METRICS, NEW_CSRF_SECRET, SETTINGS
+from server.rendering import render
+
+log = logging.getLogger("plenaria.http")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=(), payment=()",
+}
+
+ERROR_CODES = {
+    400: "request.invalid",
+    401: "auth.required",
+    403: "auth.forbidden",
+    404: "not_found",
+    405: "method.not_allowed",
+    410: "gone",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    422: "request.unprocessable",
+}
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
+def set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=auth.IDENTITY_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[SETTINGS].secure_cookies,
+    )
+
+
+@web.middleware
+async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who is asking (from the signed cookie), and the browser's CSRF secret."""
+    request[IDENTITY] = request.app[IDENTITY_CODEC].loads(
+        request.cookies.get(auth.IDENTITY_COOKIE, "")
+    )
+    csrf_secret = request.cookies.get(auth.CSRF_COOKIE, "")
+    fresh = not (16 <= len(csrf_secret) <= 64)
+    request[CSRF_SECRET] = auth.new_csrf_secret() if fresh else csrf_secret
+    request[NEW_CSRF_SECRET] = fresh
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if fresh:
+            set_cookie(exc, request, auth.CSRF_COOKIE, request[CSRF_SECRET])
+        raise
+    if fresh and not response.prepared:
+        set_cookie(response, request, auth.CSRF_COOKIE, request[CSRF_SECRET])
+    return response
+
+
+def route_label(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = route_label(request)
+        metrics.http_requests.labels(request.method, route, str(status)).inc()
+        metrics.http_request_seconds.labels(route).observe(time.perf_counter() - started)
+
+
+def wants_json(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return (
+        request.path.startswith("/api/")
+        or request.path in ("/healthz", "/metrics")
+        or ("application/json" in accept and "text/html" not in accept)
+    )
+
+
+def error_response(request: web.Request, error: AppError) -> web.StreamResponse:
+    if wants_json(request):
+        return web.json_response(error.body(), status=error.status)
+    return render(
+        request,
+        "error.html",
+        {"title": ERROR_TITLES.get(error.status, "Something went wrong"), "message": error.message},
+        status=error.status,
+    )
+
+
+ERROR_TITLES = {
+    400: "Bad request",
+    401: "Sign-in needed",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    410: "Link no longer valid",
+    413: "Too large",
+}
+HTTP_MESSAGES = {
+    404: "Not found. There is nothing at this address.",
+    405: "That method is not allowed here.",
+    413: "The request is too large.",
+}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except AppError as error:
+        return error_response(request, error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = HTTP_MESSAGES.get(exc.status) or exc.text or exc.reason
+        response = error_response(
+            request, AppError(exc.status, ERROR_CODES.get(exc.status, "http.error"), message)
+        )
+        for name in ("Allow", "Retry-After"):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+        return error_response(
+            request, AppError(500, "internal", "Something went wrong on our side; it is logged.")
+        )
+
+
+def same_origin(request: web.Request, origin: str) -> bool:
+    parts = urlsplit(origin)
+    allowed = {request.app[SETTINGS].base_url, f"{request.scheme}://{request.host}"}
+    return f"{parts.scheme}://{parts.netloc}" in allowed
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """State-changing requests from a browser must come from our pages.
+
+    A request authenticated by an ``Authorization`` header carries no ambient credential,
+    so it needs no CSRF token.
+    """
+    if request.method in SAFE_METHODS or "Authorization" in request.headers:
+        return await handler(request)
+    origin = request.headers.get("Origin")
+    if origin is not None and not same_origin(request, origin):
+        raise AppError(403, "csrf.origin", "Requests from other sites are refused.")
+    token = request.headers.get(auth.CSRF_HEADER, "")
+    if not token and request.content_type in FORM_TYPES:
+        form = await request.post()
+        value = form.get(auth.CSRF_FIELD, "")
+        token = value if isinstance(value, str) else ""
+    if request[NEW_CSRF_SECRET] or not auth.csrf_token_valid(
+        request.app[SETTINGS].secret_key, request[CSRF_SECRET], token
+    ):
+        raise AppError(
+            403,
+            "csrf.invalid",
+            "The form has expired or did not come from this site. Reload the page and try again.",
+        )
+    return await handler(request)

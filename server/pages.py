@@ -1,0 +1,150 @@
+"""HTML pages: the programme, session pages, joining, and one-time sign-in links."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server import auth
+from server.errors import AppError
+from server.keys import CLOCK, IDENTITY, IDENTITY_CODEC, LOGIN_LINKS, METRICS, STORE
+from server.middleware import set_cookie
+from server.rendering import render
+from sessions.programme import Programme, Session
+from sessions.roles import DisplayNameError, Identity, Role, clean_display_name
+from web.pages import humanize_delta, programme_page, session_page
+
+CODE_PATTERN = "[A-Za-z0-9_-]{1,64}"
+
+routes = web.RouteTableDef()
+
+
+async def current_programme(request: web.Request) -> Programme | None:
+    programme = await request.app[STORE].load_programme()
+    request.app[METRICS].programme_sessions.set(len(programme.sessions) if programme else 0)
+    return programme
+
+
+async def find_session(request: web.Request) -> tuple[Programme, Session]:
+    programme = await current_programme(request)
+    session = programme.session_by_code(request.match_info["code"]) if programme else None
+    if programme is None or session is None:
+        raise AppError(404, "session.unknown", "There is no session with this code.")
+    return programme, session
+
+
+@routes.get("/", name="programme")
+async def programme_view(request: web.Request) -> web.StreamResponse:
+    programme = await current_programme(request)
+    if programme is None:
+        return render(request, "empty_programme.html", {})
+    page = programme_page(programme, request.app[CLOCK]())
+    return render(
+        request, "programme.html", {"page": page, "nav": "programme"}, programme=programme
+    )
+
+
+@routes.get(f"/sessions/{{code:{CODE_PATTERN}}}", name="session")
+async def session_view(request: web.Request) -> web.StreamResponse:
+    programme, session = await find_session(request)
+    page = session_page(programme, session, request.app[CLOCK]())
+    identity = request[IDENTITY]
+    roles = [role.value for role in Role if identity.has_role(session.code, role)]
+    return render(
+        request,
+        "session.html",
+        {
+            "page": page,
+            "roles": roles,
+            "starts_in": humanize_delta(page.starts_in) if page.starts_in else "",
+        },
+        programme=programme,
+    )
+
+
+def see_other(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
+
+
+def local_path(value: str, default: str = "/") -> str:
+    """Only a path on this site is a safe place to send someone back to."""
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+async def form_field(request: web.Request, name: str) -> str:
+    value = (await request.post()).get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def display_name_from(raw: str) -> str:
+    try:
+        return clean_display_name(raw)
+    except DisplayNameError as error:
+        raise AppError(422, "participant.display_name", f"{str(error).capitalize()}.") from None
+
+
+def joined(identity: Identity, display_name: str) -> Identity:
+    return Identity(
+        participant_id=identity.participant_id or auth.new_participant_id(),
+        display_name=display_name,
+        roles=identity.roles,
+    )
+
+
+def with_identity(request: web.Request, response: web.StreamResponse, identity: Identity) -> None:
+    set_cookie(response, request, auth.IDENTITY_COOKIE, request.app[IDENTITY_CODEC].dumps(identity))
+
+
+@routes.post("/participants", name="join")
+async def join(request: web.Request) -> web.StreamResponse:
+    identity = joined(
+        request[IDENTITY], display_name_from(await form_field(request, "display_name"))
+    )
+    response = see_other(local_path(await form_field(request, "next")))
+    with_identity(request, response, identity)
+    return response
+
+
+@routes.post("/logout", name="logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    response = see_other("/")
+    response.del_cookie(auth.IDENTITY_COOKIE, path="/")
+    return response
+
+
+def login_claims(request: web.Request) -> auth.LoginClaims:
+    claims = request.app[LOGIN_LINKS].read(request.match_info["token"])
+    if claims is None:
+        raise AppError(400, "login.invalid", "This sign-in link is not valid. Ask for a new one.")
+    if claims.expires_at <= request.app[CLOCK]():
+        raise AppError(410, "login.expired", "This sign-in link has expired. Ask for a new one.")
+    return claims
+
+
+@routes.get("/login/{token}", name="login")
+async def login_form(request: web.Request) -> web.StreamResponse:
+    claims = login_claims(request)
+    programme = await current_programme(request)
+    session = programme.session_by_code(claims.session_code) if programme else None
+    response = render(
+        request, "login.html", {"claims": claims, "session": session}, programme=programme
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@routes.post("/login/{token}", name="login_submit")
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    claims = login_claims(request)
+    display_name = display_name_from(await form_field(request, "display_name"))
+    grant = await request.app[STORE].redeem_login_grant(
+        auth.hash_secret(claims.secret), request.app[CLOCK]()
+    )
+    if grant is None or (grant.role, grant.session_code) != (claims.role, claims.session_code):
+        raise AppError(410, "login.used", "This sign-in link was already used or has expired.")
+    identity = joined(request[IDENTITY], display_name).with_role(grant.session_code, grant.role)
+    response = see_other(f"/sessions/{grant.session_code}")
+    with_identity(request, response, identity)
+    return response

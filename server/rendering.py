@@ -1,0 +1,39 @@
+"""Rendering a page with what every template needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from server import auth
+from server.keys import CSRF_SECRET, IDENTITY, SETTINGS
+from sessions.programme import Programme
+
+
+def base_context(request: web.Request, programme: Programme | None) -> dict[str, Any]:
+    settings = request.app[SETTINGS]
+    return {
+        "identity": request[IDENTITY],
+        "csrf_token": auth.csrf_token(settings.secret_key, request[CSRF_SECRET]),
+        "conference_title": programme.conference.title if programme else "Plenaria",
+        "time_zone": programme.conference.time_zone if programme else "UTC",
+        "nav": "",
+    }
+
+
+def render(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    programme: Programme | None = None,
+    status: int = 200,
+) -> web.Response:
+    response = aiohttp_jinja2.render_template(
+        template, request, {**base_context(request, programme), **context}, status=status
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,114 @@
+"""Process settings from command-line flags and ``PLENARIA_*`` environment variables.
+
+Precedence: flag, then environment, then default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+LogFormat = Literal["json", "text"]
+SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    secret_key: bytes
+    host: str = "127.0.0.1"
+    port: int = 8080
+    store_url: str = ""
+    public_url: str = ""
+    log_format: LogFormat = "text"
+    log_level: str = "INFO"
+    default_time_zone: str = "UTC"
+
+    @property
+    def store(self) -> str:
+        return self.store_url or f"sqlite:///{(self.data_dir / 'plenaria.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "127.0.0.1") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def load_secret_key(data_dir: Path) -> bytes:
+    """The key that signs cookies and links: kept in the data directory, made on first use."""
+    path = data_dir / SECRET_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        descriptor = -1
+    if descriptor < 0:
+        key = path.read_bytes().strip()
+        if len(key) < 32:
+            raise SettingsError(f"{path} holds fewer than 32 bytes; delete it to make a new key")
+        return key
+    key = secrets.token_hex(32).encode()
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key)
+    return key
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise SettingsError(f"port {value!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"port {port} is out of range 0-65535")
+    return port
+
+
+def build_settings(
+    flags: Mapping[str, object | None], environ: Mapping[str, str] = os.environ
+) -> Settings:
+    """Merge flags (``None`` when not given) with ``PLENARIA_<NAME>`` variables."""
+
+    def pick(name: str, default: str = "") -> str:
+        flag = flags.get(name)
+        if flag is not None:
+            return str(flag)
+        return environ.get(f"PLENARIA_{name.upper()}", default)
+
+    data_dir = Path(pick("data", "var"))
+    log_format = pick("log_format", "text")
+    if log_format not in ("json", "text"):
+        raise SettingsError(f"log format {log_format!r} must be json or text")
+    public_url = pick("public_url")
+    if public_url and urlsplit(public_url).scheme not in ("http", "https"):
+        raise SettingsError(f"public URL {public_url!r} must start with http:// or https://")
+    secret = pick("secret_key")
+    if secret and len(secret) < 32:
+        raise SettingsError("PLENARIA_SECRET_KEY must have at least 32 characters")
+    store_url = pick("store")
+    redis_url = pick("redis")
+    return Settings(
+        data_dir=data_dir,
+        secret_key=secret.encode() if secret else load_secret_key(data_dir),
+        host=pick("host", "127.0.0.1"),
+        port=_port(pick("port", "8080")),
+        store_url=redis_url or store_url,
+        public_url=public_url,
+        log_format="json" if log_format == "json" else "text",
+        log_level=pick("log_level", "INFO").upper(),
+        default_time_zone=pick("time_zone", "UTC"),
+    )

@@ -1,0 +1,72 @@
+"""Who may do what. Roles are granted per programme session by one-time login links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+
+class Role(enum.StrEnum):
+    MODERATOR = "moderator"
+    SPEAKER = "speaker"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginGrant:
+    """A one-time login link as the store keeps it: only a hash of its secret."""
+
+    secret_hash: str
+    role: Role
+    session_code: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+    def usable(self, now: dt.datetime) -> bool:
+        return now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The person behind a request. Anonymous when ``participant_id`` is empty."""
+
+    participant_id: str = ""
+    display_name: str = ""
+    roles: frozenset[tuple[str, Role]] = field(default_factory=frozenset)
+    """Pairs of (session code, role)."""
+
+    @property
+    def is_anonymous(self) -> bool:
+        return not self.participant_id
+
+    def has_role(self, session_code: str, role: Role) -> bool:
+        return (session_code, role) in self.roles
+
+    def can_moderate(self, session_code: str) -> bool:
+        return self.has_role(session_code, Role.MODERATOR)
+
+    def with_role(self, session_code: str, role: Role) -> Identity:
+        return Identity(
+            participant_id=self.participant_id,
+            display_name=self.display_name,
+            roles=self.roles | {(session_code, role)},
+        )
+
+
+DISPLAY_NAME_MAX = 60
+
+
+class DisplayNameError(ValueError):
+    pass
+
+
+def clean_display_name(raw: str) -> str:
+    """Collapse white space and refuse empty, overlong or control-character names."""
+    name = " ".join(raw.split())
+    if not name:
+        raise DisplayNameError("a display name is required")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise DisplayNameError(f"a display name has at most {DISPLAY_NAME_MAX} characters")
+    if any(not ch.isprintable() for ch in name):
+        raise DisplayNameError("a display name cannot contain control characters")
+    return name

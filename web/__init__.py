@@ -1,0 +1,1 @@
+"""What a person sees: templates, static ES modules and CSS, and the views that feed them."""

@@ -1,0 +1,39 @@
+// Keeps "upcoming / live / ended" badges and countdowns current without reloading.
+const LABELS = { upcoming: "Upcoming", live: "Live now", ended: "Ended" };
+
+export function stateAt(start, end, now) {
+  if (now < start) return "upcoming";
+  if (now < end) return "live";
+  return "ended";
+}
+
+export function humanizeMinutes(milliseconds) {
+  const minutes = Math.floor(milliseconds / 60000);
+  if (minutes < 1) return "less than a minute";
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours >= 48) return `${Math.floor(hours / 24)} days`;
+  const rest = minutes % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+}
+
+function refresh(root) {
+  const now = new Date();
+  for (const element of root.querySelectorAll("[data-session]")) {
+    const state = stateAt(new Date(element.dataset.start), new Date(element.dataset.end), now);
+    for (const name of Object.keys(LABELS)) element.classList.toggle(`state-${name}`, name === state);
+    const badge = element.querySelector("[data-state-badge]");
+    if (badge && !badge.classList.contains(`badge-${state}`)) {
+      badge.className = `badge badge-${state}`;
+      badge.textContent = LABELS[state];
+    }
+  }
+  for (const countdown of root.querySelectorAll("[data-countdown]")) {
+    countdown.textContent = humanizeMinutes(new Date(countdown.dataset.countdown) - now);
+  }
+}
+
+export function keepStatesCurrent(root, intervalMs = 30000) {
+  refresh(root);
+  return setInterval(() => refresh(root), intervalMs);
+}
