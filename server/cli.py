@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 
@@ -165,8 +166,10 @@ async def make_link(settings: Settings, role: Role, code: str, hours: float) -> 
     ]
 
 
-def demo_app(settings: Settings) -> web.Application:
+def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
+    """The app serving the demo, and the banner it fills in once the programme is stored."""
     app = create_app(settings)
+    banner: list[str] = []
 
     async def demo_context(app: web.Application) -> AsyncIterator[None]:
         now = utc_now()
@@ -176,35 +179,38 @@ def demo_app(settings: Settings) -> web.Application:
             app[STORE], Role.MODERATOR, LIVE_PANEL_CODE, now, dt.timedelta(hours=24)
         )
         base = settings.base_url
-        print(
-            "\n".join(
-                [
-                    f"Plenaria demo: {programme.conference.title}",
-                    f"  Programme:        {base}/",
-                    f"  Live now:         {base}/sessions/{LIVE_PANEL_CODE}",
-                    f"  Moderator link:   {base}/login/{token}",
-                    f"  Programme (JSON): {base}/api/programme",
-                    f"  Calendar:         {base}/programme.ics",
-                    "Press Ctrl+C to stop.",
-                ]
-            ),
-            flush=True,
-        )
+        banner[:] = [
+            f"Plenaria demo: {programme.conference.title}",
+            f"  Programme:        {base}/",
+            f"  Live now:         {base}/sessions/{LIVE_PANEL_CODE}",
+            f"  Moderator link:   {base}/login/{token}",
+            f"  Programme (JSON): {base}/api/programme",
+            f"  Calendar:         {base}/programme.ics",
+            "Press Ctrl+C to stop.",
+        ]
         yield
 
     app.cleanup_ctx.append(demo_context)
-    return app
+    return app, banner
 
 
-def serve(app: web.Application, settings: Settings) -> None:
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=10,
-        print=None,
-        access_log=logging.getLogger("aiohttp.access"),
-    )
+async def serve(app: web.Application, settings: Settings, banner: Sequence[str] = ()) -> None:
+    """Listen until SIGINT or SIGTERM, then finish open requests and close every resource."""
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        log.info("listening", extra={"url": settings.base_url, "host": settings.host})
+        if banner:
+            print("\n".join(banner), flush=True)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -213,9 +219,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         settings = settings_from(args)
         configure_logging(settings)
         if args.command == "serve":
-            serve(create_app(settings), settings)
+            asyncio.run(serve(create_app(settings), settings))
         elif args.command == "demo":
-            serve(demo_app(settings), settings)
+            app, banner = demo_app(settings)
+            asyncio.run(serve(app, settings, banner))
         elif args.command == "programme":
             print("\n".join(asyncio.run(import_programme(settings, args))))
         elif args.command == "link":
