@@ -18,32 +18,15 @@ from server.pages import (
     joined,
     with_identity,
 )
+from server.request_body import read_json
 from sessions.programme import Programme, Session
 from web.ics import programme_calendar
-
-MAX_JSON_BODY = 16 * 1024
 
 routes = web.RouteTableDef()
 
 
 class JoinRequest(msgspec.Struct, forbid_unknown_fields=True):
     display_name: str
-
-
-async def read_json(request: web.Request, kind: type[msgspec.Struct]) -> Any:
-    if request.content_type != "application/json":
-        raise AppError(415, "request.content_type", "Send the body as application/json.")
-    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
-        raise AppError(413, "request.too_large", f"A body has at most {MAX_JSON_BODY} bytes.")
-    body = await request.content.read(MAX_JSON_BODY + 1)
-    if len(body) > MAX_JSON_BODY:
-        raise AppError(413, "request.too_large", f"A body has at most {MAX_JSON_BODY} bytes.")
-    try:
-        return msgspec.json.decode(body, type=kind)
-    except msgspec.ValidationError as error:
-        raise AppError(422, "request.invalid_field", str(error)) from None
-    except msgspec.DecodeError:
-        raise AppError(400, "request.malformed_json", "The body is not valid JSON.") from None
 
 
 def session_json(session: Session, request: web.Request) -> dict[str, Any]:

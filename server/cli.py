@@ -17,7 +17,7 @@ from server.auth import LoginLinks
 from server.backends import BackendURLError, open_store
 from server.clock import utc_now
 from server.keys import STORE
-from server.logs import configure_logging
+from server.logs import AccessLogger, configure_logging
 from server.programme_source import ScheduleSourceError, read_schedule_source
 from server.settings import Settings, SettingsError, build_settings
 from sessions.demo import LIVE_PANEL_CODE, demo_programme
@@ -196,7 +196,13 @@ def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
 
 async def serve(app: web.Application, settings: Settings, banner: Sequence[str] = ()) -> None:
     """Listen until SIGINT or SIGTERM, then finish open requests and close every resource."""
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=10,
+        access_log_class=AccessLogger,
+        access_log=logging.getLogger("plenaria.access"),
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()

@@ -7,6 +7,9 @@ import logging
 import sys
 from typing import Any
 
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
 from server.settings import Settings
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
@@ -35,4 +38,22 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One record per answered request, with its fields as structured extras."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "duration_ms": round(time * 1000, 2),
+                "remote": request.remote,
+            },
+        )

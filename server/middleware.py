@@ -13,6 +13,7 @@ from server import auth
 from server.errors import AppError
 from server.keys import CSRF_SECRET, IDENTITY, IDENTITY_CODEC, METRICS, NEW_CSRF_SECRET, SETTINGS
 from server.rendering import render
+from server.request_body import form_text
 
 log = logging.getLogger("plenaria.http")
 
@@ -196,9 +197,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise AppError(403, "csrf.origin", "Requests from other sites are refused.")
     token = request.headers.get(auth.CSRF_HEADER, "")
     if not token and request.content_type in FORM_TYPES:
-        form = await request.post()
-        value = form.get(auth.CSRF_FIELD, "")
-        token = value if isinstance(value, str) else ""
+        token = await form_text(request, auth.CSRF_FIELD)
     if request[NEW_CSRF_SECRET] or not auth.csrf_token_valid(
         request.app[SETTINGS].secret_key, request[CSRF_SECRET], token
     ):

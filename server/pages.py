@@ -9,6 +9,7 @@ from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, IDENTITY_CODEC, LOGIN_LINKS, METRICS, STORE
 from server.middleware import set_cookie
 from server.rendering import render
+from server.request_body import form_text
 from sessions.programme import Programme, Session
 from sessions.roles import DisplayNameError, Identity, Role, clean_display_name
 from web.pages import humanize_delta, programme_page, session_page
@@ -72,11 +73,6 @@ def local_path(value: str, default: str = "/") -> str:
     return default
 
 
-async def form_field(request: web.Request, name: str) -> str:
-    value = (await request.post()).get(name, "")
-    return value if isinstance(value, str) else ""
-
-
 def display_name_from(raw: str) -> str:
     try:
         return clean_display_name(raw)
@@ -99,9 +95,9 @@ def with_identity(request: web.Request, response: web.StreamResponse, identity: 
 @routes.post("/participants", name="join")
 async def join(request: web.Request) -> web.StreamResponse:
     identity = joined(
-        request[IDENTITY], display_name_from(await form_field(request, "display_name"))
+        request[IDENTITY], display_name_from(await form_text(request, "display_name"))
     )
-    response = see_other(local_path(await form_field(request, "next")))
+    response = see_other(local_path(await form_text(request, "next")))
     with_identity(request, response, identity)
     return response
 
@@ -138,7 +134,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 @routes.post("/login/{token}", name="login_submit")
 async def login_submit(request: web.Request) -> web.StreamResponse:
     claims = login_claims(request)
-    display_name = display_name_from(await form_field(request, "display_name"))
+    display_name = display_name_from(await form_text(request, "display_name"))
     grant = await request.app[STORE].redeem_login_grant(
         auth.hash_secret(claims.secret), request.app[CLOCK]()
     )

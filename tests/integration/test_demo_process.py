@@ -57,3 +57,5 @@ async def test_demo_serves_a_live_panel_and_stops_gracefully(tmp_path: Path) -> 
     assert process.stderr is not None
     logs = (await process.stderr.read()).decode()
     assert '"message": "store closed"' in logs
+    assert '"logger": "plenaria.access"' in logs
+    assert '"status": 200' in logs

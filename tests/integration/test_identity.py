@@ -170,3 +170,41 @@ async def test_unknown_methods_answer_405_with_a_code(client: Client, method: st
     response = await client.request(method, "/api/programme", headers={"X-CSRF-Token": token})
     assert response.status == 405
     assert (await response.json())["error"]["code"] == "method.not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/x-www-form-urlencoded", b"display_name=\xff\xfe", 400),
+        ("multipart/form-data; boundary=x", b"garbage", 400),
+        ("application/x-www-form-urlencoded", b"display_name=%ZZ%ff", 303),
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="display_name"; filename="a"\r\n\r\n'
+            b"hello\r\n--x--\r\n",
+            422,
+        ),
+    ],
+)
+async def test_malformed_forms_get_a_4xx_not_a_500(
+    client: Client, content_type: str, body: bytes, status: int
+) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/participants",
+        data=body,
+        headers={"Content-Type": content_type, "X-CSRF-Token": token},
+        allow_redirects=False,
+    )
+    assert response.status == status
+
+
+async def test_invalid_utf8_json_is_a_400(client: Client) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/api/participants",
+        data=b'{"display_name": "\xff"}',
+        headers={"Content-Type": "application/json", "X-CSRF-Token": token},
+    )
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "request.malformed_json"

@@ -1,0 +1,60 @@
+"""Random and hostile requests to every entry: always an answer below 500."""
+
+from __future__ import annotations
+
+import random
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from tests.integration.conftest import csrf_token
+
+Client = TestClient[web.Request, web.Application]
+
+POST_ROUTES = ["/participants", "/api/participants", "/logout", "/login/abc.def", "/"]
+GET_PATHS = [
+    "/sessions/{}",
+    "/api/sessions/{}",
+    "/login/{}",
+    "/static/{}",
+    "/{}",
+]
+CONTENT_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=zz",
+    "text/plain",
+    "application/json; charset=latin-1",
+]
+
+
+def noise(rng: random.Random, size: int) -> bytes:
+    pieces = [b'{"display_name":', b"display_name=", b"--zz\r\n", b"%", b"\xff", b"\x00", b'"']
+    out = bytearray()
+    while len(out) < size:
+        out += rng.choice(pieces) if rng.random() < 0.3 else bytes([rng.randrange(256)])
+    return bytes(out)
+
+
+async def test_random_bodies_never_cause_a_server_error(client: Client) -> None:
+    rng = random.Random(20261123)
+    token = await csrf_token(client)
+    for _ in range(300):
+        response = await client.post(
+            rng.choice(POST_ROUTES),
+            data=noise(rng, rng.randrange(0, 400)),
+            headers={"Content-Type": rng.choice(CONTENT_TYPES), "X-CSRF-Token": token},
+            allow_redirects=False,
+        )
+        assert response.status < 500, await response.text()
+
+
+async def test_random_paths_never_cause_a_server_error(client: Client) -> None:
+    rng = random.Random(7)
+    alphabet = "abcXYZ019-_.~%/\\'\"<>é😀"
+    for _ in range(300):
+        segment = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 80)))
+        path = rng.choice(GET_PATHS).format(segment).replace("//", "/x/")
+        response = await client.get(path, allow_redirects=False)
+        assert response.status < 500, (path, await response.text())
+        assert "Content-Security-Policy" in response.headers
