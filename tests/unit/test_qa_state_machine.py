@@ -115,7 +115,8 @@ class QAMachine(RuleBasedStateMachine):
         highlighted = self.qa.highlighted_question()
         if highlighted is not None:
             assert highlighted.state == "visible"
-        assert self.screen == highlighted
+        shown = (self.screen.id, self.screen.text) if self.screen else None
+        assert shown == ((highlighted.id, highlighted.text) if highlighted else None)
 
     @invariant()
     def votes_never_double_count_or_include_the_author(self) -> None:
