@@ -9,11 +9,20 @@ from importlib import resources
 
 from aiohttp import web
 
-from server import api, pages
-from server.auth import IdentityCodec, LoginLinks
+from server import api, pages, qa_api
+from server.auth import IdentityCodec, LoginLinks, bearer_codec
 from server.backends import open_store
 from server.clock import utc_now
-from server.keys import CLOCK, IDENTITY_CODEC, LOGIN_LINKS, METRICS, SETTINGS, STORE
+from server.keys import (
+    BEARER_CODEC,
+    CLOCK,
+    IDENTITY_CODEC,
+    LOGIN_LINKS,
+    METRICS,
+    QA,
+    SETTINGS,
+    STORE,
+)
 from server.metrics import Metrics
 from server.middleware import (
     add_security_headers,
@@ -22,6 +31,7 @@ from server.middleware import (
     identity_middleware,
     metrics_middleware,
 )
+from server.qa_service import QAService
 from server.settings import Settings
 from web.templating import setup_templates
 
@@ -41,23 +51,35 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
     log.info("store closed")
 
 
+async def qa_context(app: web.Application) -> AsyncIterator[None]:
+    service = QAService(app[STORE])
+    await service.start()
+    app[QA] = service
+    yield
+    await service.stop()
+
+
 def create_app(
     settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
 ) -> web.Application:
     app = web.Application(
-        middlewares=[identity_middleware, metrics_middleware, error_middleware, csrf_middleware],
+        middlewares=[metrics_middleware, error_middleware, identity_middleware, csrf_middleware],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[METRICS] = Metrics()
     app[IDENTITY_CODEC] = IdentityCodec(settings.secret_key)
+    app[BEARER_CODEC] = bearer_codec(settings.secret_key)
     app[LOGIN_LINKS] = LoginLinks(settings.secret_key)
     setup_templates(app)
     app.cleanup_ctx.append(store_context)
+    app.cleanup_ctx.append(qa_context)
+    app[qa_api.RATE_LIMITS] = qa_api.RateLimits()
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
+    app.add_routes(qa_api.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

@@ -27,27 +27,43 @@ MAX_TOKEN_LENGTH = 1024
 
 
 class IdentityCodec:
-    def __init__(self, secret_key: bytes) -> None:
-        self._serializer = URLSafeTimedSerializer(secret_key, salt="plenaria.identity")
+    """Signs an identity into a string: the cookie of a browser, or an API bearer token.
 
-    def dumps(self, identity: Identity) -> str:
+    A bearer token carries its own expiry, since it cannot be refreshed like a cookie."""
+
+    def __init__(self, secret_key: bytes, *, salt: str = "plenaria.identity") -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt=salt)
+
+    def dumps(self, identity: Identity, expires_at: dt.datetime | None = None) -> str:
         roles = sorted([code, role.value] for code, role in identity.roles)
-        return self._serializer.dumps(
-            {"p": identity.participant_id, "n": identity.display_name, "r": roles}
-        )
+        payload: dict[str, object] = {
+            "p": identity.participant_id,
+            "n": identity.display_name,
+            "r": roles,
+        }
+        if expires_at is not None:
+            payload["e"] = int(expires_at.timestamp())
+        return self._serializer.dumps(payload)
 
-    def loads(self, value: str) -> Identity:
-        """The identity in a cookie, or the anonymous identity when it is missing or forged."""
+    def loads(self, value: str, now: dt.datetime | None = None) -> Identity:
+        """The identity in a cookie or token; anonymous when missing, forged or expired."""
         if not value or len(value) > 4096:
             return Identity()
         try:
             payload = self._serializer.loads(value, max_age=IDENTITY_MAX_AGE)
+            expires = payload.get("e")
+            if expires is not None and (now is None or now.timestamp() >= int(expires)):
+                return Identity()
             roles = frozenset((str(code), Role(role)) for code, role in payload["r"])
             return Identity(
                 participant_id=str(payload["p"]), display_name=str(payload["n"]), roles=roles
             )
-        except (BadSignature, KeyError, TypeError, ValueError):
+        except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
             return Identity()
+
+
+def bearer_codec(secret_key: bytes) -> IdentityCodec:
+    return IdentityCodec(secret_key, salt="plenaria.bearer")
 
 
 def new_participant_id() -> str:

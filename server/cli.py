@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from aiohttp import web
 
 from server.app import create_app
-from server.auth import LoginLinks
+from server.auth import LoginLinks, bearer_codec, new_participant_id
 from server.backends import BackendURLError, open_store
 from server.clock import utc_now
 from server.keys import STORE
@@ -23,7 +23,7 @@ from server.settings import Settings, SettingsError, build_settings
 from sessions.demo import LIVE_PANEL_CODE, demo_programme
 from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges
-from sessions.roles import Role
+from sessions.roles import Identity, Role
 from sessions.schedule_formats import ScheduleFormatError, parse_schedule
 
 log = logging.getLogger("plenaria")
@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("role", choices=[role.value for role in Role])
     link.add_argument("session", help="the session's code, as in /sessions/<code>")
     link.add_argument("--hours", type=float, default=24.0, help="hours the link stays valid")
+    link.add_argument(
+        "--bearer",
+        action="store_true",
+        help="print an API token (Authorization: Bearer) instead of a sign-in link",
+    )
     return parser
 
 
@@ -145,7 +150,9 @@ async def import_programme(settings: Settings, args: argparse.Namespace) -> list
     return [f"{title}: {verb} — {describe(programme)}", *report(changes)]
 
 
-async def make_link(settings: Settings, role: Role, code: str, hours: float) -> list[str]:
+async def make_link(
+    settings: Settings, role: Role, code: str, hours: float, bearer: bool = False
+) -> list[str]:
     if not 0 < hours <= 24 * 30:
         raise CommandError("--hours must be more than 0 and at most 720 (30 days)")
     store = await open_store(settings.store)
@@ -154,8 +161,20 @@ async def make_link(settings: Settings, role: Role, code: str, hours: float) -> 
         session = programme.session_by_code(code) if programme else None
         if session is None:
             raise CommandError(f"there is no session with code {code!r}; see /api/programme")
+        now = utc_now()
+        expires_at = now + dt.timedelta(hours=hours)
+        if bearer:
+            identity = Identity(new_participant_id(), f"{role.value.capitalize()} (API)")
+            token = bearer_codec(settings.secret_key).dumps(
+                identity.with_role(code, role), expires_at
+            )
+            return [
+                f"{role.value.capitalize()} API token for “{session.title}” (valid until "
+                f"{expires_at:%Y-%m-%d %H:%M} UTC); send it as a header:",
+                f"  Authorization: Bearer {token}",
+            ]
         token, grant = await LoginLinks(settings.secret_key).issue(
-            store, role, code, utc_now(), dt.timedelta(hours=hours)
+            store, role, code, now, dt.timedelta(hours=hours)
         )
     finally:
         await store.close()
@@ -234,7 +253,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         elif args.command == "link":
             print(
                 "\n".join(
-                    asyncio.run(make_link(settings, Role(args.role), args.session, args.hours))
+                    asyncio.run(
+                        make_link(settings, Role(args.role), args.session, args.hours, args.bearer)
+                    )
                 )
             )
     except (CommandError, SettingsError, BackendURLError) as error:

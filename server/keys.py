@@ -10,13 +10,16 @@ from aiohttp import web
 from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
 from server.metrics import Metrics
+from server.qa_service import QAService
 from server.settings import Settings
 from sessions.roles import Identity
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
+QA = web.AppKey("qa", QAService)
 METRICS = web.AppKey("metrics", Metrics)
 IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)
+BEARER_CODEC = web.AppKey("bearer_codec", IdentityCodec)
 LOGIN_LINKS = web.AppKey("login_links", LoginLinks)
 Clock = Callable[[], dt.datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")

@@ -11,7 +11,16 @@ from aiohttp.typedefs import Handler
 
 from server import auth
 from server.errors import AppError
-from server.keys import CSRF_SECRET, IDENTITY, IDENTITY_CODEC, METRICS, NEW_CSRF_SECRET, SETTINGS
+from server.keys import (
+    BEARER_CODEC,
+    CLOCK,
+    CSRF_SECRET,
+    IDENTITY,
+    IDENTITY_CODEC,
+    METRICS,
+    NEW_CSRF_SECRET,
+    SETTINGS,
+)
 from server.rendering import render
 from server.request_body import form_text
 
@@ -75,10 +84,19 @@ def set_cookie(response: web.StreamResponse, request: web.Request, name: str, va
 
 @web.middleware
 async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Who is asking (from the signed cookie), and the browser's CSRF secret."""
-    request[IDENTITY] = request.app[IDENTITY_CODEC].loads(
-        request.cookies.get(auth.IDENTITY_COOKIE, "")
-    )
+    """Who is asking (from a bearer token or the signed cookie), and the browser's CSRF
+    secret."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        identity = request.app[BEARER_CODEC].loads(token.strip(), request.app[CLOCK]())
+        if scheme.casefold() != "bearer" or identity.is_anonymous:
+            raise AppError(401, "auth.invalid_token", "The bearer token is not valid.")
+        request[IDENTITY] = identity
+    else:
+        request[IDENTITY] = request.app[IDENTITY_CODEC].loads(
+            request.cookies.get(auth.IDENTITY_COOKIE, "")
+        )
     csrf_secret = request.cookies.get(auth.CSRF_COOKIE, "")
     fresh = not (16 <= len(csrf_secret) <= 64)
     request[CSRF_SECRET] = auth.new_csrf_secret() if fresh else csrf_secret

@@ -11,13 +11,14 @@ from aiohttp import web
 from server import auth
 from server.keys import CSRF_SECRET, IDENTITY, SETTINGS
 from sessions.programme import Programme
+from sessions.roles import Identity
 
 
 def base_context(request: web.Request, programme: Programme | None) -> dict[str, Any]:
     settings = request.app[SETTINGS]
     return {
-        "identity": request[IDENTITY],
-        "csrf_token": auth.csrf_token(settings.secret_key, request[CSRF_SECRET]),
+        "identity": request.get(IDENTITY, Identity()),
+        "csrf_token": auth.csrf_token(settings.secret_key, request.get(CSRF_SECRET, "")),
         "conference_title": programme.conference.title if programme else "Plenaria",
         "time_zone": programme.conference.time_zone if programme else "UTC",
         "nav": "",

@@ -9,9 +9,10 @@ events on every process, which is what lets several processes share one command 
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Literal
+
+from sessions.ratelimit import SlidingWindow
 
 QuestionState = Literal["pending", "visible", "answered", "archived", "dismissed"]
 ModerationMode = Literal["pre", "post"]
@@ -238,6 +239,11 @@ Event = (
 )
 
 
+def _within(window: SlidingWindow, who: str, now: dt.datetime, what: str) -> None:
+    if not window.allow(who, now):
+        raise QAError("qa.rate_limited", f"At most {window.limit} {what} a minute; wait a moment.")
+
+
 def clean_text(raw: str, limit: int, what: str) -> str:
     text = "\n".join(" ".join(line.split()) for line in raw.strip().splitlines()).strip()
     while "\n\n\n" in text:
@@ -260,8 +266,12 @@ class QASession:
     questions: dict[str, Question] = field(default_factory=dict)
     highlighted: str = ""
     notes: list[Note] = field(default_factory=list)
-    _recent_asks: dict[str, deque[dt.datetime]] = field(default_factory=dict, repr=False)
-    _recent_votes: dict[str, deque[dt.datetime]] = field(default_factory=dict, repr=False)
+    _asks: SlidingWindow = field(
+        default_factory=lambda: SlidingWindow(QUESTIONS_PER_MINUTE, RATE_WINDOW), repr=False
+    )
+    _votes: SlidingWindow = field(
+        default_factory=lambda: SlidingWindow(VOTES_PER_MINUTE, RATE_WINDOW), repr=False
+    )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -306,9 +316,7 @@ class QASession:
         if command.question_id in self.questions:
             raise QAError("qa.duplicate_id", "A question with this id exists already.")
         text = clean_text(command.text, MAX_TEXT, "question")
-        self._rate_limit(
-            self._recent_asks, command.author_id, QUESTIONS_PER_MINUTE, now, "questions"
-        )
+        _within(self._asks, command.author_id, now, "questions")
         question = Question(
             id=command.question_id,
             session_code=self.session_code,
@@ -330,28 +338,13 @@ class QASession:
             raise QAError("qa.own_question", "You cannot vote for your own question.")
         if (voter in question.voters) == up:
             return [VoteRecorded(voter, question_id, up)]
-        self._rate_limit(self._recent_votes, voter, VOTES_PER_MINUTE, now, "votes")
+        _within(self._votes, voter, now, "votes")
         voters = question.voters | {voter} if up else question.voters - {voter}
         self.questions[question_id] = replace(question, voters=voters)
         return [
             VoteRecorded(voter, question_id, up),
             VotesChanged(question_id, len(voters), public=question.is_public),
         ]
-
-    def _rate_limit(
-        self,
-        recent: dict[str, deque[dt.datetime]],
-        who: str,
-        limit: int,
-        now: dt.datetime,
-        what: str,
-    ) -> None:
-        times = recent.setdefault(who, deque())
-        while times and now - times[0] >= RATE_WINDOW:
-            times.popleft()
-        if len(times) >= limit:
-            raise QAError("qa.rate_limited", f"At most {limit} {what} a minute; wait a moment.")
-        times.append(now)
 
     def _moderate(self, command: Moderate, now: dt.datetime) -> list[Event]:
         question = self.question(command.question_id)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from server.backends.command_log import CommandLog
 from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges
 from sessions.roles import LoginGrant
 
 
-class Store(Protocol):
+class Store(CommandLog, Protocol):
     """Durable conference state, shared by every process serving one conference.
+
+    A store is also the conference's :class:`CommandLog`.
 
     Guarantees every implementation keeps (the contract suite checks them):
 

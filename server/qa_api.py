@@ -1,0 +1,267 @@
+"""Q&A commands over HTTP. Their effects reach every client as events over the socket."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from typing import Literal
+
+import msgspec
+from aiohttp import web
+
+from server.errors import AppError
+from server.keys import CLOCK, IDENTITY, QA
+from server.pages import CODE_PATTERN, find_session
+from server.request_body import read_json
+from sessions.qa import (
+    AddNote,
+    Ask,
+    Command,
+    Configure,
+    Moderate,
+    ModerationAction,
+    QAError,
+    QueueOrder,
+    Unvote,
+    Vote,
+    ordered,
+)
+from sessions.ratelimit import SlidingWindow
+from sessions.roles import Identity
+from web.qa_views import (
+    moderator_question,
+    moderator_snapshot,
+    participant_snapshot,
+    public_question,
+)
+
+routes = web.RouteTableDef()
+
+SESSION = f"/api/sessions/{{code:{CODE_PATTERN}}}"
+QUESTION = "/api/questions/{question_id:[A-Za-z0-9_-]{1,32}}"
+
+UNPROCESSABLE = {
+    "qa.question_empty",
+    "qa.question_too_long",
+    "qa.question_invalid",
+    "qa.note_empty",
+    "qa.note_too_long",
+    "qa.note_invalid",
+    "qa.merge_self",
+}
+STATUS = {"qa.question_unknown": 404, "qa.rate_limited": 429}
+
+
+def as_app_error(error: QAError) -> AppError:
+    status = 422 if error.code in UNPROCESSABLE else STATUS.get(error.code, 409)
+    return AppError(status, error.code, error.message)
+
+
+class AskBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+    anonymous: bool = False
+    addressed_to: str = ""
+
+
+class ModerationBody(msgspec.Struct, forbid_unknown_fields=True):
+    action: ModerationAction
+    text: str = ""
+    into: str = ""
+    position: float | None = None
+
+
+class QASettingsBody(msgspec.Struct, forbid_unknown_fields=True):
+    open: bool | None = None
+    moderation: Literal["pre", "post"] | None = None
+
+
+class NoteBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+def participant(request: web.Request) -> Identity:
+    identity = request[IDENTITY]
+    if identity.is_anonymous:
+        raise AppError(401, "auth.required", "Join with a display name first.")
+    return identity
+
+
+def moderator(request: web.Request, session_code: str) -> Identity:
+    identity = participant(request)
+    if not identity.can_moderate(session_code):
+        raise AppError(403, "auth.forbidden", "Only this session's moderators may do that.")
+    return identity
+
+
+async def submit(request: web.Request, session_code: str, command: Command) -> None:
+    try:
+        await request.app[QA].submit(session_code, command, request.app[CLOCK]())
+    except QAError as error:
+        raise as_app_error(error) from None
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def order_from(request: web.Request, default: QueueOrder) -> QueueOrder:
+    order = request.query.get("order", default)
+    if order not in ("votes", "time", "manual"):
+        raise AppError(400, "request.invalid_query", "order is votes, time or manual.")
+    return order  # type: ignore[return-value]
+
+
+def question_session(request: web.Request) -> tuple[str, str]:
+    question_id = request.match_info["question_id"]
+    code = request.app[QA].session_of_question(question_id)
+    if code is None:
+        raise AppError(404, "qa.question_unknown", "There is no such question.")
+    return question_id, code
+
+
+class RateLimits:
+    """Per-process limits that refuse floods before they reach the shared log; the domain
+    applies the same limits again, deterministically, on every process."""
+
+    def __init__(self) -> None:
+        self.questions = SlidingWindow(3)
+        self.votes = SlidingWindow(60)
+
+
+RATE_LIMITS = web.AppKey("qa_rate_limits", RateLimits)
+
+
+def within_limit(request: web.Request, window: SlidingWindow, who: str, what: str) -> None:
+    if not window.allow(who, request.app[CLOCK]()):
+        raise AppError(
+            429, "qa.rate_limited", f"At most {window.limit} {what} a minute; wait a moment."
+        )
+
+
+@routes.get(SESSION + "/questions")
+async def list_questions(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    qa = request.app[QA].session(session.code)
+    identity = request[IDENTITY]
+    if request.query.get("view") == "moderation":
+        moderator(request, session.code)
+        return web.json_response(moderator_snapshot(qa, order_from(request, "manual")))
+    snapshot = participant_snapshot(qa, identity.participant_id, order_from(request, "votes"))
+    return web.json_response(snapshot)
+
+
+@routes.post(SESSION + "/questions")
+async def ask(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    identity = participant(request)
+    body = await read_json(request, AskBody)
+    if body.addressed_to and body.addressed_to not in {s.key for s in session.speakers}:
+        raise AppError(422, "qa.speaker_unknown", "That speaker is not in this session.")
+    within_limit(request, request.app[RATE_LIMITS].questions, identity.participant_id, "questions")
+    question_id = new_id()
+    command = Ask(
+        question_id=question_id,
+        author_id=identity.participant_id,
+        author_name=identity.display_name,
+        text=body.text,
+        anonymous=body.anonymous,
+        addressed_to=body.addressed_to,
+    )
+    await submit(request, session.code, command)
+    question = request.app[QA].session(session.code).question(question_id)
+    return web.json_response(
+        {"question": public_question(question, identity.participant_id)}, status=201
+    )
+
+
+async def vote(request: web.Request, up: bool) -> web.StreamResponse:
+    identity = participant(request)
+    question_id, code = question_session(request)
+    within_limit(request, request.app[RATE_LIMITS].votes, identity.participant_id, "votes")
+    command = (Vote if up else Unvote)(question_id, identity.participant_id)
+    await submit(request, code, command)
+    question = request.app[QA].session(code).question(question_id)
+    return web.json_response({"question_id": question_id, "votes": question.votes, "voted": up})
+
+
+@routes.post(QUESTION + "/vote")
+async def add_vote(request: web.Request) -> web.StreamResponse:
+    return await vote(request, True)
+
+
+@routes.delete(QUESTION + "/vote")
+async def remove_vote(request: web.Request) -> web.StreamResponse:
+    return await vote(request, False)
+
+
+@routes.post(QUESTION + "/moderation")
+async def moderate(request: web.Request) -> web.StreamResponse:
+    question_id, code = question_session(request)
+    identity = moderator(request, code)
+    body = await read_json(request, ModerationBody)
+    command = Moderate(
+        question_id=question_id,
+        moderator_id=identity.participant_id,
+        action=body.action,
+        text=body.text,
+        into=body.into,
+        position=body.position,
+    )
+    await submit(request, code, command)
+    qa = request.app[QA].session(code)
+    return web.json_response(
+        {"question": moderator_question(qa.question(question_id), qa.highlighted)}
+    )
+
+
+@routes.post(SESSION + "/qa")
+async def configure(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    identity = moderator(request, session.code)
+    body = await read_json(request, QASettingsBody)
+    await submit(
+        request, session.code, Configure(identity.participant_id, body.open, body.moderation)
+    )
+    settings = request.app[QA].session(session.code).settings
+    return web.json_response({"open": settings.open, "moderation": settings.moderation})
+
+
+@routes.post(SESSION + "/notes")
+async def add_note(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    identity = moderator(request, session.code)
+    body = await read_json(request, NoteBody)
+    command = AddNote(new_id(), identity.participant_id, identity.display_name, body.text)
+    await submit(request, session.code, command)
+    return web.json_response({"id": command.note_id}, status=201)
+
+
+EXPORT_FIELDS = ["id", "state", "votes", "author", "text", "asked_at", "answered_at", "starred"]
+
+
+@routes.get(SESSION + "/questions/export.{format:csv|json}")
+async def export(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    moderator(request, session.code)
+    qa = request.app[QA].session(session.code)
+    rows = [
+        moderator_question(q, qa.highlighted) for q in ordered(list(qa.questions.values()), "time")
+    ]
+    filename = f"questions-{session.code}.{request.match_info['format']}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if request.match_info["format"] == "json":
+        return web.json_response({"session": session.code, "questions": rows}, headers=headers)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _spreadsheet_safe(row[k]) for k in EXPORT_FIELDS})
+    return web.Response(text=buffer.getvalue(), content_type="text/csv", headers=headers)
+
+
+def _spreadsheet_safe(value: object) -> object:
+    """Keep a cell from being read as a formula by spreadsheet programs (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

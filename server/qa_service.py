@@ -1,0 +1,146 @@
+"""Runs the Q&A of every session: folds the shared command log through the domain.
+
+A command is acknowledged only after its log entry is durable *and* this process has
+folded it, so the answer (its events, or why it was refused) is the one every process
+computes for that position in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+
+from server.backends.command_log import CommandLog
+from sessions.qa import Ask, Command, Event, QAError, QASession
+from sessions.qa_codec import LogEntry
+
+log = logging.getLogger("plenaria.qa")
+
+Outcome = list[Event] | QAError
+Listener = Callable[[int, str, list[Event]], None]
+"""Called with (sequence, session code, events) for every folded entry that had events."""
+
+REMEMBERED_OUTCOMES = 10_000
+READ_BATCH = 1000
+IDLE_WAIT = 5.0
+RETRY_AFTER = 1.0
+
+
+class QAService:
+    def __init__(self, command_log: CommandLog) -> None:
+        self._log = command_log
+        self._sessions: dict[str, QASession] = {}
+        self._question_sessions: dict[str, str] = {}
+        self._applied = 0
+        self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
+        self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        self._listeners: list[Listener] = []
+        self._follower: asyncio.Task[None] | None = None
+        self._nudge = asyncio.Event()
+
+    @property
+    def applied(self) -> int:
+        """The sequence of the last folded log entry."""
+        return self._applied
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def session(self, code: str) -> QASession:
+        qa = self._sessions.get(code)
+        if qa is None:
+            qa = self._sessions[code] = QASession(code)
+        return qa
+
+    def session_of_question(self, question_id: str) -> str | None:
+        return self._question_sessions.get(question_id)
+
+    async def start(self) -> None:
+        """Fold the whole log, then follow it."""
+        await self._catch_up()
+        log.info("q&a state loaded", extra={"sequence": self._applied})
+        self._follower = asyncio.create_task(self._follow(), name="qa-follower")
+
+    async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+        for waiter in self._waiters.values():
+            waiter.cancel()
+
+    async def submit(self, session_code: str, command: Command, now: dt.datetime) -> list[Event]:
+        """Append ``command`` durably, wait until it is folded, return its events or raise
+        the :class:`QAError` that refused it."""
+        sequence = await self._log.append(LogEntry(session_code, now, command))
+        outcome = self._outcomes.get(sequence)
+        if outcome is None:
+            waiter = self._waiters.get(sequence)
+            if waiter is None:
+                waiter = self._waiters[sequence] = asyncio.get_running_loop().create_future()
+            self._nudge.set()
+            try:
+                outcome = await waiter
+            finally:
+                self._waiters.pop(sequence, None)
+        if isinstance(outcome, QAError):
+            raise outcome
+        return outcome
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                if not await self._catch_up():
+                    await self._wait_for_more()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading the command log failed; retrying in a second")
+                await asyncio.sleep(RETRY_AFTER)
+
+    async def _wait_for_more(self) -> None:
+        self._nudge.clear()
+        waiting = asyncio.create_task(self._log.wait(self._applied, IDLE_WAIT))
+        nudged = asyncio.create_task(self._nudge.wait())
+        try:
+            await asyncio.wait({waiting, nudged}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+            nudged.cancel()
+        if waiting.done() and not waiting.cancelled() and waiting.exception() is not None:
+            log.warning("waiting on the command log failed", exc_info=waiting.exception())
+
+    async def _catch_up(self) -> bool:
+        """Fold what the log holds beyond what this process applied; say if there was any."""
+        folded = False
+        while entries := await self._log.read(self._applied, READ_BATCH):
+            for sequence, entry in entries:
+                self._fold(sequence, entry)
+            folded = True
+        return folded
+
+    def _fold(self, sequence: int, entry: LogEntry) -> None:
+        qa = self.session(entry.session_code)
+        try:
+            outcome: Outcome = qa.apply(entry.command, entry.received_at)
+        except QAError as error:
+            outcome = error
+        self._applied = sequence
+        if isinstance(entry.command, Ask) and not isinstance(outcome, QAError):
+            self._question_sessions[entry.command.question_id] = entry.session_code
+        self._outcomes[sequence] = outcome
+        if len(self._outcomes) > REMEMBERED_OUTCOMES:
+            self._outcomes.popitem(last=False)
+        waiter = self._waiters.get(sequence)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(outcome)
+        if not isinstance(outcome, QAError) and outcome:
+            for listener in self._listeners:
+                try:
+                    listener(sequence, entry.session_code, outcome)
+                except Exception:
+                    log.exception("a q&a listener failed")

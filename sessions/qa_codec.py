@@ -1,0 +1,69 @@
+"""Q&A commands as bytes for the command log, and back. Unknown input is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from sessions.qa import AddNote, Ask, Command, Configure, Moderate, Unvote, Vote
+
+COMMAND_KINDS: dict[str, type[Command]] = {
+    "ask": Ask,
+    "vote": Vote,
+    "unvote": Unvote,
+    "moderate": Moderate,
+    "configure": Configure,
+    "note": AddNote,
+}
+_KIND_OF: dict[type[Any], str] = {kind: name for name, kind in COMMAND_KINDS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One command as the log keeps it: for which session, and when it was received."""
+
+    session_code: str
+    received_at: dt.datetime
+    command: Command
+
+
+class _Envelope(msgspec.Struct, frozen=True):
+    session: str
+    at: dt.datetime
+    kind: str
+    command: msgspec.Raw
+
+
+class CodecError(ValueError):
+    pass
+
+
+_encoder = msgspec.json.Encoder()
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
+_decoders = {name: msgspec.json.Decoder(kind) for name, kind in COMMAND_KINDS.items()}
+
+
+def encode_entry(entry: LogEntry) -> bytes:
+    return _encoder.encode(
+        _Envelope(
+            session=entry.session_code,
+            at=entry.received_at,
+            kind=_KIND_OF[type(entry.command)],
+            command=msgspec.Raw(_encoder.encode(entry.command)),
+        )
+    )
+
+
+def decode_entry(data: bytes) -> LogEntry:
+    try:
+        envelope = _envelope_decoder.decode(data)
+        decoder = _decoders.get(envelope.kind)
+        if decoder is None:
+            raise CodecError(f"unknown command kind {envelope.kind!r}")
+        command: Command = decoder.decode(envelope.command)
+    except msgspec.MsgspecError as error:
+        raise CodecError(str(error)) from None
+    return LogEntry(session_code=envelope.session, received_at=envelope.at, command=command)
