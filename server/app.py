@@ -9,13 +9,15 @@ from importlib import resources
 
 from aiohttp import web
 
-from server import api, pages, qa_api
+from server import api, pages, qa_api, realtime
 from server.auth import IdentityCodec, LoginLinks, bearer_codec
 from server.backends import open_store
 from server.clock import utc_now
+from server.hub import Hub
 from server.keys import (
     BEARER_CODEC,
     CLOCK,
+    HUB,
     IDENTITY_CODEC,
     LOGIN_LINKS,
     METRICS,
@@ -32,6 +34,7 @@ from server.middleware import (
     metrics_middleware,
 )
 from server.qa_service import QAService
+from server.qa_topics import publish_qa_events
 from server.settings import Settings
 from web.templating import setup_templates
 
@@ -53,10 +56,13 @@ async def store_context(app: web.Application) -> AsyncIterator[None]:
 
 async def qa_context(app: web.Application) -> AsyncIterator[None]:
     service = QAService(app[STORE])
+    hub = app[HUB]
+    service.subscribe(lambda seq, code, events: publish_qa_events(hub, seq, code, events))
     await service.start()
     app[QA] = service
     yield
     await service.stop()
+    hub.close()
 
 
 def create_app(
@@ -76,10 +82,13 @@ def create_app(
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(qa_context)
     app[qa_api.RATE_LIMITS] = qa_api.RateLimits()
+    app[HUB] = Hub()
+    app[METRICS].realtime_connections.set_function(lambda: len(app[HUB].connections))
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(pages.routes)
     app.add_routes(api.routes)
     app.add_routes(qa_api.routes)
+    app.add_routes(realtime.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
+from server.hub import Hub
 from server.metrics import Metrics
 from server.qa_service import QAService
 from server.settings import Settings
@@ -17,6 +18,7 @@ from sessions.roles import Identity
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 QA = web.AppKey("qa", QAService)
+HUB = web.AppKey("hub", Hub)
 METRICS = web.AppKey("metrics", Metrics)
 IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)
 BEARER_CODEC = web.AppKey("bearer_codec", IdentityCodec)

@@ -20,6 +20,11 @@ class Metrics:
             ["route"],
             registry=self.registry,
         )
+        self.realtime_connections = Gauge(
+            "plenaria_realtime_connections",
+            "Open WebSocket connections.",
+            registry=self.registry,
+        )
         self.programme_sessions = Gauge(
             "plenaria_programme_sessions",
             "Sessions in the current programme.",

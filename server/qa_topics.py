@@ -1,0 +1,127 @@
+"""Q&A events as hub frames: who may subscribe to what, and what each topic carries.
+
+Topics: ``session:<code>:qa`` (everyone: the public queue, highlight, settings, votes),
+``session:<code>:moderation`` (that session's moderators: every question, notes) and
+``participant:<id>`` (one participant: their own questions and votes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from server.hub import Hub
+from server.qa_service import QAService
+from sessions.qa import (
+    Event,
+    HighlightChanged,
+    NoteAdded,
+    OwnQuestionChanged,
+    QuestionHidden,
+    QuestionModerated,
+    QuestionShown,
+    SettingsChanged,
+    VoteRecorded,
+    VotesChanged,
+)
+from sessions.roles import Identity
+from web.qa_views import (
+    moderator_question,
+    moderator_snapshot,
+    note_view,
+    participant_snapshot,
+    public_question,
+    settings_view,
+)
+
+TOPIC = re.compile(r"(?:session:(?P<code>[A-Za-z0-9_-]{1,64}):(?P<kind>qa|moderation)"
+                   r"|participant:(?P<participant>[A-Za-z0-9_-]{1,64}))")  # fmt: skip
+
+
+class TopicError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def qa_topic(code: str) -> str:
+    return f"session:{code}:qa"
+
+
+def moderation_topic(code: str) -> str:
+    return f"session:{code}:moderation"
+
+
+def participant_topic(participant_id: str) -> str:
+    return f"participant:{participant_id}"
+
+
+def snapshot(
+    name: str, identity: Identity, service: QAService, session_exists: bool
+) -> dict[str, Any]:
+    """Check that ``identity`` may read topic ``name`` and return what it holds now."""
+    match = TOPIC.fullmatch(name)
+    if match is None:
+        raise TopicError("topic.unknown", f"There is no topic {name!r}.")
+    if match["participant"]:
+        if match["participant"] != identity.participant_id:
+            raise TopicError("topic.forbidden", "That topic belongs to another participant.")
+        return {"participant": identity.participant_id}
+    code = match["code"]
+    if not session_exists:
+        raise TopicError("topic.unknown", f"There is no session {code!r}.")
+    qa = service.session(code)
+    if match["kind"] == "moderation":
+        if identity.is_anonymous:
+            raise TopicError("auth.required", "Sign in as a moderator first.")
+        if not identity.can_moderate(code):
+            raise TopicError("topic.forbidden", "Only this session's moderators may listen here.")
+        return moderator_snapshot(qa, "manual")
+    return participant_snapshot(qa, identity.participant_id, "votes")
+
+
+def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[Event]) -> None:
+    """Route one folded log entry's events to the topics whose readers may see them."""
+    public, moderation = qa_topic(code), moderation_topic(code)
+    changes: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+    votes: defaultdict[str, dict[str, int]] = defaultdict(dict)
+    for event in events:
+        match event:
+            case QuestionShown(question):
+                changes[public].append({"type": "question", "question": public_question(question)})
+            case QuestionHidden(question_id):
+                changes[public].append({"type": "question_removed", "id": question_id})
+            case QuestionModerated(question):
+                changes[moderation].append(
+                    {"type": "question", "question": moderator_question(question)}
+                )
+            case OwnQuestionChanged(author_id, question):
+                changes[participant_topic(author_id)].append(
+                    {"type": "own_question", "question": public_question(question, author_id)}
+                )
+            case VotesChanged(question_id, count, is_public):
+                votes[moderation][question_id] = count
+                if is_public:
+                    votes[public][question_id] = count
+            case VoteRecorded(participant_id, question_id, voted):
+                changes[participant_topic(participant_id)].append(
+                    {"type": "voted", "id": question_id, "voted": voted}
+                )
+            case HighlightChanged(question):
+                shown = public_question(question) if question else None
+                for topic in (public, moderation):
+                    changes[topic].append({"type": "highlight", "question": shown})
+            case SettingsChanged(settings):
+                for topic in (public, moderation):
+                    changes[topic].append({"type": "settings", **settings_view(settings)})
+            case NoteAdded(note):
+                changes[moderation].append({"type": "note", "note": note_view(note)})
+    for topic, counts in votes.items():
+        if topic in changes:
+            changes[topic].append({"type": "votes", "votes": counts})
+        else:
+            hub.publish_votes(topic, sequence, counts)
+    for topic, topic_changes in changes.items():
+        hub.publish(topic, sequence, topic_changes)

@@ -1,0 +1,142 @@
+"""The WebSocket at ``/ws``: one per browser tab, carrying subscriptions and events.
+
+Messages are ``[verb, id, body]``; replies ``["ok", id, body]`` or
+``["error", id, {"code": ..., "message": ...}]``; events ``["event", topic, {"seq": n,
+"changes": [...]}]``. Commands that change state go through the HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from server.errors import AppError
+from server.hub import Connection, Hub
+from server.keys import CLOCK, HUB, IDENTITY, QA, STORE
+from server.middleware import same_origin
+from server.qa_topics import TOPIC, TopicError, snapshot
+from sessions.ratelimit import SlidingWindow
+
+routes = web.RouteTableDef()
+
+MAX_MESSAGE = 16 * 1024
+MAX_SUBSCRIPTIONS = 64
+MESSAGES_PER_WINDOW = 50
+MESSAGE_WINDOW = dt.timedelta(seconds=10)
+
+MessageId = int | str | None
+
+
+class Subscribe(msgspec.Struct, forbid_unknown_fields=True):
+    topic: str
+    since: int | None = None
+
+
+class Unsubscribe(msgspec.Struct, forbid_unknown_fields=True):
+    topic: str
+
+
+def reply(verb: str, message_id: MessageId, body: dict[str, Any]) -> str:
+    return json.dumps([verb, message_id, body], separators=(",", ":"))
+
+
+def error(message_id: MessageId, code: str, message: str) -> str:
+    return reply("error", message_id, {"code": code, "message": message})
+
+
+_message = msgspec.json.Decoder(tuple[str, MessageId, dict[str, Any]])
+
+
+class SocketSession:
+    """What one socket may do, and its answers."""
+
+    def __init__(self, request: web.Request, connection: Connection) -> None:
+        self.request = request
+        self.connection = connection
+        self.limit = SlidingWindow(MESSAGES_PER_WINDOW, MESSAGE_WINDOW)
+
+    @property
+    def hub(self) -> Hub:
+        return self.request.app[HUB]
+
+    async def handle(self, text: str) -> None:
+        try:
+            verb, message_id, body = _message.decode(text)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+            self.connection.offer(
+                error(None, "message.malformed", "Send [verb, id, body] as JSON.")
+            )
+            return
+        if not self.limit.allow("socket", self.request.app[CLOCK]()):
+            self.connection.offer(error(message_id, "rate.limited", "Too many messages."))
+            return
+        try:
+            if verb == "subscribe":
+                await self.subscribe(message_id, msgspec.convert(body, Subscribe))
+            elif verb == "unsubscribe":
+                topic = msgspec.convert(body, Unsubscribe).topic
+                self.hub.unsubscribe(self.connection, topic)
+                self.connection.offer(reply("ok", message_id, {"topic": topic}))
+            elif verb == "ping":
+                self.connection.offer(reply("ok", message_id, {"pong": True}))
+            else:
+                self.connection.offer(error(message_id, "verb.unknown", f"Unknown verb {verb!r}."))
+        except msgspec.ValidationError as invalid:
+            self.connection.offer(error(message_id, "message.invalid", str(invalid)))
+        except TopicError as refused:
+            self.connection.offer(error(message_id, refused.code, refused.message))
+
+    async def subscribe(self, message_id: MessageId, body: Subscribe) -> None:
+        if len(self.connection.topics) >= MAX_SUBSCRIPTIONS:
+            raise TopicError("topic.too_many", f"At most {MAX_SUBSCRIPTIONS} topics a socket.")
+        match = TOPIC.fullmatch(body.topic)
+        code = match["code"] if match else None
+        exists = False
+        if code:
+            programme = await self.request.app[STORE].load_programme()
+            exists = programme is not None and programme.session_by_code(code) is not None
+        # From here on nothing awaits: the snapshot, the subscription and the reply are one
+        # step, so no event can slip between them.
+        service = self.request.app[QA]
+        state = snapshot(body.topic, self.request[IDENTITY], service, exists)
+        topic = self.hub.subscribe(self.connection, body.topic, service.applied)
+        missed = topic.since(body.since) if body.since is not None else None
+        if missed is None:
+            answer = {"topic": body.topic, "seq": service.applied, "snapshot": state}
+            self.connection.offer(reply("ok", message_id, answer))
+            return
+        answer = {"topic": body.topic, "seq": service.applied, "resumed": len(missed)}
+        self.connection.offer(reply("ok", message_id, answer))
+        for text in missed:
+            self.connection.offer(text)
+
+
+@routes.get("/ws")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    origin = request.headers.get("Origin")
+    if origin is not None and not same_origin(request, origin):
+        raise AppError(403, "ws.origin", "Connections from other sites are refused.")
+    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE)
+    await socket.prepare(request)
+    connection = Connection(socket, request[IDENTITY].participant_id)
+    hub = request.app[HUB]
+    hub.connect(connection)
+    writer = asyncio.create_task(connection.write())
+    session = SocketSession(request, connection)
+    try:
+        async for message in socket:
+            if connection.dropped:
+                break
+            if message.type == WSMsgType.TEXT:
+                await session.handle(message.data)
+            elif message.type == WSMsgType.BINARY:
+                connection.offer(error(None, "message.binary", "Send text frames."))
+    finally:
+        hub.disconnect(connection)
+        await writer
+    return socket
