@@ -3,15 +3,14 @@ one slow socket delay the others.
 
 Each topic keeps its recent frames so a client that reconnects can say the last sequence
 it saw and get exactly what it missed; when that is older than the topic remembers, it
-gets a fresh snapshot instead. Each socket has a bounded queue and its own writer task;
-publishing never awaits a socket, and a socket whose queue is full is dropped (it resumes
-when it reconnects).
+gets a fresh snapshot instead. A frame is encoded once and its bytes written to every
+subscriber's transport without awaiting; a socket with too much unsent data is dropped (it
+resumes when it reconnects).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
@@ -21,70 +20,76 @@ from typing import Any, Protocol
 
 log = logging.getLogger("plenaria.hub")
 
-QUEUE_LIMIT = 512
+BUFFER_LIMIT = 1 << 20
+"""Bytes a socket may have waiting to be sent before it counts as too slow and is dropped."""
 TOPIC_MEMORY = 1000
 SLOW_CLOSE_CODE = 4001
 """Close code for a socket that fell too far behind; the client should resume."""
 
 
-class Socket(Protocol):
-    """What the hub needs of a connection (aiohttp's WebSocketResponse has it)."""
+class Transport(Protocol):
+    """The connection under a WebSocket (asyncio's transport has all of it)."""
 
-    async def send_str(self, data: str) -> None: ...
+    def write(self, data: bytes) -> None: ...
 
-    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+    def get_write_buffer_size(self) -> int: ...
+
+    def is_closing(self) -> bool: ...
 
 
-def frame(topic: str, seq: int, changes: list[dict[str, Any]]) -> str:
-    return json.dumps(["event", topic, {"seq": seq, "changes": changes}], separators=(",", ":"))
+def encode_frame(text: str) -> bytes:
+    """One unmasked, uncompressed WebSocket text frame (RFC 6455 5.2), as a server sends it.
+
+    A frame is encoded once and the same bytes are written to every subscriber."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
+
+
+def frame(topic: str, seq: int, changes: list[dict[str, Any]]) -> bytes:
+    return encode_frame(
+        json.dumps(["event", topic, {"seq": seq, "changes": changes}], separators=(",", ":"))
+    )
 
 
 @dataclass(eq=False)
 class Connection:
-    """One socket: its subscriptions, its bounded outgoing queue and its writer."""
+    """One socket: its subscriptions, and writes that never wait.
 
-    socket: Socket
-    identity_key: str
-    queue: asyncio.Queue[str | None] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
-    )
+    Frames go straight into the socket's transport. What the peer has not read yet stays in
+    the transport's buffer, which is this socket's bounded queue: past ``BUFFER_LIMIT`` the
+    socket is dropped, so one slow reader never holds up a publish."""
+
+    transport: Transport
+    close: Callable[[int], None]
+    """Starts closing the socket with a close code; must not block."""
     topics: set[str] = field(default_factory=set)
     dropped: bool = False
-    close_code: int = 1000
     on_drop: Callable[[Connection], None] | None = None
 
-    def offer(self, text: str) -> bool:
-        """Queue ``text`` without waiting; drop the connection if it is too far behind."""
-        if self.dropped:
+    def offer(self, data: bytes) -> bool:
+        if self.dropped or self.transport.is_closing():
             return False
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if self.transport.get_write_buffer_size() > BUFFER_LIMIT:
             self.drop()
             return False
+        self.transport.write(data)
         return True
 
     def drop(self) -> None:
-        """Stop sending to a socket that fell behind; its writer closes it."""
+        """Stop sending to a socket that fell behind, and close it so it resumes."""
         if self.dropped:
             return
-        self.close_code = SLOW_CLOSE_CODE
-        self.stop_writer()
+        self.dropped = True
+        self.close(SLOW_CLOSE_CODE)
         if self.on_drop is not None:
             self.on_drop(self)
-
-    def stop_writer(self) -> None:
-        self.dropped = True
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
-
-    async def write(self) -> None:
-        """Send queued frames until the connection is dropped or closed."""
-        while (text := await self.queue.get()) is not None:
-            await self.socket.send_str(text)
-        with contextlib.suppress(Exception):
-            await self.socket.close(code=self.close_code, message=b"too slow; resume")
 
 
 @dataclass
@@ -92,17 +97,17 @@ class Topic:
     name: str
     floor: int
     """Every frame with a sequence above this is still in ``recent``."""
-    recent: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=TOPIC_MEMORY))
+    recent: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=TOPIC_MEMORY))
     subscribers: set[Connection] = field(default_factory=set)
     last_seq: int = 0
 
-    def remember(self, seq: int, text: str) -> None:
+    def remember(self, seq: int, text: bytes) -> None:
         if len(self.recent) == self.recent.maxlen:
             self.floor = self.recent[0][0]
         self.recent.append((seq, text))
         self.last_seq = seq
 
-    def since(self, seq: int) -> list[str] | None:
+    def since(self, seq: int) -> list[bytes] | None:
         """Frames after ``seq``, or ``None`` when some of them are no longer remembered."""
         if seq < self.floor:
             return None
@@ -136,8 +141,7 @@ class Hub:
                 topic.subscribers.discard(connection)
         connection.topics.clear()
         self.connections.discard(connection)
-        if not connection.dropped:
-            connection.stop_writer()
+        connection.dropped = True
 
     def _dropped(self, connection: Connection) -> None:
         self.slow_drops += 1

@@ -142,6 +142,7 @@ def within_limit(request: web.Request, window: SlidingWindow, who: str, what: st
 @routes.get(SESSION + "/questions")
 async def list_questions(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
+    await request.app[QA].sync()
     qa = request.app[QA].session(session.code)
     identity = request[IDENTITY]
     if request.query.get("view") == "moderation":
@@ -244,6 +245,7 @@ EXPORT_FIELDS = ["id", "state", "votes", "author", "text", "asked_at", "answered
 async def export(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
     moderator(request, session.code)
+    await request.app[QA].sync()
     qa = request.app[QA].session(session.code)
     rows = [
         moderator_question(q, qa.highlighted) for q in ordered(list(qa.questions.values()), "time")

@@ -28,6 +28,7 @@ REMEMBERED_OUTCOMES = 10_000
 READ_BATCH = 1000
 IDLE_WAIT = 5.0
 RETRY_AFTER = 1.0
+SYNC_LIMIT = 5.0
 
 
 class QAService:
@@ -41,6 +42,7 @@ class QAService:
         self._listeners: list[Listener] = []
         self._follower: asyncio.Task[None] | None = None
         self._nudge = asyncio.Event()
+        self._progress = asyncio.Condition()
 
     @property
     def applied(self) -> int:
@@ -72,6 +74,21 @@ class QAService:
                 await self._follower
         for waiter in self._waiters.values():
             waiter.cancel()
+
+    async def sync(self) -> None:
+        """Wait until this process has folded everything any process appended so far, so a
+        read after another process's acknowledged write sees it."""
+        target = await self._log.last_sequence()
+        if self._applied >= target:
+            return
+        self._nudge.set()
+        try:
+            async with self._progress:
+                await asyncio.wait_for(
+                    self._progress.wait_for(lambda: self._applied >= target), SYNC_LIMIT
+                )
+        except TimeoutError:
+            log.warning("answering from a view that lags the log", extra={"target": target})
 
     async def submit(self, session_code: str, command: Command, now: dt.datetime) -> list[Event]:
         """Append ``command`` durably, wait until it is folded, return its events or raise
@@ -121,6 +138,8 @@ class QAService:
             for sequence, entry in entries:
                 self._fold(sequence, entry)
             folded = True
+            async with self._progress:
+                self._progress.notify_all()
         return folded
 
     def _fold(self, sequence: int, entry: LogEntry) -> None:

@@ -16,7 +16,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from server.errors import AppError
-from server.hub import Connection, Hub
+from server.hub import Connection, Hub, encode_frame
 from server.keys import CLOCK, HUB, IDENTITY, QA, STORE
 from server.middleware import same_origin
 from server.qa_topics import TOPIC, TopicError, snapshot
@@ -41,11 +41,11 @@ class Unsubscribe(msgspec.Struct, forbid_unknown_fields=True):
     topic: str
 
 
-def reply(verb: str, message_id: MessageId, body: dict[str, Any]) -> str:
-    return json.dumps([verb, message_id, body], separators=(",", ":"))
+def reply(verb: str, message_id: MessageId, body: dict[str, Any]) -> bytes:
+    return encode_frame(json.dumps([verb, message_id, body], separators=(",", ":")))
 
 
-def error(message_id: MessageId, code: str, message: str) -> str:
+def error(message_id: MessageId, code: str, message: str) -> bytes:
     return reply("error", message_id, {"code": code, "message": message})
 
 
@@ -100,6 +100,7 @@ class SocketSession:
         if code:
             programme = await self.request.app[STORE].load_programme()
             exists = programme is not None and programme.session_by_code(code) is not None
+        await self.request.app[QA].sync()
         # From here on nothing awaits: the snapshot, the subscription and the reply are one
         # step, so no event can slip between them.
         service = self.request.app[QA]
@@ -121,12 +122,23 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(request, origin):
         raise AppError(403, "ws.origin", "Connections from other sites are refused.")
-    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE)
+    # No per-message compression: frames are encoded once and the same bytes go to every
+    # subscriber (see server/hub.py), which deflating per socket would undo.
+    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE, compress=False)
     await socket.prepare(request)
-    connection = Connection(socket, request[IDENTITY].participant_id)
+    transport = request.transport
+    if transport is None:
+        return socket
+    closing: set[asyncio.Task[bool]] = set()
+
+    def close(code: int) -> None:
+        task = asyncio.create_task(socket.close(code=code, message=b"too slow; resume"))
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+    connection = Connection(transport, close)
     hub = request.app[HUB]
     hub.connect(connection)
-    writer = asyncio.create_task(connection.write())
     session = SocketSession(request, connection)
     try:
         async for message in socket:
@@ -138,5 +150,6 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 connection.offer(error(None, "message.binary", "Send text frames."))
     finally:
         hub.disconnect(connection)
-        await writer
+        if closing:
+            await asyncio.gather(*closing, return_exceptions=True)
     return socket

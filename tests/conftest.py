@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULES = Path(
@@ -16,3 +19,10 @@ def schedules_dir() -> Path:
     if not (SCHEDULES / "SOURCES.md").is_file():
         pytest.fail(f"the shared schedule fixtures are missing at {SCHEDULES}")
     return SCHEDULES
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the whole run (AOF, fsync always); tests isolate by key prefix."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url

@@ -27,8 +27,9 @@ async def open_store(url: str) -> Store:
 
         return await SQLiteStore.open(sqlite_path(url))
     if scheme in ("redis", "rediss"):
-        raise BackendURLError(
-            "the Redis store is not part of this release yet; use the embedded default "
-            "(sqlite:///…) for now"
-        )
-    raise BackendURLError(f"unknown store URL scheme {scheme!r} in {url!r}; use sqlite:///PATH")
+        from server.backends.redis_store import RedisStore
+
+        return await RedisStore.open(url)
+    raise BackendURLError(
+        f"unknown store URL scheme {scheme!r} in {url!r}; use sqlite:///PATH or redis://HOST:PORT/DB"
+    )

@@ -17,14 +17,16 @@ import datetime as dt
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-import msgspec
-
-from sessions.programme import Conference, Day, Programme, Session, sort_key
+from server.backends.records import ConferenceRecord as _ConferenceRecord
+from server.backends.records import assemble_programme
+from server.backends.records import decode_conference as _decode_conference
+from server.backends.records import decode_session as _decode_session
+from server.backends.records import encode as _encode
+from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges, compare
 from sessions.qa_codec import LogEntry, decode_entry, encode_entry
 from sessions.roles import LoginGrant, Role
@@ -63,23 +65,6 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _ConferenceRecord:
-    conference: Conference
-    days: tuple[Day, ...]
-    rooms: tuple[str, ...]
-
-
-_encode = msgspec.json.Encoder().encode
-_decode_conference = msgspec.json.Decoder(_ConferenceRecord).decode
-_decode_session = msgspec.json.Decoder(Session).decode
-
-
-def _in_zone(session: Session, conference: Conference) -> Session:
-    zone = conference.zone
-    return replace(session, start=session.start.astimezone(zone), end=session.end.astimezone(zone))
 
 
 def migrate(connection: sqlite3.Connection) -> int:
@@ -158,6 +143,11 @@ class SQLiteStore:
                         "WHERE guid = ?",
                         (stamp, stamp, removed.session.guid),
                     )
+                # Every active row is rewritten below; freeing the codes first lets two
+                # sessions swap codes (the unique index is checked per statement).
+                connection.execute(
+                    "UPDATE programme_sessions SET code = '~' || guid WHERE removed_at IS NULL"
+                )
                 for session in programme.sessions:
                     connection.execute(
                         "INSERT INTO programme_sessions (guid, code, data, removed_at, updated_at) "
@@ -291,26 +281,12 @@ def _load_programme(connection: sqlite3.Connection) -> Programme | None:
     row = connection.execute("SELECT data FROM conference WHERE id = 1").fetchone()
     if row is None:
         return None
-    record = _decode_conference(row[0])
-    sessions = sorted(
+    return assemble_programme(
+        _decode_conference(row[0]),
         (
-            _in_zone(_decode_session(data), record.conference)
+            _decode_session(data)
             for (data,) in connection.execute(
                 "SELECT data FROM programme_sessions WHERE removed_at IS NULL"
             )
         ),
-        key=sort_key,
-    )
-    return Programme(
-        conference=record.conference,
-        days=tuple(
-            replace(
-                day,
-                start=day.start.astimezone(record.conference.zone),
-                end=day.end.astimezone(record.conference.zone),
-            )
-            for day in record.days
-        ),
-        rooms=record.rooms,
-        sessions=tuple(sessions),
     )

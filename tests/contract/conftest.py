@@ -1,17 +1,37 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from server.backends import open_store
 from server.backends.store import Store
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """Every backend the Store protocol has; the Redis one joins this list."""
-    opened = await open_store(f"sqlite:///{tmp_path / 'plenaria.db'}")
-    yield opened
-    await opened.close()
+    """Every backend the Store protocol has, each test on fresh, private storage."""
+    if request.param == "sqlite":
+        opened = await open_store(f"sqlite:///{tmp_path / 'plenaria.db'}")
+        yield opened
+        await opened.close()
+        return
+    # One server for the run; each test gets its own key prefix, so tests never see each
+    # other's data, and its keys are deleted afterwards.
+    server_url: str = request.getfixturevalue("redis_server_url")
+    prefix = f"test-{uuid.uuid4().hex}:"
+    opened = await open_store(f"{server_url}/0?prefix={prefix}")
+    try:
+        yield opened
+    finally:
+        await opened.close()
+        cleaner = Redis.from_url(f"{server_url}/0")
+        try:
+            keys = [key async for key in cleaner.scan_iter(match=f"{prefix}*")]
+            if keys:
+                await cleaner.delete(*keys)
+        finally:
+            await cleaner.aclose()

@@ -124,3 +124,17 @@ async def test_removed_session_speakers_leave_the_programme(store: Store) -> Non
     await store.replace_programme(only_a, NOW)
     loaded = await store.load_programme()
     assert loaded is not None and loaded.speakers == ()
+
+
+async def test_two_sessions_can_swap_codes(store: Store) -> None:
+    await store.replace_programme(
+        programme(session("a", at(11, 10)), session("b", at(11, 11))), NOW
+    )
+    swapped = programme(
+        session("b", at(11, 10), guid="guid-a"), session("a", at(11, 11), guid="guid-b")
+    )
+    changes = await store.replace_programme(swapped, NOW)
+    assert len(changes.changed) == 2
+    loaded = await store.load_programme()
+    assert loaded is not None
+    assert [(s.guid, s.code) for s in loaded.sessions] == [("guid-a", "b"), ("guid-b", "a")]

@@ -1,0 +1,62 @@
+"""Real `plenaria serve` processes for tests that need them (kill -9, several processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from server.auth import bearer_codec
+from sessions.roles import Identity, Role
+
+SECRET = "process-test-secret-0123456789abcdef"
+"""Shared by every process of one conference, as PLENARIA_SECRET_KEY must be."""
+
+PLENARIA = str(Path(sys.executable).with_name("plenaria"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def bearer(name: str, moderates: str = "") -> dict[str, str]:
+    identity = Identity(f"id-{name}", name)
+    if moderates:
+        identity = identity.with_role(moderates, Role.MODERATOR)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    return {"Authorization": f"Bearer {bearer_codec(SECRET.encode()).dumps(identity, expires)}"}
+
+
+async def plenaria(*arguments: str) -> int:
+    process = await asyncio.create_subprocess_exec(
+        PLENARIA, *arguments, env={**os.environ, "PLENARIA_SECRET_KEY": SECRET}
+    )
+    return await process.wait()
+
+
+@asynccontextmanager
+async def serving(data: Path, port: int, *extra: str) -> AsyncIterator[str]:
+    """A server until the block ends, then ``kill -9``: nothing gets a chance to flush."""
+    process = await asyncio.create_subprocess_exec(
+        PLENARIA, "serve", "--data", str(data), "--port", str(port), *extra,
+        env={**os.environ, "PLENARIA_SECRET_KEY": SECRET},
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        while b"listening" not in (line := await asyncio.wait_for(process.stderr.readline(), 30)):
+            assert line, "the server exited before listening"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+        await process.wait()
