@@ -8,12 +8,26 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.integration.conftest import csrf_token
+from tests.integration.test_qa_api import MOD, ask
 
 Client = TestClient[web.Request, web.Application]
 
-POST_ROUTES = ["/participants", "/api/participants", "/logout", "/login/abc.def", "/"]
+POST_ROUTES = [
+    "/participants",
+    "/api/participants",
+    "/logout",
+    "/login/abc.def",
+    "/",
+    "/api/sessions/panel/questions",
+    "/api/sessions/panel/qa",
+    "/api/sessions/panel/notes",
+    "/api/questions/{question}/vote",
+    "/api/questions/{question}/moderation",
+]
 GET_PATHS = [
     "/sessions/{}",
+    "/api/sessions/panel/questions?order={}",
+    "/api/sessions/{}/questions",
     "/api/sessions/{}",
     "/login/{}",
     "/static/{}",
@@ -39,11 +53,15 @@ def noise(rng: random.Random, size: int) -> bytes:
 async def test_random_bodies_never_cause_a_server_error(client: Client) -> None:
     rng = random.Random(20261123)
     token = await csrf_token(client)
-    for _ in range(300):
+    question = await ask(client)
+    for n in range(400):
+        headers = {"Content-Type": rng.choice(CONTENT_TYPES), "X-CSRF-Token": token}
+        if n % 2:
+            headers.update(MOD)
         response = await client.post(
-            rng.choice(POST_ROUTES),
+            rng.choice(POST_ROUTES).format(question=question),
             data=noise(rng, rng.randrange(0, 400)),
-            headers={"Content-Type": rng.choice(CONTENT_TYPES), "X-CSRF-Token": token},
+            headers=headers,
             allow_redirects=False,
         )
         assert response.status < 500, await response.text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Any
 
@@ -200,3 +201,16 @@ async def test_other_origins_are_refused(client: Client) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await client.ws_connect("/ws", headers={"Origin": "https://evil.example"})
     assert refused.value.status == 403
+
+
+async def test_random_socket_messages_get_replies_and_keep_the_socket(client: Client) -> None:
+    rng = random.Random(11)
+    pieces = ['["subscribe",', '"topic":', '{"since":', "null", "1e999", "[", "]", "{", "}",
+              '"\\ud800"', ",", "-1"]  # fmt: skip
+    async with client.ws_connect("/ws", headers=MOD) as socket:
+        for _ in range(45):
+            text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12)))
+            await socket.send_str(text)
+            message = await receive(socket)
+            assert message[0] in ("ok", "error"), (text, message)
+        assert (await call(socket, "subscribe", {"topic": "session:panel:qa", "since": -5}))[0]
