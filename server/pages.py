@@ -6,13 +6,14 @@ from aiohttp import web
 
 from server import auth
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, IDENTITY_CODEC, LOGIN_LINKS, METRICS, STORE
+from server.keys import CLOCK, IDENTITY, IDENTITY_CODEC, LOGIN_LINKS, METRICS, QA, STORE
 from server.middleware import set_cookie
 from server.rendering import render
 from server.request_body import form_text
 from sessions.programme import Programme, Session
 from sessions.roles import DisplayNameError, Identity, Role, clean_display_name
 from web.pages import humanize_delta, programme_page, session_page
+from web.qa_views import participant_snapshot
 
 CODE_PATTERN = "[A-Za-z0-9_-]{1,64}"
 
@@ -50,6 +51,10 @@ async def session_view(request: web.Request) -> web.StreamResponse:
     page = session_page(programme, session, request.app[CLOCK]())
     identity = request[IDENTITY]
     roles = [role.value for role in Role if identity.has_role(session.code, role)]
+    await request.app[QA].sync()
+    qa = participant_snapshot(
+        request.app[QA].session(session.code), identity.participant_id, "votes"
+    )
     return render(
         request,
         "session.html",
@@ -57,6 +62,7 @@ async def session_view(request: web.Request) -> web.StreamResponse:
             "page": page,
             "roles": roles,
             "starts_in": humanize_delta(page.starts_in) if page.starts_in else "",
+            "qa": qa,
         },
         programme=programme,
     )
@@ -126,8 +132,10 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     response = render(
         request, "login.html", {"claims": claims, "session": session}, programme=programme
     )
+    # The token is in this page's address: keep it out of caches. The site-wide
+    # "same-origin" referrer policy already keeps it from other sites; "no-referrer" here
+    # would make Chromium post the form with "Origin: null", which the CSRF check refuses.
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, async_playwright
+
+from server.app import create_app
+from server.keys import STORE
+from sessions.demo import demo_programme
+from tests.helpers import settings_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -29,3 +37,27 @@ async def browser() -> AsyncIterator[Browser]:
         )
         yield browser
         await browser.close()
+
+
+class Server:
+    """A real server on a free port, serving the demo conference as of the test's start."""
+
+    def __init__(self, app: web.Application, url: str) -> None:
+        self.app = app
+        self.url = url
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    now = dt.datetime.now(dt.UTC)
+    app = create_app(settings_for(tmp_path))
+
+    async def load(app: web.Application) -> None:
+        await app[STORE].replace_programme(demo_programme(now), now)
+
+    app.on_startup.append(load)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield Server(app, f"http://127.0.0.1:{runner.addresses[0][1]}")
+    await runner.cleanup()

@@ -3,43 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, expect
 
-from server.app import create_app
-from server.keys import STORE
-from sessions.demo import LIVE_PANEL_CODE, demo_programme
-from tests.helpers import settings_for
+from sessions.demo import LIVE_PANEL_CODE
+from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-async def base_url(tmp_path: Path) -> AsyncIterator[str]:
-    now = dt.datetime.now(dt.UTC)
-    app = create_app(settings_for(tmp_path))
-
-    async def load(app: web.Application) -> None:
-        await app[STORE].replace_programme(demo_programme(now), now)
-
-    app.on_startup.append(load)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
-
-
 async def test_programme_to_live_session_in_the_viewers_zone(
-    browser: Browser, base_url: str
+    browser: Browser, server: Server
 ) -> None:
+    base_url = server.url
     context = await browser.new_context(timezone_id="America/New_York", locale="en-US")
     page = await context.new_page()
     errors: list[str] = []

@@ -258,3 +258,14 @@ async def test_questions_survive_a_restart(aiohttp_client: ClientFactory, tmp_pa
     client = await aiohttp_client(second)
     questions = (await listing(client, BOB))["questions"]
     assert [(q["id"], q["votes"], q["voted"]) for q in questions] == [(qid, 1, True)]
+
+
+async def test_session_page_renders_the_queue_without_javascript(client: Client) -> None:
+    qid = await ask(client, "Is <b>shade</b> a right?")
+    await moderate(client, qid, "approve")
+    page = await (await client.get("/sessions/panel", headers=BOB)).text()
+    assert "Is &lt;b&gt;shade&lt;/b&gt; a right?" in page
+    await moderate(client, qid, "highlight")
+    page = await (await client.get("/sessions/panel", headers=BOB)).text()
+    on_screen = page.split("data-qa-onscreen-text>")[1].split("</p>")[0]
+    assert on_screen == "Is &lt;b&gt;shade&lt;/b&gt; a right?"

@@ -1,0 +1,64 @@
+import { Realtime } from "./realtime.js";
+
+// What every Q&A view shares: finding its parts, the session's speakers, and feedback.
+export const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/** A DOM element; every text goes in as textContent, never as HTML. */
+export function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "text") element.textContent = value;
+    else if (name === "class") element.className = value;
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  element.append(...children.filter((child) => child !== null && child !== undefined));
+  return element;
+}
+
+const CONNECTION = { live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…" };
+
+export class QAPanel {
+  constructor(root) {
+    this.root = root;
+    this.code = root.dataset.sessionCode;
+    this.find = (name) => root.querySelector(`[data-qa-${name}]`);
+    this.speakers = new Map(
+      [...(this.find("speakers")?.content.querySelectorAll("[data-key]") ?? [])].map(
+        (item) => [item.dataset.key, item.textContent],
+      ),
+    );
+  }
+
+  /** Subscribe to ``topics`` ({name: {snapshot, event}}) on a reconnecting socket. */
+  listen(topics) {
+    const realtime = new Realtime();
+    realtime.onStatus((status) => this.showConnection(status));
+    for (const [topic, handlers] of Object.entries(topics)) {
+      realtime.subscribe(topic, { error: (error) => this.showError(error.message), ...handlers });
+    }
+    realtime.start();
+  }
+
+  showConnection(status) {
+    const label = this.find("connection");
+    label.hidden = false;
+    label.dataset.state = status;
+    label.textContent = CONNECTION[status];
+  }
+
+  showError(message) {
+    if (!this.find("error")) return;
+    this.find("status").textContent = "";
+    this.find("error").textContent = message;
+  }
+
+  showStatus(message) {
+    this.find("error").textContent = "";
+    this.find("status").textContent = message;
+  }
+
+  announce(message) {
+    this.find("announce").textContent = message;
+  }
+}
