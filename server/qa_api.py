@@ -32,6 +32,7 @@ from sessions.roles import Identity
 from web.qa_views import (
     moderator_question,
     moderator_snapshot,
+    note_view,
     participant_snapshot,
     public_question,
 )
@@ -235,7 +236,8 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     body = await read_json(request, NoteBody)
     command = AddNote(new_id(), identity.participant_id, identity.display_name, body.text)
     await submit(request, session.code, command)
-    return web.json_response({"id": command.note_id}, status=201)
+    note = next(n for n in request.app[QA].session(session.code).notes if n.id == command.note_id)
+    return web.json_response({"note": note_view(note)}, status=201)
 
 
 EXPORT_FIELDS = ["id", "state", "votes", "author", "text", "asked_at", "answered_at", "starred"]

@@ -111,7 +111,8 @@ class SocketSession:
             answer = {"topic": body.topic, "seq": service.applied, "snapshot": state}
             self.connection.offer(reply("ok", message_id, answer))
             return
-        answer = {"topic": body.topic, "seq": service.applied, "resumed": len(missed)}
+        # The frames that follow carry their own sequences; ``since`` stays the resume point.
+        answer = {"topic": body.topic, "seq": body.since, "resumed": len(missed)}
         self.connection.offer(reply("ok", message_id, answer))
         for text in missed:
             self.connection.offer(text)

@@ -228,7 +228,8 @@ async def test_closed_qa_and_post_moderation(client: Client) -> None:
 async def test_moderation_view_edit_history_notes_and_exports(client: Client) -> None:
     qid = await ask(client, '=HYPERLINK("http://evil")')
     await moderate(client, qid, "edit", text="What about heat?")
-    await client.post("/api/sessions/panel/notes", json={"text": "Ask Lena"}, headers=MOD)
+    added = await client.post("/api/sessions/panel/notes", json={"text": "Ask Lena"}, headers=MOD)
+    assert (await added.json())["note"]["text"] == "Ask Lena"
     view = await listing(client, MOD, view="moderation")
     assert view["questions"][0]["history"][0]["text"] == '=HYPERLINK("http://evil")'
     assert [n["text"] for n in view["notes"]] == ["Ask Lena"]

@@ -98,6 +98,7 @@ async def test_resume_gives_exactly_the_missed_events(client: Client) -> None:
         )
         assert verb == "ok"
         assert body["resumed"] == 4
+        assert body["seq"] == seen
         replayed = [await next_event(socket, "session:panel:moderation") for _ in missed]
         assert [e["changes"][0]["question"]["id"] for e in replayed] == missed
         assert [e["seq"] for e in replayed] == sorted(e["seq"] for e in replayed)

@@ -550,7 +550,9 @@ class ModeratorConsole extends QAPanel {
       event.preventDefault();
       if (!text.value.trim()) return this.showError("Write the note first.");
       try {
-        await post(`/api/sessions/${encodeURIComponent(this.code)}/notes`, { text: text.value });
+        const { note } = await post(`/api/sessions/${encodeURIComponent(this.code)}/notes`, { text: text.value });
+        if (!this.notes.some((known) => known.id === note.id)) this.notes.push(note);
+        this.renderNotes();
         text.value = "";
         this.showStatus("Note added.");
       } catch (error) {
