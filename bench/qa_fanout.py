@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -205,9 +206,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         port = free_port()
-        store_url = args.redis or f"sqlite:///{data / 'plenaria.db'}"
+        redis = f"{args.redis}?prefix=bench-{uuid.uuid4().hex}:" if args.redis else None
+        store_url = redis or f"sqlite:///{data / 'plenaria.db'}"
         await prepare(data, store_url)
-        server = await start_server(data, port, args.redis)
+        server = await start_server(data, port, redis)
         url = f"http://127.0.0.1:{port}"
         workers = []
         try:
@@ -247,7 +249,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         json={"action": "approve"},
                         headers=moderator,
                     ) as response:
-                        assert response.status == 200
+                        assert response.status == 200, await response.text()
                     await asyncio.sleep(args.spacing)
                 await asyncio.sleep(2)
                 seen: dict[str, list[float]] = {}
