@@ -22,6 +22,7 @@ from server.keys import (
     LOGIN_LINKS,
     METRICS,
     QA,
+    QA_RATE_LIMITS,
     SETTINGS,
     STORE,
 )
@@ -33,7 +34,7 @@ from server.middleware import (
     identity_middleware,
     metrics_middleware,
 )
-from server.qa_service import QAService
+from server.qa_service import QARateLimits, QAService
 from server.qa_topics import publish_qa_events
 from server.settings import Settings
 from web.templating import setup_templates
@@ -81,7 +82,7 @@ def create_app(
     setup_templates(app)
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(qa_context)
-    app[qa_api.RATE_LIMITS] = qa_api.RateLimits()
+    app[QA_RATE_LIMITS] = QARateLimits()
     app[HUB] = Hub()
     app[METRICS].realtime_connections.set_function(lambda: len(app[HUB].connections))
     app.on_response_prepare.append(add_security_headers)

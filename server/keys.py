@@ -11,13 +11,14 @@ from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
 from server.hub import Hub
 from server.metrics import Metrics
-from server.qa_service import QAService
+from server.qa_service import QARateLimits, QAService
 from server.settings import Settings
 from sessions.roles import Identity
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 QA = web.AppKey("qa", QAService)
+QA_RATE_LIMITS = web.AppKey("qa_rate_limits", QARateLimits)
 HUB = web.AppKey("hub", Hub)
 METRICS = web.AppKey("metrics", Metrics)
 IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)

@@ -11,7 +11,7 @@ import msgspec
 from aiohttp import web
 
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, QA
+from server.keys import CLOCK, IDENTITY, QA, QA_RATE_LIMITS
 from server.pages import CODE_PATTERN, find_session
 from server.request_body import read_json
 from sessions.qa import (
@@ -26,6 +26,7 @@ from sessions.qa import (
     Unvote,
     Vote,
     ordered,
+    within_rate,
 )
 from sessions.ratelimit import SlidingWindow
 from sessions.roles import Identity
@@ -121,23 +122,11 @@ def question_session(request: web.Request) -> tuple[str, str]:
     return question_id, code
 
 
-class RateLimits:
-    """Per-process limits that refuse floods before they reach the shared log; the domain
-    applies the same limits again, deterministically, on every process."""
-
-    def __init__(self) -> None:
-        self.questions = SlidingWindow(3)
-        self.votes = SlidingWindow(60)
-
-
-RATE_LIMITS = web.AppKey("qa_rate_limits", RateLimits)
-
-
-def within_limit(request: web.Request, window: SlidingWindow, who: str, what: str) -> None:
-    if not window.allow(who, request.app[CLOCK]()):
-        raise AppError(
-            429, "qa.rate_limited", f"At most {window.limit} {what} a minute; wait a moment."
-        )
+def within_limit(request: web.Request, window: SlidingWindow, what: str) -> None:
+    try:
+        within_rate(window, request[IDENTITY].participant_id, request.app[CLOCK](), what)
+    except QAError as error:
+        raise as_app_error(error) from None
 
 
 @routes.get(SESSION + "/questions")
@@ -160,7 +149,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     body = await read_json(request, AskBody)
     if body.addressed_to and body.addressed_to not in {s.key for s in session.speakers}:
         raise AppError(422, "qa.speaker_unknown", "That speaker is not in this session.")
-    within_limit(request, request.app[RATE_LIMITS].questions, identity.participant_id, "questions")
+    within_limit(request, request.app[QA_RATE_LIMITS].questions, "questions")
     question_id = new_id()
     command = Ask(
         question_id=question_id,
@@ -180,7 +169,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
 async def vote(request: web.Request, up: bool) -> web.StreamResponse:
     identity = participant(request)
     question_id, code = question_session(request)
-    within_limit(request, request.app[RATE_LIMITS].votes, identity.participant_id, "votes")
+    within_limit(request, request.app[QA_RATE_LIMITS].votes, "votes")
     command = (Vote if up else Unvote)(question_id, identity.participant_id)
     await submit(request, code, command)
     question = request.app[QA].session(code).question(question_id)

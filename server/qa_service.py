@@ -15,8 +15,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from server.backends.command_log import CommandLog
-from sessions.qa import Ask, Command, Event, QAError, QASession
+from sessions.qa import (
+    QUESTIONS_PER_MINUTE,
+    VOTES_PER_MINUTE,
+    Ask,
+    Command,
+    Event,
+    QAError,
+    QASession,
+)
 from sessions.qa_codec import LogEntry
+from sessions.ratelimit import SlidingWindow
 
 log = logging.getLogger("plenaria.qa")
 
@@ -29,6 +38,15 @@ READ_BATCH = 1000
 IDLE_WAIT = 5.0
 RETRY_AFTER = 1.0
 SYNC_LIMIT = 5.0
+
+
+class QARateLimits:
+    """Per-process limits that refuse floods before they reach the shared log; the domain
+    applies the same limits again, deterministically, on every process."""
+
+    def __init__(self) -> None:
+        self.questions = SlidingWindow(QUESTIONS_PER_MINUTE)
+        self.votes = SlidingWindow(VOTES_PER_MINUTE)
 
 
 class QAService:

@@ -239,7 +239,7 @@ Event = (
 )
 
 
-def _within(window: SlidingWindow, who: str, now: dt.datetime, what: str) -> None:
+def within_rate(window: SlidingWindow, who: str, now: dt.datetime, what: str) -> None:
     if not window.allow(who, now):
         raise QAError("qa.rate_limited", f"At most {window.limit} {what} a minute; wait a moment.")
 
@@ -316,7 +316,7 @@ class QASession:
         if command.question_id in self.questions:
             raise QAError("qa.duplicate_id", "A question with this id exists already.")
         text = clean_text(command.text, MAX_TEXT, "question")
-        _within(self._asks, command.author_id, now, "questions")
+        within_rate(self._asks, command.author_id, now, "questions")
         question = Question(
             id=command.question_id,
             session_code=self.session_code,
@@ -338,7 +338,7 @@ class QASession:
             raise QAError("qa.own_question", "You cannot vote for your own question.")
         if (voter in question.voters) == up:
             return [VoteRecorded(voter, question_id, up)]
-        _within(self._votes, voter, now, "votes")
+        within_rate(self._votes, voter, now, "votes")
         voters = question.voters | {voter} if up else question.voters - {voter}
         self.questions[question_id] = replace(question, voters=voters)
         return [
