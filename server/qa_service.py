@@ -76,6 +76,9 @@ class QAService:
             qa = self._sessions[code] = QASession(code)
         return qa
 
+    def sessions(self) -> list[QASession]:
+        return list(self._sessions.values())
+
     def session_of_question(self, question_id: str) -> str | None:
         return self._question_sessions.get(question_id)
 

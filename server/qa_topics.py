@@ -68,7 +68,16 @@ def snapshot(
     if match["participant"]:
         if match["participant"] != identity.participant_id:
             raise TopicError("topic.forbidden", "That topic belongs to another participant.")
-        return {"participant": identity.participant_id}
+        me = identity.participant_id
+        return {
+            "participant": me,
+            "own": [
+                public_question(q, me) for qa in service.sessions() for q in qa.own_questions(me)
+            ],
+            "voted": sorted(
+                q.id for qa in service.sessions() for q in qa.questions.values() if me in q.voters
+            ),
+        }
     code = match["code"]
     if not session_exists:
         raise TopicError("topic.unknown", f"There is no session {code!r}.")

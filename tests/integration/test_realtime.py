@@ -77,6 +77,7 @@ async def test_participant_topic_is_private(client: Client) -> None:
         assert refused[2]["code"] == "topic.forbidden"
         ok = await call(socket, "subscribe", {"topic": "participant:id-ann"}, message_id=2)
         assert ok[0] == "ok"
+        assert ok[2]["snapshot"] == {"participant": "id-ann", "own": [], "voted": []}
         qid = await ask(client)
         event = await next_event(socket, "participant:id-ann")
         assert event["changes"] == [
@@ -84,6 +85,9 @@ async def test_participant_topic_is_private(client: Client) -> None:
         ]
         assert event["changes"][0]["question"]["id"] == qid
         assert event["changes"][0]["question"]["state"] == "pending"
+    async with client.ws_connect("/ws", headers=ANN) as socket:
+        again = await call(socket, "subscribe", {"topic": "participant:id-ann"})
+        assert [q["id"] for q in again[2]["snapshot"]["own"]] == [qid]
 
 
 async def test_resume_gives_exactly_the_missed_events(client: Client) -> None:
