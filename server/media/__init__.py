@@ -1,0 +1,1 @@
+"""The media engine: forwarding encoded audio and video from one publisher to many viewers."""

@@ -1,0 +1,109 @@
+"""Everything that touches aiortc's internals, in one place. aiortc is pinned to 1.16.0.
+
+Stock aiortc decodes what it receives and encodes what it sends, per peer. A forwarding
+server needs neither, so :func:`install` changes two things, process-wide:
+
+- a receiver's decoder becomes :class:`EncodedPassthrough`, which turns each depacketised
+  frame into an ``av.Packet`` (``pts`` = RTP timestamp, ``time_base`` = the codec's clock,
+  ``is_keyframe`` from the VP8 / H.264 bitstream) instead of decoding it; aiortc's sender
+  already packs an ``av.Packet`` returned by a track without encoding it;
+- a keyframe request (PLI / FIR) that reaches a sender is passed to its track's
+  ``request_keyframe()``, so a forwarding track can relay it to the publisher.
+"""
+
+from __future__ import annotations
+
+import fractions
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import aiortc
+import av
+from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import rtcrtpreceiver as _receiver_module
+
+log = logging.getLogger("plenaria.media")
+
+PINNED_AIORTC = "1.16.0"
+VIDEO_CLOCK = fractions.Fraction(1, 90_000)
+AUDIO_CLOCK = fractions.Fraction(1, 48_000)
+H264_KEY_NAL_TYPES = frozenset({5, 7})
+"""IDR slice and sequence parameter set."""
+
+
+def vp8_is_keyframe(frame: bytes) -> bool:
+    """RFC 6386 9.1: bit 0 of the frame tag is 0 on a key frame."""
+    return bool(frame) and frame[0] & 0x01 == 0
+
+
+def h264_is_keyframe(annex_b: bytes) -> bool:
+    """True when the access unit holds an IDR slice or an SPS (Annex B start codes)."""
+    index = annex_b.find(b"\x00\x00\x01")
+    while index >= 0 and index + 3 < len(annex_b):
+        if annex_b[index + 3] & 0x1F in H264_KEY_NAL_TYPES:
+            return True
+        index = annex_b.find(b"\x00\x00\x01", index + 3)
+    return False
+
+
+class EncodedPassthrough:
+    """Stands in for aiortc's decoder: hands on encoded frames as ``av.Packet``."""
+
+    def __init__(self, mime_type: str) -> None:
+        self.mime_type = mime_type.lower()
+        self.is_video = self.mime_type.startswith("video/")
+        self.time_base = VIDEO_CLOCK if self.is_video else AUDIO_CLOCK
+
+    def decode(self, encoded_frame: Any) -> list[av.Packet[Any]]:
+        data: bytes = encoded_frame.data
+        packet: av.Packet[Any] = av.Packet(data)
+        packet.pts = encoded_frame.timestamp
+        packet.dts = encoded_frame.timestamp
+        packet.time_base = self.time_base
+        if self.mime_type == "video/vp8":
+            packet.is_keyframe = vp8_is_keyframe(data)
+        elif self.mime_type == "video/h264":
+            packet.is_keyframe = h264_is_keyframe(data)
+        else:
+            packet.is_keyframe = True
+        return [packet]
+
+
+_installed = False
+decoders_made: list[str] = []
+"""MIME types of the passthrough decoders made so far (tests assert nothing else was)."""
+
+
+def _passthrough_decoder(codec: Any) -> EncodedPassthrough:
+    decoders_made.append(codec.mimeType)
+    return EncodedPassthrough(codec.mimeType)
+
+
+def install() -> None:
+    """Make every aiortc peer in this process forward encoded media. Idempotent."""
+    global _installed
+    if _installed:
+        return
+    if aiortc.__version__ != PINNED_AIORTC:
+        raise RuntimeError(
+            f"Plenaria's media engine is built for aiortc {PINNED_AIORTC}, "
+            f"found {aiortc.__version__}"
+        )
+    _receiver_module.get_decoder = _passthrough_decoder  # type: ignore[attr-defined, assignment]
+    original: Callable[[RTCRtpSender], None] = RTCRtpSender._send_keyframe
+
+    def send_keyframe(sender: RTCRtpSender) -> None:
+        original(sender)
+        request = getattr(sender.track, "request_keyframe", None)
+        if request is not None:
+            request()
+
+    RTCRtpSender._send_keyframe = send_keyframe  # type: ignore[method-assign, assignment]
+    _installed = True
+
+
+async def request_keyframe_from(receiver: RTCRtpReceiver) -> None:
+    """Send a PLI to the publisher behind ``receiver`` for each of its video sources."""
+    for source in receiver.getSynchronizationSources():
+        await receiver._send_rtcp_pli(source.source)
