@@ -20,12 +20,15 @@ from server.keys import (
     HUB,
     IDENTITY_CODEC,
     LOGIN_LINKS,
+    MEDIA,
     METRICS,
     QA,
     QA_RATE_LIMITS,
     SETTINGS,
     STORE,
 )
+from server.media import http as media_http
+from server.media.engine import MediaEngine
 from server.metrics import Metrics
 from server.middleware import (
     add_security_headers,
@@ -66,6 +69,13 @@ async def qa_context(app: web.Application) -> AsyncIterator[None]:
     hub.close()
 
 
+async def media_context(app: web.Application) -> AsyncIterator[None]:
+    engine = MediaEngine()
+    app[MEDIA] = engine
+    yield
+    await engine.close()
+
+
 def create_app(
     settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
 ) -> web.Application:
@@ -82,6 +92,7 @@ def create_app(
     setup_templates(app)
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(qa_context)
+    app.cleanup_ctx.append(media_context)
     app[QA_RATE_LIMITS] = QARateLimits()
     app[HUB] = Hub()
     app[METRICS].realtime_connections.set_function(lambda: len(app[HUB].connections))
@@ -91,6 +102,7 @@ def create_app(
     app.add_routes(qa_api.routes)
     app.add_routes(qa_pages.routes)
     app.add_routes(realtime.routes)
+    app.add_routes(media_http.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

@@ -163,26 +163,33 @@ async def make_link(
             raise CommandError(f"there is no session with code {code!r}; see /api/programme")
         now = utc_now()
         expires_at = now + dt.timedelta(hours=hours)
+        identity = Identity(new_participant_id(), f"{role.value.capitalize()} (API)")
+        api_token = bearer_codec(settings.secret_key).dumps(
+            identity.with_role(code, role), expires_at
+        )
         if bearer:
-            identity = Identity(new_participant_id(), f"{role.value.capitalize()} (API)")
-            token = bearer_codec(settings.secret_key).dumps(
-                identity.with_role(code, role), expires_at
-            )
             return [
                 f"{role.value.capitalize()} API token for “{session.title}” (valid until "
                 f"{expires_at:%Y-%m-%d %H:%M} UTC); send it as a header:",
-                f"  Authorization: Bearer {token}",
+                f"  Authorization: Bearer {api_token}",
             ]
         token, grant = await LoginLinks(settings.secret_key).issue(
             store, role, code, now, dt.timedelta(hours=hours)
         )
     finally:
         await store.close()
-    return [
+    lines = [
         f"{role.value.capitalize()} link for “{session.title}” (one use, valid until "
         f"{grant.expires_at:%Y-%m-%d %H:%M} UTC):",
         f"  {settings.base_url}/login/{token}",
     ]
+    if role == Role.SPEAKER:
+        lines += [
+            "To publish from OBS, GStreamer or FFmpeg over WHIP (valid until the same time):",
+            f"  URL:          {settings.base_url}/whip/{code}",
+            f"  Bearer token: {api_token}",
+        ]
+    return lines
 
 
 def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:

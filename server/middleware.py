@@ -138,7 +138,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 def wants_json(request: web.Request) -> bool:
     accept = request.headers.get("Accept", "")
     return (
-        request.path.startswith("/api/")
+        request.path.startswith(("/api/", "/whip/", "/whep/"))
         or request.path in ("/healthz", "/metrics")
         or ("application/json" in accept and "text/html" not in accept)
     )
@@ -146,7 +146,7 @@ def wants_json(request: web.Request) -> bool:
 
 def error_response(request: web.Request, error: AppError) -> web.StreamResponse:
     if wants_json(request):
-        return web.json_response(error.body(), status=error.status)
+        return web.json_response(error.body(), status=error.status, headers=error.headers)
     return render(
         request,
         "error.html",
@@ -206,9 +206,14 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """State-changing requests from a browser must come from our pages.
 
     A request authenticated by an ``Authorization`` header carries no ambient credential,
-    so it needs no CSRF token.
+    so it needs no CSRF token; nor do WHEP requests and cookie-less WHIP requests.
     """
     if request.method in SAFE_METHODS or "Authorization" in request.headers:
+        return await handler(request)
+    # WHEP acts on no identity, and a WHIP request without our cookie carries no ambient
+    # credential: both are for players and encoders (OBS, GStreamer) that have no page.
+    no_cookie = auth.IDENTITY_COOKIE not in request.cookies
+    if request.path.startswith("/whep/") or (request.path.startswith("/whip/") and no_cookie):
         return await handler(request)
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(request, origin):

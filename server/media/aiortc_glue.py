@@ -107,3 +107,10 @@ async def request_keyframe_from(receiver: RTCRtpReceiver) -> None:
     """Send a PLI to the publisher behind ``receiver`` for each of its video sources."""
     for source in receiver.getSynchronizationSources():
         await receiver._send_rtcp_pli(source.source)
+
+
+def negotiated_mime_type(transceiver: Any) -> str:
+    """The codec a transceiver settled on in the last negotiation (aiortc keeps it in
+    ``_codecs``, best first)."""
+    codecs = transceiver._codecs
+    return str(codecs[0].mimeType) if codecs else ""

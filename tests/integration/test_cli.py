@@ -181,6 +181,10 @@ def test_link_command_prints_a_one_time_link(
     out = capsys.readouterr().out
     assert re.search(r"https://live\.example\.org/login/[\w.-]+\n", out)
     assert "Focused 5thgeneration hardware" in out
+    assert run(["link", "speaker", "G9JGWY", "--data", data]) == 0
+    speaker = capsys.readouterr().out
+    assert "/whip/G9JGWY" in speaker
+    assert "Bearer token: " in speaker
     assert run(["link", "speaker", "NOPE", "--data", data]) == 2
     assert "no session with code 'NOPE'" in capsys.readouterr().err
     assert run(["link", "moderator", "G9JGWY", "--data", data, "--hours", "0"]) == 2

@@ -1,0 +1,180 @@
+"""Publications and viewers: who publishes each session's stream, and who watches it.
+
+One publisher per session (WHIP), any number of viewers (WHEP); the server forwards the
+publisher's encoded frames to every viewer and decodes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamTrack
+
+from server.errors import AppError
+from server.media import aiortc_glue
+from server.media.relay import Broadcast
+
+log = logging.getLogger("plenaria.media")
+
+NO_ICE_SERVERS = RTCConfiguration(iceServers=[])
+MEDIA_KINDS = ("audio", "video")
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def unusable(message: str) -> AppError:
+    return AppError(422, "media.sdp_unusable", message)
+
+
+async def answer(peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], None]) -> None:
+    """Take the offer, let ``wire`` attach tracks to what it created, and answer; close the
+    peer and refuse with a clear error when any of it fails."""
+    try:
+        await peer.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        wire()
+        await peer.setLocalDescription(await peer.createAnswer())
+    except AppError:
+        await peer.close()
+        raise
+    except Exception as error:  # aiortc raises many kinds for a bad offer
+        await peer.close()
+        raise unusable(f"The offer cannot be used: {error}") from None
+
+
+@dataclass(eq=False)
+class Publication:
+    session_code: str
+    resource: str
+    peer: RTCPeerConnection
+    started_at: dt.datetime
+    broadcasts: dict[str, Broadcast] = field(default_factory=dict)
+    codecs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Viewer:
+    session_code: str
+    resource: str
+    peer: RTCPeerConnection
+
+
+class MediaEngine:
+    def __init__(self) -> None:
+        aiortc_glue.install()
+        self.publications: dict[str, Publication] = {}
+        self.viewers: dict[str, Viewer] = {}
+
+    def live(self, session_code: str) -> Publication | None:
+        return self.publications.get(session_code)
+
+    def viewer_count(self, session_code: str) -> int:
+        return sum(v.session_code == session_code for v in self.viewers.values())
+
+    async def publish(self, session_code: str, offer_sdp: str, now: dt.datetime) -> Publication:
+        if session_code in self.publications:
+            raise AppError(409, "media.already_live", "Someone is already publishing here.")
+        peer = RTCPeerConnection(NO_ICE_SERVERS)
+        publication = Publication(session_code, secrets.token_urlsafe(12), peer, now)
+        tracks: list[MediaStreamTrack] = []
+        peer.on("track", tracks.append)
+
+        def check() -> None:
+            if not tracks:
+                raise unusable("The offer sends no audio or video.")
+
+        await answer(peer, offer_sdp, check)
+        for transceiver in peer.getTransceivers():
+            track = transceiver.receiver.track
+            if track is None or track.kind in publication.broadcasts:
+                continue
+            publication.broadcasts[track.kind] = Broadcast(
+                track, partial(aiortc_glue.request_keyframe_from, transceiver.receiver)
+            )
+            publication.codecs[track.kind] = aiortc_glue.negotiated_mime_type(transceiver)
+        self.publications[session_code] = publication
+
+        @peer.on("connectionstatechange")
+        async def ended() -> None:
+            if peer.connectionState in ("failed", "closed"):
+                await self.unpublish(publication)
+
+        log.info("publishing", extra={"session": session_code, "codecs": publication.codecs})
+        return publication
+
+    async def unpublish(self, publication: Publication) -> None:
+        if self.publications.get(publication.session_code) is publication:
+            del self.publications[publication.session_code]
+        for broadcast in publication.broadcasts.values():
+            await broadcast.close()
+        await publication.peer.close()
+
+    async def watch(self, session_code: str, offer_sdp: str) -> tuple[Viewer, str]:
+        publication = self.publications.get(session_code)
+        if publication is None:
+            raise AppError(
+                409,
+                "media.offline",
+                "Nothing is being published here right now.",
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        peer = RTCPeerConnection(NO_ICE_SERVERS)
+        viewer = Viewer(session_code, secrets.token_urlsafe(12), peer)
+
+        def wire() -> None:
+            wired = 0
+            for transceiver in peer.getTransceivers():
+                broadcast = publication.broadcasts.get(transceiver.kind)
+                if broadcast is None:
+                    continue
+                mime = publication.codecs.get(transceiver.kind, "").lower()
+                transceiver.setCodecPreferences(
+                    [
+                        codec
+                        for codec in RTCRtpSender.getCapabilities(transceiver.kind).codecs
+                        if codec.mimeType.lower() in (mime, f"{transceiver.kind}/rtx")
+                    ]
+                )
+                transceiver.sender.replaceTrack(broadcast.subscribe())
+                transceiver.direction = "sendonly"
+                wired += 1
+            if not wired:
+                raise unusable("The offer receives neither audio nor video.")
+
+        await answer(peer, offer_sdp, wire)
+        self.viewers[viewer.resource] = viewer
+
+        @peer.on("connectionstatechange")
+        async def ended() -> None:
+            if peer.connectionState in ("failed", "closed"):
+                await self.leave(viewer)
+
+        return viewer, peer.localDescription.sdp
+
+    async def leave(self, viewer: Viewer) -> None:
+        self.viewers.pop(viewer.resource, None)
+        for transceiver in viewer.peer.getTransceivers():
+            track = transceiver.sender.track
+            if track is not None:
+                track.stop()
+        await viewer.peer.close()
+
+    async def close(self) -> None:
+        for viewer in list(self.viewers.values()):
+            with contextlib.suppress(Exception):
+                await self.leave(viewer)
+        for publication in list(self.publications.values()):
+            with contextlib.suppress(Exception):
+                await self.unpublish(publication)

@@ -1,0 +1,107 @@
+"""WHIP ingest (RFC 9725) and WHEP playback over HTTP."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.errors import AppError
+from server.keys import CLOCK, IDENTITY, MEDIA
+from server.pages import CODE_PATTERN, find_session
+from sessions.roles import Role
+
+routes = web.RouteTableDef()
+
+MAX_SDP = 64 * 1024
+SDP = "application/sdp"
+WHIP = f"/whip/{{code:{CODE_PATTERN}}}"
+WHEP = f"/whep/{{code:{CODE_PATTERN}}}"
+RESOURCE = "/{resource:[A-Za-z0-9_-]{1,32}}"
+
+
+async def read_offer(request: web.Request) -> str:
+    if request.content_type != SDP:
+        raise AppError(415, "media.content_type", "Send the offer as application/sdp.")
+    if request.content_length is not None and request.content_length > MAX_SDP:
+        raise AppError(413, "media.sdp_too_large", f"An offer has at most {MAX_SDP} bytes.")
+    body = await request.content.read(MAX_SDP + 1)
+    if len(body) > MAX_SDP:
+        raise AppError(413, "media.sdp_too_large", f"An offer has at most {MAX_SDP} bytes.")
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        raise AppError(422, "media.sdp_unusable", "The offer is not UTF-8 text.") from None
+
+
+def require_speaker(request: web.Request, code: str) -> None:
+    identity = request[IDENTITY]
+    if identity.is_anonymous:
+        raise AppError(401, "auth.required", "Send the speaker's token as a bearer token.")
+    if not (identity.has_role(code, Role.SPEAKER) or identity.can_moderate(code)):
+        raise AppError(403, "auth.forbidden", "This token may not publish to this session.")
+
+
+def sdp_answer(sdp: str, location: str) -> web.Response:
+    return web.Response(
+        status=201,
+        text=sdp,
+        content_type=SDP,
+        headers={"Location": location, "Access-Control-Expose-Headers": "Location"},
+    )
+
+
+def options(accept: str) -> web.Response:
+    return web.Response(status=204, headers={"Accept-Post": accept, "Allow": "OPTIONS, POST"})
+
+
+@routes.options(WHIP)
+@routes.options(WHEP)
+async def sdp_options(request: web.Request) -> web.StreamResponse:
+    return options(SDP)
+
+
+@routes.post(WHIP)
+async def whip_publish(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"]
+    require_speaker(request, code)
+    _, session = await find_session(request)
+    if session.do_not_stream:
+        raise AppError(403, "media.not_streamed", "The programme marks this session not streamed.")
+    offer = await read_offer(request)
+    publication = await request.app[MEDIA].publish(code, offer, request.app[CLOCK]())
+    return sdp_answer(publication.peer.localDescription.sdp, f"/whip/{code}/{publication.resource}")
+
+
+@routes.delete(WHIP + RESOURCE)
+async def whip_stop(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"]
+    require_speaker(request, code)
+    publication = request.app[MEDIA].live(code)
+    if publication is None or publication.resource != request.match_info["resource"]:
+        raise AppError(404, "media.unknown_resource", "There is no such publication.")
+    await request.app[MEDIA].unpublish(publication)
+    return web.Response(status=200)
+
+
+@routes.patch(WHIP + RESOURCE)
+@routes.patch(WHEP + RESOURCE)
+async def trickle(request: web.Request) -> web.StreamResponse:
+    # aiortc gathers every candidate before it answers and cannot restart ICE.
+    raise AppError(405, "media.no_trickle", "Trickle ICE and ICE restarts are not supported.")
+
+
+@routes.post(WHEP)
+async def whep_watch(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"]
+    await find_session(request)
+    offer = await read_offer(request)
+    viewer, answer = await request.app[MEDIA].watch(code, offer)
+    return sdp_answer(answer, f"/whep/{code}/{viewer.resource}")
+
+
+@routes.delete(WHEP + RESOURCE)
+async def whep_stop(request: web.Request) -> web.StreamResponse:
+    viewer = request.app[MEDIA].viewers.get(request.match_info["resource"])
+    if viewer is None or viewer.session_code != request.match_info["code"]:
+        raise AppError(404, "media.unknown_resource", "There is no such viewer.")
+    await request.app[MEDIA].leave(viewer)
+    return web.Response(status=200)

@@ -1,0 +1,125 @@
+"""WHIP ingest and WHEP playback with real aiortc peers, and every failure status."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
+
+from server.auth import bearer_codec
+from server.keys import MEDIA
+from sessions.roles import Identity, Role
+from tests.helpers import SECRET
+from tests.integration.conftest import NOW
+from tests.integration.test_media_relay import NO_ICE_SERVERS
+from tests.integration.test_qa_api import BOB
+
+Client = TestClient[web.Request, web.Application]
+SDP = {"Content-Type": "application/sdp"}
+
+
+def speaker(code: str = "panel") -> dict[str, str]:
+    identity = Identity("id-speaker", "Speaker").with_role(code, Role.SPEAKER)
+    token = bearer_codec(SECRET).dumps(identity, NOW + dt.timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
+    made: list[RTCPeerConnection] = []
+    yield made
+    await asyncio.gather(*(peer.close() for peer in made))
+
+
+async def publisher_offer(peers: list[RTCPeerConnection]) -> RTCPeerConnection:
+    peer = RTCPeerConnection(NO_ICE_SERVERS)
+    peers.append(peer)
+    peer.addTrack(VideoStreamTrack())
+    await peer.setLocalDescription(await peer.createOffer())
+    return peer
+
+
+async def publish(client: Client, peers: list[RTCPeerConnection]) -> str:
+    peer = await publisher_offer(peers)
+    response = await client.post(
+        "/whip/panel", data=peer.localDescription.sdp, headers={**SDP, **speaker()}
+    )
+    assert response.status == 201, await response.text()
+    assert response.content_type == "application/sdp"
+    await peer.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+    location: str = response.headers["Location"]
+    return location
+
+
+async def test_whip_statuses(client: Client, peers: list[RTCPeerConnection]) -> None:
+    options = await client.options("/whip/panel")
+    assert options.status == 204
+    assert options.headers["Accept-Post"] == "application/sdp"
+    offer = (await publisher_offer(peers)).localDescription.sdp
+    cases: list[tuple[str, dict[str, str], Any, int]] = [
+        ("/whip/panel", SDP, offer, 401),
+        ("/whip/panel", {**SDP, **BOB}, offer, 403),
+        ("/whip/panel", {**SDP, **speaker("side")}, offer, 403),
+        ("/whip/nope", {**SDP, **speaker("nope")}, offer, 404),
+        ("/whip/panel", {"Content-Type": "text/plain", **speaker()}, offer, 415),
+        ("/whip/panel", {**SDP, **speaker()}, "v=0\r\n" + "a=x\r\n" * 20_000, 413),
+        ("/whip/panel", {**SDP, **speaker()}, "this is not sdp", 422),
+        ("/whip/panel", {**SDP, **speaker()}, b"\xff\xfe", 422),
+    ]
+    for path, headers, body, status in cases:
+        response = await client.post(path, data=body, headers=headers)
+        assert response.status == status, (path, status, await response.text())
+        assert "code" in (await response.json())["error"]
+
+    location = await publish(client, peers)
+    assert location.startswith("/whip/panel/")
+    again = await client.post("/whip/panel", data=offer, headers={**SDP, **speaker()})
+    assert again.status == 409
+    assert (await client.patch(location, data="a=x", headers=speaker())).status == 405
+    assert (await client.delete(location, headers=BOB)).status == 403
+    assert (await client.delete("/whip/panel/nope", headers=speaker())).status == 404
+    assert (await client.delete(location, headers=speaker())).status == 200
+    assert client.app[MEDIA].live("panel") is None
+
+
+async def viewer_offer(peers: list[RTCPeerConnection]) -> RTCPeerConnection:
+    peer = RTCPeerConnection(NO_ICE_SERVERS)
+    peers.append(peer)
+    peer.addTransceiver("video", direction="recvonly")
+    await peer.setLocalDescription(await peer.createOffer())
+    return peer
+
+
+async def test_whep_viewers_receive_the_published_video(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    offline = await client.post(
+        "/whep/panel", data=(await viewer_offer(peers)).localDescription.sdp, headers=SDP
+    )
+    assert offline.status == 409
+    assert offline.headers["Retry-After"] == "5"
+    await publish(client, peers)
+
+    async def watch() -> list[Any]:
+        viewer = await viewer_offer(peers)
+        arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+        viewer.on("track", lambda track: arrived.set_result(track))
+        response = await client.post("/whep/panel", data=viewer.localDescription.sdp, headers=SDP)
+        assert response.status == 201, await response.text()
+        assert response.headers["Location"].startswith("/whep/panel/")
+        await viewer.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+        track = await asyncio.wait_for(arrived, 10)
+        return [await asyncio.wait_for(track.recv(), 5) for _ in range(20)]
+
+    received = await asyncio.gather(*(watch() for _ in range(3)))
+    assert all(packets[0].is_keyframe for packets in received)
+    assert client.app[MEDIA].viewer_count("panel") == 3
+    garbage = await client.post("/whep/panel", data="nonsense", headers=SDP)
+    assert garbage.status == 422
