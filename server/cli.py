@@ -16,8 +16,9 @@ from server.app import create_app
 from server.auth import LoginLinks, bearer_codec, new_participant_id
 from server.backends import BackendURLError, open_store
 from server.clock import utc_now
-from server.keys import STORE
+from server.keys import MEDIA, STORE
 from server.logs import AccessLogger, configure_logging
+from server.media.synthetic import start_synthetic_panel
 from server.programme_source import ScheduleSourceError, read_schedule_source
 from server.settings import Settings, SettingsError, build_settings
 from sessions.demo import LIVE_PANEL_CODE, demo_programme
@@ -201,6 +202,7 @@ def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
         now = utc_now()
         programme = demo_programme(now)
         await app[STORE].replace_programme(programme, now)
+        start_synthetic_panel(app[MEDIA], LIVE_PANEL_CODE, now)
         token, _ = await LoginLinks(settings.secret_key).issue(
             app[STORE], Role.MODERATOR, LIVE_PANEL_CODE, now, dt.timedelta(hours=24)
         )
@@ -210,6 +212,7 @@ def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
             f"  Programme:        {base}/",
             f"  Live now:         {base}/sessions/{LIVE_PANEL_CODE}",
             f"  Moderator link:   {base}/login/{token}",
+            f"  WHEP playback:    {base}/whep/{LIVE_PANEL_CODE}",
             f"  Programme (JSON): {base}/api/programme",
             f"  Calendar:         {base}/programme.ics",
             "Press Ctrl+C to stop.",

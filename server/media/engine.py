@@ -6,6 +6,7 @@ publisher's encoded frames to every viewer and decodes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -24,7 +25,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from server.errors import AppError
 from server.media import aiortc_glue
-from server.media.relay import Broadcast
+from server.media.relay import Broadcast, KeyframeRequest
 
 log = logging.getLogger("plenaria.media")
 
@@ -58,8 +59,11 @@ async def answer(peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], Non
 class Publication:
     session_code: str
     resource: str
-    peer: RTCPeerConnection
     started_at: dt.datetime
+    peer: RTCPeerConnection | None = None
+    """The publisher's connection; ``None`` for a publisher inside this process."""
+    stop: Callable[[], None] | None = None
+    """Stops an in-process publisher (may block; run off the event loop)."""
     broadcasts: dict[str, Broadcast] = field(default_factory=dict)
     codecs: dict[str, str] = field(default_factory=dict)
 
@@ -83,11 +87,13 @@ class MediaEngine:
     def viewer_count(self, session_code: str) -> int:
         return sum(v.session_code == session_code for v in self.viewers.values())
 
-    async def publish(self, session_code: str, offer_sdp: str, now: dt.datetime) -> Publication:
+    async def publish(
+        self, session_code: str, offer_sdp: str, now: dt.datetime
+    ) -> tuple[Publication, str]:
         if session_code in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
         peer = RTCPeerConnection(NO_ICE_SERVERS)
-        publication = Publication(session_code, secrets.token_urlsafe(12), peer, now)
+        publication = Publication(session_code, secrets.token_urlsafe(12), now, peer=peer)
         tracks: list[MediaStreamTrack] = []
         peer.on("track", tracks.append)
 
@@ -112,6 +118,23 @@ class MediaEngine:
                 await self.unpublish(publication)
 
         log.info("publishing", extra={"session": session_code, "codecs": publication.codecs})
+        return publication, peer.localDescription.sdp
+
+    def publish_local(
+        self,
+        session_code: str,
+        sources: list[tuple[MediaStreamTrack, KeyframeRequest | None, str]],
+        now: dt.datetime,
+        stop: Callable[[], None],
+    ) -> Publication:
+        """Publish tracks made in this process: (track, keyframe request, MIME type)."""
+        if session_code in self.publications:
+            raise AppError(409, "media.already_live", "Someone is already publishing here.")
+        publication = Publication(session_code, secrets.token_urlsafe(12), now, stop=stop)
+        for track, request_keyframe, mime in sources:
+            publication.broadcasts[track.kind] = Broadcast(track, request_keyframe)
+            publication.codecs[track.kind] = mime
+        self.publications[session_code] = publication
         return publication
 
     async def unpublish(self, publication: Publication) -> None:
@@ -119,7 +142,10 @@ class MediaEngine:
             del self.publications[publication.session_code]
         for broadcast in publication.broadcasts.values():
             await broadcast.close()
-        await publication.peer.close()
+        if publication.peer is not None:
+            await publication.peer.close()
+        if publication.stop is not None:
+            await asyncio.to_thread(publication.stop)
 
     async def watch(self, session_code: str, offer_sdp: str) -> tuple[Viewer, str]:
         publication = self.publications.get(session_code)

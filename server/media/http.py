@@ -67,8 +67,8 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
     if session.do_not_stream:
         raise AppError(403, "media.not_streamed", "The programme marks this session not streamed.")
     offer = await read_offer(request)
-    publication = await request.app[MEDIA].publish(code, offer, request.app[CLOCK]())
-    return sdp_answer(publication.peer.localDescription.sdp, f"/whip/{code}/{publication.resource}")
+    publication, answer = await request.app[MEDIA].publish(code, offer, request.app[CLOCK]())
+    return sdp_answer(answer, f"/whip/{code}/{publication.resource}")
 
 
 @routes.delete(WHIP + RESOURCE)

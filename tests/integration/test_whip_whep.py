@@ -15,6 +15,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from server.auth import bearer_codec
 from server.keys import MEDIA
+from server.media.synthetic import start_synthetic_panel
 from sessions.roles import Identity, Role
 from tests.helpers import SECRET
 from tests.integration.conftest import NOW
@@ -123,3 +124,34 @@ async def test_whep_viewers_receive_the_published_video(
     assert client.app[MEDIA].viewer_count("panel") == 3
     garbage = await client.post("/whep/panel", data="nonsense", headers=SDP)
     assert garbage.status == 422
+
+
+async def test_the_synthetic_panel_reaches_a_whep_viewer(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    start_synthetic_panel(client.app[MEDIA], "panel", NOW)
+    viewer = RTCPeerConnection(NO_ICE_SERVERS)
+    peers.append(viewer)
+    viewer.addTransceiver("video", direction="recvonly")
+    viewer.addTransceiver("audio", direction="recvonly")
+    tracks: dict[str, MediaStreamTrack] = {}
+    both = asyncio.Event()
+
+    def on_track(track: MediaStreamTrack) -> None:
+        tracks[track.kind] = track
+        if len(tracks) == 2:
+            both.set()
+
+    viewer.on("track", on_track)
+    await viewer.setLocalDescription(await viewer.createOffer())
+    response = await client.post("/whep/panel", data=viewer.localDescription.sdp, headers=SDP)
+    assert response.status == 201, await response.text()
+    await viewer.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+    await asyncio.wait_for(both.wait(), 10)
+    video: list[Any] = [await asyncio.wait_for(tracks["video"].recv(), 5) for _ in range(10)]
+    audio: list[Any] = [await asyncio.wait_for(tracks["audio"].recv(), 5) for _ in range(10)]
+    assert video[0].is_keyframe
+    assert len({p.pts for p in video}) == 10
+    assert all(p.size > 0 for p in audio)
+    await client.app[MEDIA].close()
+    assert client.app[MEDIA].live("panel") is None
