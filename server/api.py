@@ -9,7 +9,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, METRICS, SETTINGS, STORE
+from server.keys import CLOCK, IDENTITY, MEDIA, METRICS, SETTINGS, STORE
 from server.pages import (
     CODE_PATTERN,
     current_programme,
@@ -63,6 +63,13 @@ async def programme_api(request: web.Request) -> web.StreamResponse:
 async def session_api(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
     return web.json_response({"session": session_json(session, request)})
+
+
+@routes.get(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream")
+async def stream_api(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    state = request.app[MEDIA].state(session.code).as_json()
+    return web.json_response({**state, "whep": f"/whep/{session.code}"})
 
 
 @routes.post("/api/participants")

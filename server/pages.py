@@ -6,7 +6,7 @@ from aiohttp import web
 
 from server import auth
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, IDENTITY_CODEC, LOGIN_LINKS, METRICS, QA, STORE
+from server.keys import CLOCK, IDENTITY, IDENTITY_CODEC, LOGIN_LINKS, MEDIA, METRICS, QA, STORE
 from server.middleware import set_cookie
 from server.rendering import render
 from server.request_body import form_text
@@ -63,6 +63,7 @@ async def session_view(request: web.Request) -> web.StreamResponse:
             "roles": roles,
             "starts_in": humanize_delta(page.starts_in) if page.starts_in else "",
             "qa": qa,
+            "stream": request.app[MEDIA].state(session.code),
         },
         programme=programme,
     )

@@ -68,6 +68,21 @@ class Publication:
     codecs: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class StreamState:
+    state: str
+    """``live`` while someone publishes, else ``offline``."""
+    started_at: dt.datetime | None
+    viewers: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "viewers": self.viewers,
+        }
+
+
 @dataclass(eq=False)
 class Viewer:
     session_code: str
@@ -86,6 +101,14 @@ class MediaEngine:
 
     def viewer_count(self, session_code: str) -> int:
         return sum(v.session_code == session_code for v in self.viewers.values())
+
+    def state(self, session_code: str) -> StreamState:
+        publication = self.publications.get(session_code)
+        return StreamState(
+            state="live" if publication else "offline",
+            started_at=publication.started_at if publication else None,
+            viewers=self.viewer_count(session_code),
+        )
 
     async def publish(
         self, session_code: str, offer_sdp: str, now: dt.datetime

@@ -155,3 +155,14 @@ async def test_the_synthetic_panel_reaches_a_whep_viewer(
     assert all(p.size > 0 for p in audio)
     await client.app[MEDIA].close()
     assert client.app[MEDIA].live("panel") is None
+
+
+async def test_stream_state_api(client: Client, peers: list[RTCPeerConnection]) -> None:
+    offline = await (await client.get("/api/sessions/panel/stream")).json()
+    assert offline == {"state": "offline", "started_at": None, "viewers": 0, "whep": "/whep/panel"}
+    await publish(client, peers)
+    live = await (await client.get("/api/sessions/panel/stream")).json()
+    assert live["state"] == "live"
+    assert live["started_at"] == NOW.isoformat()
+    page = await (await client.get("/sessions/panel")).text()
+    assert 'data-stream-state="live"' in page

@@ -1,0 +1,46 @@
+"""Chromium watches the live panel: WHEP from the session page's player, frames decoded."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from server.keys import MEDIA
+from server.media.synthetic import start_synthetic_panel
+from sessions.demo import LIVE_PANEL_CODE
+from tests.e2e.conftest import Server
+
+pytestmark = pytest.mark.e2e
+
+VIDEO = "document.querySelector('[data-player-video]')"
+FRAMES = f"{VIDEO}.getVideoPlaybackQuality().totalVideoFrames"
+WIDTH = f"{VIDEO}.videoWidth"
+
+
+async def until(page: Page, expression: str, seconds: float) -> None:
+    """Poll a page expression with a deadline (the page's CSP forbids wait_for_function's
+    eval)."""
+    deadline = time.monotonic() + seconds
+    while not await page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        await asyncio.sleep(0.1)
+
+
+async def test_the_session_page_plays_the_live_panel(browser: Browser, server: Server) -> None:
+    start_synthetic_panel(server.app[MEDIA], LIVE_PANEL_CODE, dt.datetime.now(dt.UTC))
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
+    await expect(page.locator("[data-player-badge]")).to_have_text("Live")
+    await until(page, f"{WIDTH} > 0", seconds=15)
+    decoded = await page.evaluate(FRAMES)
+    await until(page, f"{FRAMES} > {decoded + 10}", seconds=10)
+    assert await page.evaluate(WIDTH) == 640
+    assert server.app[MEDIA].viewer_count(LIVE_PANEL_CODE) == 1
+    assert errors == []
+    await page.close()

@@ -1,0 +1,138 @@
+// The session page's live player: WHEP against /whep/<code> with the browser's own
+// RTCPeerConnection. It waits while nothing is published and reconnects by itself.
+const RETRY_MS = 5000;
+const MAX_BACKOFF_MS = 30000;
+
+function waitForIceGathering(peer) {
+  if (peer.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (peer.iceGatheringState === "complete") {
+        peer.removeEventListener("icegatheringstatechange", done);
+        resolve();
+      }
+    };
+    peer.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 2000); // answer with what we have; the server is on a known host
+  });
+}
+
+class Player {
+  constructor(root) {
+    this.root = root;
+    this.endpoint = root.dataset.whep;
+    this.statusUrl = root.dataset.streamStatus;
+    this.video = root.querySelector("[data-player-video]");
+    this.message = root.querySelector("[data-player-message]");
+    this.badge = root.querySelector("[data-player-badge]");
+    this.muteButton = root.querySelector("[data-player-mute]");
+    this.peer = null;
+    this.resource = null;
+    this.failures = 0;
+    this.timer = null;
+  }
+
+  start() {
+    this.muteButton.addEventListener("click", () => this.toggleMute());
+    this.root.querySelector("[data-player-fullscreen]").addEventListener("click", () => {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else this.root.requestFullscreen?.();
+    });
+    window.addEventListener("pagehide", () => this.hangUp());
+    this.connect();
+  }
+
+  show(state, text) {
+    this.root.dataset.state = state;
+    this.badge.textContent = state === "live" ? "Live" : state === "paused" ? "Paused" : "Offline";
+    this.badge.className = `badge badge-${state === "live" ? "live" : "upcoming"}`;
+    if (text !== undefined) this.message.textContent = text;
+    this.message.hidden = state === "live";
+  }
+
+  toggleMute() {
+    this.video.muted = !this.video.muted;
+    this.muteButton.textContent = this.video.muted ? "Unmute" : "Mute";
+    this.muteButton.setAttribute("aria-pressed", String(this.video.muted));
+  }
+
+  retry(delay) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  async isLive() {
+    const response = await fetch(this.statusUrl, { headers: { Accept: "application/json" } });
+    return response.ok && (await response.json()).state === "live";
+  }
+
+  async connect() {
+    this.hangUp();
+    try {
+      if (!(await this.isLive())) {
+        this.show("offline");
+        this.retry(RETRY_MS);
+        return;
+      }
+    } catch (error) {
+      this.retry(RETRY_MS);
+      return;
+    }
+    const peer = new RTCPeerConnection();
+    this.peer = peer;
+    peer.addTransceiver("video", { direction: "recvonly" });
+    peer.addTransceiver("audio", { direction: "recvonly" });
+    const stream = new MediaStream();
+    peer.addEventListener("track", (event) => {
+      stream.addTrack(event.track);
+      this.video.srcObject = stream;
+    });
+    peer.addEventListener("connectionstatechange", () => {
+      if (this.peer !== peer) return;
+      if (peer.connectionState === "connected") {
+        this.failures = 0;
+        this.show("live");
+      } else if (["failed", "disconnected", "closed"].includes(peer.connectionState)) {
+        this.show("paused", "The stream paused. Reconnecting…");
+        this.retry(RETRY_MS);
+      }
+    });
+    try {
+      await peer.setLocalDescription(await peer.createOffer());
+      await waitForIceGathering(peer);
+      const response = await fetch(this.endpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp" },
+        body: peer.localDescription.sdp,
+      });
+      if (response.status === 409) {
+        const seconds = Number(response.headers.get("Retry-After")) || RETRY_MS / 1000;
+        this.show("offline");
+        this.retry(seconds * 1000);
+        return;
+      }
+      if (response.status !== 201) throw new Error(`the server answered ${response.status}`);
+      this.resource = response.headers.get("Location");
+      await peer.setRemoteDescription({ type: "answer", sdp: await response.text() });
+    } catch (error) {
+      this.failures += 1;
+      this.show("paused", "Cannot reach the stream. Trying again…");
+      this.retry(Math.min(RETRY_MS * 2 ** this.failures, MAX_BACKOFF_MS));
+    }
+  }
+
+  hangUp() {
+    if (this.resource) {
+      fetch(this.resource, { method: "DELETE", keepalive: true }).catch(() => {});
+      this.resource = null;
+    }
+    if (this.peer) {
+      const peer = this.peer;
+      this.peer = null;
+      peer.close();
+    }
+  }
+}
+
+const root = document.querySelector("[data-player]");
+if (root) new Player(root).start();
