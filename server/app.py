@@ -38,8 +38,8 @@ from server.middleware import (
     metrics_middleware,
 )
 from server.qa_service import QARateLimits, QAService
-from server.qa_topics import publish_qa_events
 from server.settings import Settings
+from server.topics import StreamStatePublisher, publish_qa_events
 from web.templating import setup_templates
 
 log = logging.getLogger("plenaria")
@@ -71,6 +71,7 @@ async def qa_context(app: web.Application) -> AsyncIterator[None]:
 
 async def media_context(app: web.Application) -> AsyncIterator[None]:
     engine = MediaEngine()
+    engine.listeners.append(StreamStatePublisher(app[HUB], engine))
     app[MEDIA] = engine
     yield
     await engine.close()

@@ -117,9 +117,9 @@ class Topic:
 class Hub:
     def __init__(self) -> None:
         self._topics: dict[str, Topic] = {}
-        self._pending_votes: dict[str, tuple[int, dict[str, int]]] = {}
+        self._pending: dict[str, tuple[int, str, dict[str, Any]]] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
-        self.vote_interval = 0.25
+        self.merge_interval = 0.25
         self.connections: set[Connection] = set()
         self.slow_drops = 0
         self.frames_sent = 0
@@ -150,7 +150,7 @@ class Hub:
 
     def subscribe(self, connection: Connection, name: str, current_seq: int) -> Topic:
         topic = self.topic(name, current_seq)
-        self._flush_votes(name)
+        self._flush(name)
         topic.subscribers.add(connection)
         connection.topics.add(name)
         return topic
@@ -163,28 +163,33 @@ class Hub:
 
     def publish(self, name: str, seq: int, changes: list[dict[str, Any]]) -> None:
         """Send ``changes`` of log entry ``seq`` to the topic's subscribers, in order."""
-        self._flush_votes(name)
+        self._flush(name)
         self._send(name, seq, changes)
 
-    def publish_votes(self, name: str, seq: int, votes: dict[str, int]) -> None:
-        """Vote counts are coalesced: at most one frame per topic per ``vote_interval``."""
-        _, pending = self._pending_votes.get(name, (seq, {}))
-        pending.update(votes)
-        self._pending_votes[name] = (seq, pending)
+    def publish_merged(self, name: str, seq: int, kind: str, values: dict[str, Any]) -> None:
+        """High-rate updates (vote counts, viewer counts) are merged: the topic gets at most
+        one ``{"type": kind, kind: {...}}`` frame per ``merge_interval``, with the latest
+        value of each key."""
+        pending = self._pending.get(name)
+        merged = pending[2] if pending is not None and pending[1] == kind else {}
+        if pending is not None and pending[1] != kind:
+            self._flush(name)
+        merged.update(values)
+        self._pending[name] = (seq, kind, merged)
         if self._flush_handle is None:
             loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(self.vote_interval, self._flush_all_votes)
+            self._flush_handle = loop.call_later(self.merge_interval, self._flush_all)
 
-    def _flush_all_votes(self) -> None:
+    def _flush_all(self) -> None:
         self._flush_handle = None
-        for name in list(self._pending_votes):
-            self._flush_votes(name)
+        for name in list(self._pending):
+            self._flush(name)
 
-    def _flush_votes(self, name: str) -> None:
-        pending = self._pending_votes.pop(name, None)
+    def _flush(self, name: str) -> None:
+        pending = self._pending.pop(name, None)
         if pending is not None:
-            seq, votes = pending
-            self._send(name, seq, [{"type": "votes", "votes": votes}])
+            seq, kind, values = pending
+            self._send(name, seq, [{"type": kind, kind: values}])
 
     def _send(self, name: str, seq: int, changes: list[dict[str, Any]]) -> None:
         topic = self.topic(name, seq - 1)

@@ -17,9 +17,9 @@ from aiohttp import WSMsgType, web
 
 from server.errors import AppError
 from server.hub import Connection, Hub, encode_frame
-from server.keys import CLOCK, HUB, IDENTITY, QA, STORE
+from server.keys import CLOCK, HUB, IDENTITY, MEDIA, QA, STORE
 from server.middleware import same_origin
-from server.qa_topics import TOPIC, TopicError, snapshot
+from server.topics import TOPIC, TopicError, is_live_topic, snapshot
 from sessions.ratelimit import SlidingWindow
 
 routes = web.RouteTableDef()
@@ -104,9 +104,11 @@ class SocketSession:
         # From here on nothing awaits: the snapshot, the subscription and the reply are one
         # step, so no event can slip between them.
         service = self.request.app[QA]
-        state = snapshot(body.topic, self.request[IDENTITY], service, exists)
+        media = self.request.app[MEDIA]
+        state = snapshot(body.topic, self.request[IDENTITY], service, media, exists)
         topic = self.hub.subscribe(self.connection, body.topic, service.applied)
-        missed = topic.since(body.since) if body.since is not None else None
+        resumable = body.since is not None and not is_live_topic(body.topic)
+        missed = topic.since(body.since) if resumable and body.since is not None else None
         if missed is None:
             answer = {"topic": body.topic, "seq": service.applied, "snapshot": state}
             self.connection.offer(reply("ok", message_id, answer))

@@ -95,6 +95,15 @@ class MediaEngine:
         aiortc_glue.install()
         self.publications: dict[str, Publication] = {}
         self.viewers: dict[str, Viewer] = {}
+        self.listeners: list[Callable[[str], None]] = []
+        """Called with a session code whenever its stream state or viewer count changes."""
+
+    def _changed(self, session_code: str) -> None:
+        for listener in self.listeners:
+            try:
+                listener(session_code)
+            except Exception:
+                log.exception("a stream state listener failed")
 
     def live(self, session_code: str) -> Publication | None:
         return self.publications.get(session_code)
@@ -141,6 +150,7 @@ class MediaEngine:
                 await self.unpublish(publication)
 
         log.info("publishing", extra={"session": session_code, "codecs": publication.codecs})
+        self._changed(session_code)
         return publication, peer.localDescription.sdp
 
     def publish_local(
@@ -158,6 +168,7 @@ class MediaEngine:
             publication.broadcasts[track.kind] = Broadcast(track, request_keyframe)
             publication.codecs[track.kind] = mime
         self.publications[session_code] = publication
+        self._changed(session_code)
         return publication
 
     async def unpublish(self, publication: Publication) -> None:
@@ -169,6 +180,11 @@ class MediaEngine:
             await publication.peer.close()
         if publication.stop is not None:
             await asyncio.to_thread(publication.stop)
+        for viewer in [
+            v for v in self.viewers.values() if v.session_code == publication.session_code
+        ]:
+            await self.leave(viewer)
+        self._changed(publication.session_code)
 
     async def watch(self, session_code: str, offer_sdp: str) -> tuple[Viewer, str]:
         publication = self.publications.get(session_code)
@@ -204,6 +220,7 @@ class MediaEngine:
 
         await answer(peer, offer_sdp, wire)
         self.viewers[viewer.resource] = viewer
+        self._changed(session_code)
 
         @peer.on("connectionstatechange")
         async def ended() -> None:
@@ -213,7 +230,8 @@ class MediaEngine:
         return viewer, peer.localDescription.sdp
 
     async def leave(self, viewer: Viewer) -> None:
-        self.viewers.pop(viewer.resource, None)
+        if self.viewers.pop(viewer.resource, None) is not None:
+            self._changed(viewer.session_code)
         for transceiver in viewer.peer.getTransceivers():
             track = transceiver.sender.track
             if track is not None:

@@ -42,5 +42,18 @@ async def test_the_session_page_plays_the_live_panel(browser: Browser, server: S
     await until(page, f"{FRAMES} > {decoded + 10}", seconds=10)
     assert await page.evaluate(WIDTH) == 640
     assert server.app[MEDIA].viewer_count(LIVE_PANEL_CODE) == 1
+    await expect(page.locator("[data-player-viewers]")).to_have_text("1 watching")
+
+    engine = server.app[MEDIA]
+    publication = engine.live(LIVE_PANEL_CODE)
+    assert publication is not None
+    await engine.unpublish(publication)
+    await expect(page.locator("[data-player-badge]")).to_have_text("Paused")
+    await expect(page.locator("[data-player-message]")).to_contain_text("resumes here by itself")
+
+    start_synthetic_panel(engine, LIVE_PANEL_CODE, dt.datetime.now(dt.UTC))
+    await expect(page.locator("[data-player-badge]")).to_have_text("Live")
+    decoded = await page.evaluate(FRAMES)
+    await until(page, f"{FRAMES} > {decoded + 10}", seconds=10)
     assert errors == []
     await page.close()

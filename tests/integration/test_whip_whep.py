@@ -166,3 +166,25 @@ async def test_stream_state_api(client: Client, peers: list[RTCPeerConnection]) 
     assert live["started_at"] == NOW.isoformat()
     page = await (await client.get("/sessions/panel")).text()
     assert 'data-stream-state="live"' in page
+
+
+async def test_stream_state_reaches_the_live_topic(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    async with client.ws_connect("/ws") as socket:
+        await socket.send_json(["subscribe", 1, {"topic": "session:panel:live", "since": 5}])
+        verb, _, body = await socket.receive_json(timeout=5)
+        assert verb == "ok"
+        assert body["snapshot"]["state"] == "offline"
+        location = await publish(client, peers)
+        event = await socket.receive_json(timeout=5)
+        assert event[0] == "event"
+        assert event[2]["changes"] == [
+            {
+                "type": "stream",
+                "stream": {"state": "live", "started_at": NOW.isoformat(), "viewers": 0},
+            }
+        ]
+        assert (await client.delete(location, headers=speaker())).status == 200
+        event = await socket.receive_json(timeout=5)
+        assert event[2]["changes"][0]["stream"]["state"] == "offline"

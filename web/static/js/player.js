@@ -1,5 +1,8 @@
 // The session page's live player: WHEP against /whep/<code> with the browser's own
-// RTCPeerConnection. It waits while nothing is published and reconnects by itself.
+// RTCPeerConnection. The session's live topic says when the stream is on: the player
+// connects then, shows "paused" when the publisher drops, and resumes by itself.
+import { Realtime } from "./realtime.js";
+
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
 
@@ -21,7 +24,9 @@ class Player {
   constructor(root) {
     this.root = root;
     this.endpoint = root.dataset.whep;
-    this.statusUrl = root.dataset.streamStatus;
+    this.code = root.dataset.sessionCode;
+    this.viewers = root.querySelector("[data-player-viewers]");
+    this.live = false;
     this.video = root.querySelector("[data-player-video]");
     this.message = root.querySelector("[data-player-message]");
     this.badge = root.querySelector("[data-player-badge]");
@@ -39,7 +44,27 @@ class Player {
       else this.root.requestFullscreen?.();
     });
     window.addEventListener("pagehide", () => this.hangUp());
-    this.connect();
+    new Realtime()
+      .subscribe(`session:${this.code}:live`, {
+        snapshot: (state) => this.onStreamState(state),
+        event: (changes) => {
+          for (const change of changes) if (change.type === "stream") this.onStreamState(change.stream);
+        },
+      })
+      .start();
+  }
+
+  onStreamState(state) {
+    const wasLive = this.live;
+    this.live = state.state === "live";
+    this.viewers.textContent = this.live ? `${state.viewers} watching` : "";
+    if (this.live && !this.peer) this.connect();
+    if (!this.live && this.peer) {
+      this.hangUp();
+      this.show("paused", "The stream paused. It resumes here by itself.");
+    } else if (!this.live && !wasLive) {
+      this.show("offline");
+    }
   }
 
   show(state, text) {
@@ -58,26 +83,13 @@ class Player {
 
   retry(delay) {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.connect(), delay);
-  }
-
-  async isLive() {
-    const response = await fetch(this.statusUrl, { headers: { Accept: "application/json" } });
-    return response.ok && (await response.json()).state === "live";
+    this.timer = setTimeout(() => {
+      if (this.live) this.connect();
+    }, delay);
   }
 
   async connect() {
     this.hangUp();
-    try {
-      if (!(await this.isLive())) {
-        this.show("offline");
-        this.retry(RETRY_MS);
-        return;
-      }
-    } catch (error) {
-      this.retry(RETRY_MS);
-      return;
-    }
     const peer = new RTCPeerConnection();
     this.peer = peer;
     peer.addTransceiver("video", { direction: "recvonly" });

@@ -1,17 +1,21 @@
-"""Q&A events as hub frames: who may subscribe to what, and what each topic carries.
+"""The hub's topics: who may subscribe to what, and what each topic carries.
 
 Topics: ``session:<code>:qa`` (everyone: the public queue, highlight, settings, votes),
-``session:<code>:moderation`` (that session's moderators: every question, notes) and
-``participant:<id>`` (one participant: their own questions and votes).
+``session:<code>:moderation`` (that session's moderators: every question, notes),
+``participant:<id>`` (one participant: their own questions and votes) and
+``session:<code>:live`` (everyone: the stream's state and viewer count, always sent as a
+snapshot on subscribe since it is this process's own state).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from typing import Any
 
 from server.hub import Hub
+from server.media.engine import MediaEngine
 from server.qa_service import QAService
 from sessions.qa import (
     Event,
@@ -35,7 +39,7 @@ from web.qa_views import (
     settings_view,
 )
 
-TOPIC = re.compile(r"(?:session:(?P<code>[A-Za-z0-9_-]{1,64}):(?P<kind>qa|moderation)"
+TOPIC = re.compile(r"(?:session:(?P<code>[A-Za-z0-9_-]{1,64}):(?P<kind>qa|moderation|live)"
                    r"|participant:(?P<participant>[A-Za-z0-9_-]{1,64}))")  # fmt: skip
 
 
@@ -58,8 +62,17 @@ def participant_topic(participant_id: str) -> str:
     return f"participant:{participant_id}"
 
 
+def is_live_topic(name: str) -> bool:
+    match = TOPIC.fullmatch(name)
+    return match is not None and match["kind"] == "live"
+
+
+def live_topic(code: str) -> str:
+    return f"session:{code}:live"
+
+
 def snapshot(
-    name: str, identity: Identity, service: QAService, session_exists: bool
+    name: str, identity: Identity, service: QAService, media: MediaEngine, session_exists: bool
 ) -> dict[str, Any]:
     """Check that ``identity`` may read topic ``name`` and return what it holds now."""
     match = TOPIC.fullmatch(name)
@@ -81,6 +94,8 @@ def snapshot(
     code = match["code"]
     if not session_exists:
         raise TopicError("topic.unknown", f"There is no session {code!r}.")
+    if match["kind"] == "live":
+        return media.state(code).as_json()
     qa = service.session(code)
     if match["kind"] == "moderation":
         if identity.is_anonymous:
@@ -131,6 +146,22 @@ def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[Event]) -
         if topic in changes:
             changes[topic].append({"type": "votes", "votes": counts})
         else:
-            hub.publish_votes(topic, sequence, counts)
+            hub.publish_merged(topic, sequence, "votes", counts)
     for topic, topic_changes in changes.items():
         hub.publish(topic, sequence, topic_changes)
+
+
+class StreamStatePublisher:
+    """Sends a session's stream state to its live topic whenever the media engine changes
+    it; viewer counts are merged like votes. Sequences are this process's own."""
+
+    def __init__(self, hub: Hub, media: MediaEngine) -> None:
+        self._hub = hub
+        self._media = media
+        self._seq = time.time_ns() // 1000
+
+    def __call__(self, code: str) -> None:
+        self._seq += 1
+        self._hub.publish_merged(
+            live_topic(code), self._seq, "stream", self._media.state(code).as_json()
+        )
