@@ -9,7 +9,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from server import api, pages, qa_api, qa_pages, realtime
+from server import api, pages, qa_api, qa_pages, realtime, studio
 from server.auth import IdentityCodec, LoginLinks, bearer_codec
 from server.backends import open_store
 from server.clock import utc_now
@@ -104,6 +104,7 @@ def create_app(
     app.add_routes(qa_pages.routes)
     app.add_routes(realtime.routes)
     app.add_routes(media_http.routes)
+    app.add_routes(studio.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

@@ -30,16 +30,21 @@ async def until(page: Page, expression: str, seconds: float) -> None:
         await asyncio.sleep(0.1)
 
 
+async def frames_keep_coming(page: Page, frames: int = 10) -> None:
+    """The player shows a picture and decodes at least ``frames`` more frames."""
+    await expect(page.locator("[data-player-badge]")).to_have_text("Live")
+    await until(page, f"{WIDTH} > 0", seconds=15)
+    decoded = await page.evaluate(FRAMES)
+    await until(page, f"{FRAMES} > {decoded + frames}", seconds=10)
+
+
 async def test_the_session_page_plays_the_live_panel(browser: Browser, server: Server) -> None:
     start_synthetic_panel(server.app[MEDIA], LIVE_PANEL_CODE, dt.datetime.now(dt.UTC))
     page = await browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     await page.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
-    await expect(page.locator("[data-player-badge]")).to_have_text("Live")
-    await until(page, f"{WIDTH} > 0", seconds=15)
-    decoded = await page.evaluate(FRAMES)
-    await until(page, f"{FRAMES} > {decoded + 10}", seconds=10)
+    await frames_keep_coming(page)
     assert await page.evaluate(WIDTH) == 640
     assert server.app[MEDIA].viewer_count(LIVE_PANEL_CODE) == 1
     await expect(page.locator("[data-player-viewers]")).to_have_text("1 watching")

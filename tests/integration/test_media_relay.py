@@ -83,6 +83,7 @@ async def watch(peers: Peers, broadcast: Broadcast) -> tuple[list[Any], RTCRtpSe
 
 
 async def test_viewers_receive_forwarded_frames_starting_with_a_keyframe(peers: Peers) -> None:
+    decoders_before = len(aiortc_glue.decoders_made)
     broadcast, _ = await publish(peers)
     results = await asyncio.gather(*(watch(peers, broadcast) for _ in range(3)))
     for packets, sender, first_after in results:
@@ -92,7 +93,9 @@ async def test_viewers_receive_forwarded_frames_starting_with_a_keyframe(peers: 
         assert [p.pts for p in packets] == sorted(p.pts for p in packets)
         encoder = sender._RTCRtpSender__encoder  # type: ignore[attr-defined]
         assert encoder.codec is None, "the server must never encode"
-    assert set(aiortc_glue.decoders_made) == {"video/VP8"}
+    # Every receiver in this test (the server's and the viewers') got a passthrough, not a
+    # decoder: aiortc's own get_decoder is no longer reachable.
+    assert aiortc_glue.decoders_made[decoders_before:] == ["video/VP8"] * 4
     assert broadcast.keyframe_requests >= 1
 
 

@@ -188,3 +188,13 @@ async def test_stream_state_reaches_the_live_topic(
         assert (await client.delete(location, headers=speaker())).status == 200
         event = await socket.receive_json(timeout=5)
         assert event[2]["changes"][0]["stream"]["state"] == "offline"
+
+
+async def test_the_studio_is_for_the_sessions_speakers(client: Client) -> None:
+    assert (await client.get("/sessions/panel/studio")).status == 401
+    assert (await client.get("/sessions/panel/studio", headers=BOB)).status == 403
+    assert (await client.get("/sessions/panel/studio", headers=speaker("side"))).status == 403
+    page = await client.get("/sessions/panel/studio", headers=speaker())
+    assert page.status == 200
+    assert 'data-whip="/whip/panel"' in await page.text()
+    assert page.headers["Cache-Control"] == "no-store"

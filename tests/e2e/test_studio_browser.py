@@ -1,0 +1,55 @@
+"""A speaker's browser publishes its (fake) camera from the studio; another tab watches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from server.keys import LOGIN_LINKS, MEDIA, STORE
+from sessions.demo import LIVE_PANEL_CODE
+from sessions.roles import Role
+from tests.e2e.conftest import Server
+from tests.e2e.test_stream_browser import frames_keep_coming
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_publish_from_the_studio_and_watch_on_the_session_page(
+    browser: Browser, server: Server
+) -> None:
+    app = server.app
+    token, _ = await app[LOGIN_LINKS].issue(
+        app[STORE], Role.SPEAKER, LIVE_PANEL_CODE, dt.datetime.now(dt.UTC), dt.timedelta(hours=1)
+    )
+    speaker = await browser.new_context()
+    studio = await speaker.new_page()
+    errors: list[str] = []
+    studio.on("pageerror", lambda error: errors.append(str(error)))
+    await studio.goto(f"{server.url}/login/{token}")
+    await studio.get_by_label("Display name").fill("Lena at the desk")
+    await studio.get_by_role("button", name="Sign in").click()
+    await expect(studio).to_have_url(f"{server.url}/sessions/{LIVE_PANEL_CODE}/studio")
+    await expect(studio.locator("[data-studio-status]")).to_have_text(
+        "Camera and microphone ready."
+    )
+    camera = studio.get_by_label("Camera", exact=True)
+    await expect(camera.locator("option").first).to_be_attached()
+    await studio.get_by_role("button", name="Go live").click()
+    await expect(studio.locator("[data-studio-badge]")).to_have_text("Live")
+    assert app[MEDIA].live(LIVE_PANEL_CODE) is not None
+
+    audience = await browser.new_context()
+    viewer = await audience.new_page()
+    viewer.on("pageerror", lambda error: errors.append(str(error)))
+    await viewer.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
+    await frames_keep_coming(viewer)
+
+    await studio.get_by_role("button", name="Stop").click()
+    await expect(studio.locator("[data-studio-badge]")).to_have_text("Offline")
+    await expect(viewer.locator("[data-player-badge]")).to_have_text("Paused")
+    assert app[MEDIA].live(LIVE_PANEL_CODE) is None
+    assert errors == []
+    await speaker.close()
+    await audience.close()
