@@ -51,6 +51,9 @@ def add_common(parser: argparse.ArgumentParser, *, data_default: str | None = No
 def add_listen(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    parser.add_argument(
+        "--ice-servers", help="comma-separated STUN/TURN URLs offered to WHIP/WHEP clients"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,6 +110,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "port": getattr(args, "port", None),
         "redis": getattr(args, "redis", None),
         "time_zone": getattr(args, "time_zone", None),
+        "ice_servers": getattr(args, "ice_servers", None),
     }
     return build_settings(flags)
 

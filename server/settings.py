@@ -32,6 +32,8 @@ class Settings:
     log_format: LogFormat = "text"
     log_level: str = "INFO"
     default_time_zone: str = "UTC"
+    ice_servers: tuple[str, ...] = ()
+    """STUN / TURN URLs offered to WHIP and WHEP clients (``Link: rel="ice-server"``)."""
 
     @property
     def store(self) -> str:
@@ -111,4 +113,5 @@ def build_settings(
         log_format="json" if log_format == "json" else "text",
         log_level=pick("log_level", "INFO").upper(),
         default_time_zone=pick("time_zone", "UTC"),
+        ice_servers=tuple(url.strip() for url in pick("ice_servers").split(",") if url.strip()),
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, MEDIA
+from server.keys import CLOCK, IDENTITY, MEDIA, SETTINGS
+from server.media.engine import RETRY_AFTER_SECONDS
 from server.pages import CODE_PATTERN, find_session
 from sessions.roles import Role
 
@@ -40,23 +41,43 @@ def require_speaker(request: web.Request, code: str) -> None:
         raise AppError(403, "auth.forbidden", "This token may not publish to this session.")
 
 
-def sdp_answer(sdp: str, location: str) -> web.Response:
+def ice_server_links(request: web.Request) -> dict[str, str]:
+    """RFC 9725 4.6: the ICE servers a client should use, as Link headers."""
+    urls = request.app[SETTINGS].ice_servers
+    if not urls:
+        return {}
+    return {"Link": ", ".join(f'<{url}>; rel="ice-server"' for url in urls)}
+
+
+def sdp_answer(request: web.Request, sdp: str, location: str) -> web.Response:
     return web.Response(
         status=201,
         text=sdp,
         content_type=SDP,
-        headers={"Location": location, "Access-Control-Expose-Headers": "Location"},
+        headers={
+            "Location": location,
+            "Access-Control-Expose-Headers": "Location, Link",
+            **ice_server_links(request),
+        },
     )
-
-
-def options(accept: str) -> web.Response:
-    return web.Response(status=204, headers={"Accept-Post": accept, "Allow": "OPTIONS, POST"})
 
 
 @routes.options(WHIP)
 @routes.options(WHEP)
 async def sdp_options(request: web.Request) -> web.StreamResponse:
-    return options(SDP)
+    return web.Response(
+        status=204,
+        headers={"Accept-Post": SDP, "Allow": "OPTIONS, POST", **ice_server_links(request)},
+    )
+
+
+@routes.head(WHEP)
+async def whep_head(request: web.Request) -> web.StreamResponse:
+    """Whether there is anything to watch, without negotiating."""
+    await find_session(request)
+    if request.app[MEDIA].live(request.match_info["code"]) is None:
+        return web.Response(status=409, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return web.Response(status=200)
 
 
 @routes.post(WHIP)
@@ -68,7 +89,7 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
         raise AppError(403, "media.not_streamed", "The programme marks this session not streamed.")
     offer = await read_offer(request)
     publication, answer = await request.app[MEDIA].publish(code, offer, request.app[CLOCK]())
-    return sdp_answer(answer, f"/whip/{code}/{publication.resource}")
+    return sdp_answer(request, answer, f"/whip/{code}/{publication.resource}")
 
 
 @routes.delete(WHIP + RESOURCE)
@@ -95,7 +116,7 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
     await find_session(request)
     offer = await read_offer(request)
     viewer, answer = await request.app[MEDIA].watch(code, offer)
-    return sdp_answer(answer, f"/whep/{code}/{viewer.resource}")
+    return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
 
 
 @routes.delete(WHEP + RESOURCE)

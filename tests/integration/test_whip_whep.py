@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +14,13 @@ from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamTrack
 
+from server.app import create_app
 from server.auth import bearer_codec
 from server.keys import MEDIA
 from server.media.synthetic import start_synthetic_panel
 from sessions.roles import Identity, Role
-from tests.helpers import SECRET
-from tests.integration.conftest import NOW
+from tests.helpers import SECRET, settings_for
+from tests.integration.conftest import NOW, ClientFactory
 from tests.integration.test_media_relay import NO_ICE_SERVERS
 from tests.integration.test_qa_api import BOB
 
@@ -198,3 +200,20 @@ async def test_the_studio_is_for_the_sessions_speakers(client: Client) -> None:
     assert page.status == 200
     assert 'data-whip="/whip/panel"' in await page.text()
     assert page.headers["Cache-Control"] == "no-store"
+
+
+async def test_whep_head_and_ice_server_links(
+    client: Client, peers: list[RTCPeerConnection], aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    offline = await client.head("/whep/panel")
+    assert offline.status == 409
+    assert offline.headers["Retry-After"] == "5"
+    assert (await client.head("/whep/nope")).status == 404
+    await publish(client, peers)
+    assert (await client.head("/whep/panel")).status == 200
+    assert "Link" not in (await client.options("/whep/panel")).headers
+
+    settings = settings_for(tmp_path, ice_servers=("stun:stun.example.org:3478",))
+    with_ice = await aiohttp_client(create_app(settings, clock=lambda: NOW))
+    response = await with_ice.options("/whip/panel")
+    assert response.headers["Link"] == '<stun:stun.example.org:3478>; rel="ice-server"'
