@@ -40,9 +40,10 @@ async def programme_view(request: web.Request) -> web.StreamResponse:
     if programme is None:
         return render(request, "empty_programme.html", {})
     page = programme_page(programme, request.app[CLOCK]())
-    return render(
-        request, "programme.html", {"page": page, "nav": "programme"}, programme=programme
-    )
+    media = request.app[MEDIA]
+    streams = {s.code: media.state(s.code) for s in page.now_and_next.live}
+    context = {"page": page, "nav": "programme", "streams": streams}
+    return render(request, "programme.html", context, programme=programme)
 
 
 @routes.get(f"/sessions/{{code:{CODE_PATTERN}}}", name="session")

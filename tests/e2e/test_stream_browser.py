@@ -62,3 +62,19 @@ async def test_the_session_page_plays_the_live_panel(browser: Browser, server: S
     await until(page, f"{FRAMES} > {decoded + 10}", seconds=10)
     assert errors == []
     await page.close()
+
+
+async def test_the_programme_shows_which_live_session_is_streaming(
+    browser: Browser, server: Server
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{server.url}/")
+    note = page.locator(f'[data-live-session="{LIVE_PANEL_CODE}"] [data-stream-note]')
+    await expect(note).to_be_hidden()
+    start_synthetic_panel(server.app[MEDIA], LIVE_PANEL_CODE, dt.datetime.now(dt.UTC))
+    await expect(note).to_have_text("· streaming")
+    watcher = await browser.new_page()
+    await watcher.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
+    await expect(note).to_have_text("· streaming, 1 watching")
+    await watcher.close()
+    await page.close()

@@ -1,0 +1,22 @@
+// Keeps "streaming, N watching" current for the sessions on now, through their live topics.
+import { Realtime } from "./realtime.js";
+
+function show(note, state) {
+  note.hidden = state.state !== "live";
+  note.textContent = state.viewers ? `· streaming, ${state.viewers} watching` : "· streaming";
+}
+
+const items = [...document.querySelectorAll("[data-live-session]")];
+if (items.length) {
+  const realtime = new Realtime();
+  for (const item of items) {
+    const note = item.querySelector("[data-stream-note]");
+    realtime.subscribe(`session:${item.dataset.liveSession}:live`, {
+      snapshot: (state) => show(note, state),
+      event: (changes) => {
+        for (const change of changes) if (change.type === "stream") show(note, change.stream);
+      },
+    });
+  }
+  realtime.start();
+}
