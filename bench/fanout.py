@@ -1,7 +1,9 @@
 """Media fan-out: server CPU per viewer for one 720p ~1.5 Mbit/s VP8 stream.
 
-Compares, in one run, Plenaria's forwarding engine (`plenaria serve`, WHIP in, WHEP out)
-with stock aiortc (`bench/stock_relay.py`: decode once, MediaRelay, encode per viewer).
+Compares, in one run, Plenaria's forwarding engine (`plenaria serve`, WHIP in, WHEP out),
+Janus 1.1.2's streaming plugin (Debian's `janus`, fed the same stream as RTP by ffmpeg
+`-c copy`) and stock aiortc (`bench/stock_relay.py`: decode once, MediaRelay, encode per
+viewer).
 The publisher sends a stream encoded once in advance; viewers are light aiortc receivers
 in worker processes that complete ICE, DTLS and SRTP and count packets without decoding.
 
@@ -76,6 +78,129 @@ def encode_clip(seconds: int) -> list[Any]:
     return packets
 
 
+def write_ivf(packets: list[Any], path: Path) -> None:
+    """The clip as an IVF file, for ffmpeg to send to Janus as RTP with ``-c copy``."""
+    header = (
+        b"DKIF" + (0).to_bytes(2, "little") + (32).to_bytes(2, "little") + b"VP80"
+        + WIDTH.to_bytes(2, "little") + HEIGHT.to_bytes(2, "little")
+        + FPS.to_bytes(4, "little") + (1).to_bytes(4, "little")
+        + len(packets).to_bytes(4, "little") + bytes(4)
+    )  # fmt: skip
+    with path.open("wb") as file:
+        file.write(header)
+        for index, packet in enumerate(packets):
+            data = bytes(packet)
+            file.write(len(data).to_bytes(4, "little") + index.to_bytes(8, "little") + data)
+
+
+JANUS_CONFIG = """general: {{
+    configs_folder = "{folder}"
+    plugins_folder = "/usr/lib/x86_64-linux-gnu/janus/plugins"
+    transports_folder = "/usr/lib/x86_64-linux-gnu/janus/transports"
+    events_folder = "/usr/lib/x86_64-linux-gnu/janus/events"
+    loggers_folder = "/usr/lib/x86_64-linux-gnu/janus/loggers"
+    debug_level = 3
+}}
+media: {{ rtp_port_range = "30000-40000" }}
+nat: {{ nice_debug = false ice_ignore_list = "vmnet" }}
+plugins: {{ disable = "{disabled_plugins}" }}
+transports: {{ disable = "{disabled_transports}" }}
+events: {{ broadcast = false }}
+"""
+JANUS_HTTP = """general: {{
+    json = "compact" base_path = "/janus" http = true port = {port} ip = "127.0.0.1"
+}}
+admin: {{ admin_http = false }}
+"""
+JANUS_STREAMING = """bench: {{
+    type = "rtp"
+    id = 1
+    description = "bench"
+    media = ( {{ type = "video" mid = "v" port = {rtp_port} pt = 96 codec = "vp8" }} )
+}}
+"""
+
+
+def write_janus_config(folder: Path, port: int, rtp_port: int) -> None:
+    """Janus with only the HTTP transport and the streaming plugin, one RTP mountpoint."""
+
+    def others(kind: str, keep: str) -> str:
+        found = Path(f"/usr/lib/x86_64-linux-gnu/janus/{kind}").glob("*.so")
+        return ",".join(p.name for p in found if keep not in p.name)
+
+    (folder / "janus.jcfg").write_text(
+        JANUS_CONFIG.format(
+            folder=folder,
+            disabled_plugins=others("plugins", "streaming"),
+            disabled_transports=others("transports", "http"),
+        )
+    )
+    (folder / "janus.transport.http.jcfg").write_text(JANUS_HTTP.format(port=port))
+    (folder / "janus.plugin.streaming.jcfg").write_text(JANUS_STREAMING.format(rtp_port=rtp_port))
+
+
+async def start_janus(folder: Path, port: int, clip: Path) -> list[asyncio.subprocess.Process]:
+    rtp_port = free_port()
+    await asyncio.to_thread(write_janus_config, folder, port, rtp_port)
+    janus = await asyncio.create_subprocess_exec(
+        "janus", "-F", str(folder), "-C", str(folder / "janus.jcfg"),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await wait_listening(port)
+    feeder = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
+        "-i", str(clip), "-c", "copy", "-an", "-payload_type", "96",
+        "-f", "rtp", f"rtp://127.0.0.1:{rtp_port}?pkt_size=1200",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return [janus, feeder]
+
+
+class JanusViewer:
+    """Janus's HTTP API: a session, the streaming plugin, watch mountpoint 1, answer."""
+
+    def __init__(self, base: str, http: aiohttp.ClientSession) -> None:
+        self.base = base
+        self.http = http
+        self.url = ""
+        self.poller: asyncio.Task[None] | None = None
+
+    async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = {**body, "transaction": os.urandom(6).hex()}
+        async with self.http.post(f"{self.base}{path}", json=body) as response:
+            answer: dict[str, Any] = await response.json(content_type=None)
+            return answer
+
+    async def watch(self, peer: RTCPeerConnection) -> None:
+        session = (await self.call("/janus", {"janus": "create"}))["data"]["id"]
+        attached = await self.call(
+            f"/janus/{session}", {"janus": "attach", "plugin": "janus.plugin.streaming"}
+        )
+        self.url = f"/janus/{session}/{attached['data']['id']}"
+        await self.call(self.url, {"janus": "message", "body": {"request": "watch", "id": 1}})
+        offer = None
+        while offer is None:
+            async with self.http.get(f"{self.base}/janus/{session}?maxev=1") as response:
+                event = await response.json(content_type=None)
+            offer = event.get("jsep")
+        await peer.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+        await peer.setLocalDescription(await peer.createAnswer())
+        await self.call(
+            self.url,
+            {
+                "janus": "message",
+                "body": {"request": "start"},
+                "jsep": {"type": "answer", "sdp": peer.localDescription.sdp},
+            },
+        )
+        self.poller = asyncio.create_task(self.keep_alive(session))
+
+    async def keep_alive(self, session: int) -> None:
+        while True:
+            async with self.http.get(f"{self.base}/janus/{session}?maxev=1") as response:
+                await response.read()
+
+
 class ClipTrack(MediaStreamTrack):
     """Plays the pre-encoded clip in a loop at real-time pace, as a camera would."""
 
@@ -128,14 +253,19 @@ async def viewers(base: str, count: int) -> None:
     counts: list[int] = []
     first: list[float] = []
 
+    http = aiohttp.ClientSession()
+
     async def one(index: int) -> None:
         peer = RTCPeerConnection(NO_ICE)
         peers.append(peer)
-        peer.addTransceiver("video", direction="recvonly")
         started = time.monotonic()
         arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
         peer.on("track", arrived.set_result)
-        await negotiate(peer, f"{base}/whep/{CODE}", {})
+        if base.startswith("janus+"):
+            await JanusViewer(base.removeprefix("janus+"), http).watch(peer)
+        else:
+            peer.addTransceiver("video", direction="recvonly")
+            await negotiate(peer, f"{base}/whep/{CODE}", {})
         track = await arrived
         counts.append(0)
         slot = len(counts) - 1
@@ -167,6 +297,7 @@ async def viewers(base: str, count: int) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*(peer.close() for peer in peers))
+    await http.close()
 
 
 # -- driver -------------------------------------------------------------------------------------
@@ -212,15 +343,23 @@ async def run_mode(mode: str, clip: list[Any], levels: list[int], window: float)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        server = await (
-            start_plenaria(Path(tmp), port) if mode == "plenaria" else start_stock(port)
-        )
+        helpers: list[asyncio.subprocess.Process] = []
+        if mode == "janus":
+            ivf = Path(tmp) / "clip.ivf"
+            write_ivf(clip, ivf)
+            server, *helpers = await start_janus(Path(tmp), port, ivf)
+            base = f"janus+{base}"
+        elif mode == "plenaria":
+            server = await start_plenaria(Path(tmp), port)
+        else:
+            server = await start_stock(port)
         workers: list[asyncio.subprocess.Process] = []
         publisher = RTCPeerConnection(NO_ICE)
         try:
             await wait_listening(port)
-            publisher.addTrack(ClipTrack(clip))
-            await negotiate(publisher, f"{base}/whip/{CODE}", speaker_headers())
+            if mode != "janus":
+                publisher.addTrack(ClipTrack(clip))
+                await negotiate(publisher, f"{base}/whip/{CODE}", speaker_headers())
             await asyncio.sleep(2)
             idle_start = cpu_seconds(server.pid)
             await asyncio.sleep(window)
@@ -253,7 +392,7 @@ async def run_mode(mode: str, clip: list[Any], levels: list[int], window: float)
                 received += report["rtp_received"]
                 lost += report["rtp_lost"]
         finally:
-            for worker in workers:
+            for worker in workers + helpers:
                 if worker.returncode is None:
                     worker.kill()
                 await worker.wait()
@@ -278,11 +417,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
     }
-    for mode, levels in (("plenaria", args.levels), ("stock", args.stock_levels)):
-        results[mode] = await run_mode(mode, clip, levels, args.window)
-    ours = results["plenaria"]["marginal_cpu_percent_per_viewer"]
-    stock = results["stock"]["marginal_cpu_percent_per_viewer"]
-    results["stock_vs_plenaria_per_viewer"] = round(stock / ours, 1) if ours > 0 else None
+    modes = (("plenaria", args.levels), ("janus", args.levels), ("stock", args.stock_levels))
+    for mode, levels in modes:
+        if mode in args.modes:
+            results[mode] = await run_mode(mode, clip, levels, args.window)
+    per_viewer = {
+        m: r["marginal_cpu_percent_per_viewer"] for m, r in results.items() if m in args.modes
+    }
+    ours = per_viewer.get("plenaria")
+    if ours:
+        for other in ("stock", "janus"):
+            if other in per_viewer:
+                results[f"{other}_vs_plenaria_per_viewer"] = round(per_viewer[other] / ours, 2)
     return results
 
 
@@ -295,6 +441,9 @@ if __name__ == "__main__":
     parser.add_argument("--levels", type=levels, default=[1, 4, 16, 32, 64])
     parser.add_argument("--stock-levels", type=levels, default=[1, 4, 8])
     parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument(
+        "--modes", type=lambda t: t.split(","), default=["plenaria", "janus", "stock"]
+    )
     parser.add_argument("--viewers", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=1, help=argparse.SUPPRESS)
     arguments = parser.parse_args()

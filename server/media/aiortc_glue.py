@@ -114,3 +114,15 @@ def negotiated_mime_type(transceiver: Any) -> str:
     ``_codecs``, best first)."""
     codecs = transceiver._codecs
     return str(codecs[0].mimeType) if codecs else ""
+
+
+def answer_as_dtls_server(offer_sdp: str, answer_sdp: str) -> str:
+    """Make aiortc the DTLS server when the offerer leaves the choice to us.
+
+    aiortc answers ``a=setup:active`` (DTLS client) to an ``actpass`` offer; some WHIP
+    encoders' certificates (GStreamer's RSA one) then fail the handshake. Answering
+    ``passive`` is equally valid (RFC 8842) and aiortc takes its role from the local
+    description."""
+    if "a=setup:actpass" not in offer_sdp:
+        return answer_sdp
+    return answer_sdp.replace("a=setup:active", "a=setup:passive")

@@ -46,7 +46,9 @@ async def answer(peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], Non
     try:
         await peer.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         wire()
-        await peer.setLocalDescription(await peer.createAnswer())
+        answer_sdp = (await peer.createAnswer()).sdp
+        answer_sdp = aiortc_glue.answer_as_dtls_server(offer_sdp, answer_sdp)
+        await peer.setLocalDescription(RTCSessionDescription(answer_sdp, "answer"))
     except AppError:
         await peer.close()
         raise

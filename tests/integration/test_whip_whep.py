@@ -56,7 +56,9 @@ async def publish(client: Client, peers: list[RTCPeerConnection]) -> str:
     )
     assert response.status == 201, await response.text()
     assert response.content_type == "application/sdp"
-    await peer.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+    answer = await response.text()
+    assert "a=setup:passive" in answer, "the server is the DTLS server"
+    await peer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
     location: str = response.headers["Location"]
     return location
 
