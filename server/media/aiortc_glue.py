@@ -126,3 +126,32 @@ def answer_as_dtls_server(offer_sdp: str, answer_sdp: str) -> str:
     if "a=setup:actpass" not in offer_sdp:
         return answer_sdp
     return answer_sdp.replace("a=setup:active", "a=setup:passive")
+
+
+class IceRestartError(Exception):
+    pass
+
+
+async def add_trickled_candidates(peer: Any, fragment: str) -> None:
+    """Apply a trickle-ice-sdpfrag (RFC 8840) to ``peer``: its candidates, by m-line.
+
+    Raises :class:`IceRestartError` when the fragment carries new ICE credentials."""
+    from aiortc.sdp import candidate_from_sdp
+
+    remote = peer.remoteDescription.sdp if peer.remoteDescription else ""
+    mid: str | None = None
+    for line in fragment.splitlines():
+        line = line.strip()
+        if line.startswith("a=ice-ufrag:") and f"a=ice-ufrag:{line[12:]}" not in remote:
+            raise IceRestartError
+        if line.startswith("a=mid:"):
+            mid = line[6:]
+        elif line.startswith("a=candidate:"):
+            fields = line[12:].split()
+            if len(fields) < 8 or not fields[5].isdigit():
+                raise ValueError(f"not an ICE candidate: {line[:80]!r}")
+            candidate = candidate_from_sdp(line[12:])
+            candidate.sdpMid = mid
+            if mid is None:
+                candidate.sdpMLineIndex = 0
+            await peer.addIceCandidate(candidate)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiortc import RTCPeerConnection
 
 from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, MEDIA, SETTINGS
+from server.media import aiortc_glue
 from server.media.engine import RETRY_AFTER_SECONDS
 from server.pages import CODE_PATTERN, find_session
 from sessions.roles import Role
@@ -14,6 +16,7 @@ routes = web.RouteTableDef()
 
 MAX_SDP = 64 * 1024
 SDP = "application/sdp"
+TRICKLE = "application/trickle-ice-sdpfrag"
 WHIP = f"/whip/{{code:{CODE_PATTERN}}}"
 WHEP = f"/whep/{{code:{CODE_PATTERN}}}"
 RESOURCE = "/{resource:[A-Za-z0-9_-]{1,32}}"
@@ -22,6 +25,10 @@ RESOURCE = "/{resource:[A-Za-z0-9_-]{1,32}}"
 async def read_offer(request: web.Request) -> str:
     if request.content_type != SDP:
         raise AppError(415, "media.content_type", "Send the offer as application/sdp.")
+    return await read_body(request)
+
+
+async def read_body(request: web.Request) -> str:
     if request.content_length is not None and request.content_length > MAX_SDP:
         raise AppError(413, "media.sdp_too_large", f"An offer has at most {MAX_SDP} bytes.")
     body = await request.content.read(MAX_SDP + 1)
@@ -104,10 +111,38 @@ async def whip_stop(request: web.Request) -> web.StreamResponse:
 
 
 @routes.patch(WHIP + RESOURCE)
+async def whip_trickle(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"]
+    require_speaker(request, code)
+    publication = request.app[MEDIA].live(code)
+    if publication is None or publication.resource != request.match_info["resource"]:
+        raise AppError(404, "media.unknown_resource", "There is no such publication.")
+    assert publication.peer is not None
+    await trickle(request, publication.peer)
+    return web.Response(status=204)
+
+
 @routes.patch(WHEP + RESOURCE)
-async def trickle(request: web.Request) -> web.StreamResponse:
-    # aiortc gathers every candidate before it answers and cannot restart ICE.
-    raise AppError(405, "media.no_trickle", "Trickle ICE and ICE restarts are not supported.")
+async def whep_trickle(request: web.Request) -> web.StreamResponse:
+    viewer = request.app[MEDIA].viewers.get(request.match_info["resource"])
+    if viewer is None or viewer.session_code != request.match_info["code"]:
+        raise AppError(404, "media.unknown_resource", "There is no such viewer.")
+    await trickle(request, viewer.peer)
+    return web.Response(status=204)
+
+
+async def trickle(request: web.Request, peer: RTCPeerConnection) -> None:
+    """RFC 9725 4.3.1: add the client's trickled candidates; an ICE restart is refused,
+    since aiortc cannot restart ICE."""
+    if request.content_type != TRICKLE:
+        raise AppError(415, "media.content_type", f"Send candidates as {TRICKLE}.")
+    fragment = await read_body(request)
+    try:
+        await aiortc_glue.add_trickled_candidates(peer, fragment)
+    except aiortc_glue.IceRestartError:
+        raise AppError(422, "media.ice_restart", "ICE restarts are not supported.") from None
+    except ValueError as error:
+        raise AppError(400, "media.sdpfrag", f"The candidates cannot be read: {error}") from None
 
 
 @routes.post(WHEP)

@@ -87,7 +87,17 @@ async def test_whip_statuses(client: Client, peers: list[RTCPeerConnection]) -> 
     assert location.startswith("/whip/panel/")
     again = await client.post("/whip/panel", data=offer, headers={**SDP, **speaker()})
     assert again.status == 409
-    assert (await client.patch(location, data="a=x", headers=speaker())).status == 405
+    trickle = {"Content-Type": "application/trickle-ice-sdpfrag", **speaker()}
+    candidates = [line for line in offer.splitlines() if line.startswith("a=candidate:")]
+    fragment = "\r\n".join(["a=mid:0", *candidates[:1]]) + "\r\n"
+    assert (await client.patch(location, data=fragment, headers=trickle)).status == 204
+    restart = "a=ice-ufrag:brandnew\r\na=ice-pwd:brandnewpasswordbrandnew\r\n"
+    assert (await client.patch(location, data=restart, headers=trickle)).status == 422
+    garbage = "a=mid:0\r\na=candidate:x\r\n"
+    assert (await client.patch(location, data=garbage, headers=trickle)).status == 400
+    wrong_type = {"Content-Type": "text/plain", **speaker()}
+    assert (await client.patch(location, data=fragment, headers=wrong_type)).status == 415
+    assert (await client.patch("/whip/panel/nope", data=fragment, headers=trickle)).status == 404
     assert (await client.delete(location, headers=BOB)).status == 403
     assert (await client.delete("/whip/panel/nope", headers=speaker())).status == 404
     assert (await client.delete(location, headers=speaker())).status == 200
