@@ -8,7 +8,7 @@ from aiortc import RTCPeerConnection
 from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, MEDIA, SETTINGS
 from server.media import aiortc_glue
-from server.media.engine import RETRY_AFTER_SECONDS
+from server.media.engine import RETRY_AFTER_SECONDS, Publication
 from server.pages import CODE_PATTERN, find_session
 from sessions.roles import Role
 
@@ -99,26 +99,28 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
     return sdp_answer(request, answer, f"/whip/{code}/{publication.resource}")
 
 
-@routes.delete(WHIP + RESOURCE)
-async def whip_stop(request: web.Request) -> web.StreamResponse:
+def own_publication(request: web.Request) -> Publication:
+    """The publication a WHIP resource URL names, for its speaker only."""
     code = request.match_info["code"]
     require_speaker(request, code)
     publication = request.app[MEDIA].live(code)
     if publication is None or publication.resource != request.match_info["resource"]:
         raise AppError(404, "media.unknown_resource", "There is no such publication.")
-    await request.app[MEDIA].unpublish(publication)
+    return publication
+
+
+@routes.delete(WHIP + RESOURCE)
+async def whip_stop(request: web.Request) -> web.StreamResponse:
+    await request.app[MEDIA].unpublish(own_publication(request))
     return web.Response(status=200)
 
 
 @routes.patch(WHIP + RESOURCE)
 async def whip_trickle(request: web.Request) -> web.StreamResponse:
-    code = request.match_info["code"]
-    require_speaker(request, code)
-    publication = request.app[MEDIA].live(code)
-    if publication is None or publication.resource != request.match_info["resource"]:
-        raise AppError(404, "media.unknown_resource", "There is no such publication.")
-    assert publication.peer is not None
-    await trickle(request, publication.peer)
+    peer = own_publication(request).peer
+    if peer is None:
+        raise AppError(404, "media.unknown_resource", "This publication has no peer.")
+    await trickle(request, peer)
     return web.Response(status=204)
 
 
