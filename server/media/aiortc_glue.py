@@ -155,3 +155,25 @@ async def add_trickled_candidates(peer: Any, fragment: str) -> None:
             if mid is None:
                 candidate.sdpMLineIndex = 0
             await peer.addIceCandidate(candidate)
+
+
+def pin_codec(transceiver: Any, mime_type: str) -> bool:
+    """Keep only ``mime_type`` (and its RTX) among a transceiver's negotiated codecs.
+
+    A forwarding server cannot transcode, so a viewer must receive the publisher's codec.
+    aiortc applies codec preferences to an answer only when they are set before the
+    transceiver exists; a WHEP viewer's transceivers are made by the offer, so the
+    negotiated list is filtered here, between ``setRemoteDescription`` and ``createAnswer``.
+    Returns False when the viewer does not offer that codec at all."""
+    wanted = mime_type.lower()
+    kept = [c for c in transceiver._codecs if c.mimeType.lower() == wanted]
+    payload_types = {c.payloadType for c in kept}
+    rtx = [
+        c
+        for c in transceiver._codecs
+        if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in payload_types
+    ]
+    if not kept:
+        return False
+    transceiver._codecs = kept + rtx
+    return True

@@ -18,7 +18,6 @@ from functools import partial
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
-    RTCRtpSender,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamTrack
@@ -206,14 +205,9 @@ class MediaEngine:
                 broadcast = publication.broadcasts.get(transceiver.kind)
                 if broadcast is None:
                     continue
-                mime = publication.codecs.get(transceiver.kind, "").lower()
-                transceiver.setCodecPreferences(
-                    [
-                        codec
-                        for codec in RTCRtpSender.getCapabilities(transceiver.kind).codecs
-                        if codec.mimeType.lower() in (mime, f"{transceiver.kind}/rtx")
-                    ]
-                )
+                mime = publication.codecs.get(transceiver.kind, "")
+                if not aiortc_glue.pin_codec(transceiver, mime):
+                    raise unusable(f"The publisher sends {mime}, which this viewer cannot receive.")
                 transceiver.sender.replaceTrack(broadcast.subscribe())
                 transceiver.direction = "sendonly"
                 wired += 1

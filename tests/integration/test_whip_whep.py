@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamTrack
 
 from server.app import create_app
 from server.auth import bearer_codec
 from server.keys import MEDIA
+from server.media import aiortc_glue
 from server.media.synthetic import start_synthetic_panel
 from sessions.roles import Identity, Role
 from tests.helpers import SECRET, settings_for
@@ -229,3 +230,33 @@ async def test_whep_head_and_ice_server_links(
     with_ice = await aiohttp_client(create_app(settings, clock=lambda: NOW))
     response = await with_ice.options("/whip/panel")
     assert response.headers["Link"] == '<stun:stun.example.org:3478>; rel="ice-server"'
+
+
+async def test_an_h264_publisher_gets_h264_viewers(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    publisher = RTCPeerConnection(NO_ICE_SERVERS)
+    peers.append(publisher)
+    transceiver = publisher.addTransceiver(VideoStreamTrack(), direction="sendonly")
+    transceiver.setCodecPreferences(
+        [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
+    )
+    await publisher.setLocalDescription(await publisher.createOffer())
+    response = await client.post(
+        "/whip/panel", data=publisher.localDescription.sdp, headers={**SDP, **speaker()}
+    )
+    assert response.status == 201
+    await publisher.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+
+    viewer = await viewer_offer(peers)  # offers VP8 first, then H.264
+    arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+    viewer.on("track", arrived.set_result)
+    answer = await client.post("/whep/panel", data=viewer.localDescription.sdp, headers=SDP)
+    answer_sdp = await answer.text()
+    video_codecs = [line for line in answer_sdp.splitlines() if line.startswith("a=rtpmap:")]
+    assert all("H264" in line or "rtx" in line for line in video_codecs), video_codecs
+    await viewer.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+    track = await asyncio.wait_for(arrived, 10)
+    first: Any = await asyncio.wait_for(track.recv(), 5)
+    assert first.is_keyframe
+    assert aiortc_glue.h264_is_keyframe(bytes(first))
