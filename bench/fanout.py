@@ -19,7 +19,6 @@ import fractions
 import json
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -38,19 +37,13 @@ from server.auth import bearer_codec  # noqa: E402
 from server.backends import open_store  # noqa: E402
 from sessions.demo import LIVE_PANEL_CODE, demo_programme  # noqa: E402
 from sessions.roles import Identity, Role  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 SECRET = "fanout-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway server
 CODE = LIVE_PANEL_CODE
 WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 30, 1_500_000
 NO_ICE = RTCConfiguration(iceServers=[])
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float:

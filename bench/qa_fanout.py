@@ -19,7 +19,6 @@ import os
 import platform
 import resource
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from server.auth import bearer_codec  # noqa: E402
 from server.backends import open_store  # noqa: E402
 from sessions.demo import LIVE_PANEL_CODE, demo_programme  # noqa: E402
 from sessions.roles import Identity, Role  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef0123456789"  # noqa: S105 - a throwaway server
 CODE = LIVE_PANEL_CODE
@@ -46,13 +46,6 @@ TOPIC = f"session:{CODE}:qa"
 def raise_file_limit() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def bearer(name: str, moderates: str = "") -> dict[str, str]:

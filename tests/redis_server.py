@@ -11,14 +11,10 @@ from types import TracebackType
 
 import pytest
 
+from tests.processes import free_port
+
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def answers_ping(port: int) -> bool:

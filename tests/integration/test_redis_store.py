@@ -30,7 +30,8 @@ from sessions.qa import Vote
 from sessions.qa_codec import LogEntry
 from sessions.roles import LoginGrant, Role
 from tests.helpers import at, programme, session
-from tests.redis_server import RedisServer, free_port
+from tests.processes import free_port
+from tests.redis_server import RedisServer
 
 NOW = at(11, 8)
 T0 = dt.datetime(2026, 5, 11, 10, tzinfo=dt.UTC)
