@@ -33,6 +33,8 @@ MEDIA_KINDS = ("audio", "video")
 
 
 RETRY_AFTER_SECONDS = 5
+PAUSE_SECONDS = 15 * 60
+"""How long a session whose publisher dropped (no DELETE) shows as paused, not offline."""
 
 
 def unusable(message: str) -> AppError:
@@ -72,7 +74,8 @@ class Publication:
 @dataclass(frozen=True, slots=True)
 class StreamState:
     state: str
-    """``live`` while someone publishes, else ``offline``."""
+    """``live`` while someone publishes; ``paused`` for a while after the publisher dropped
+    without ending (its viewers resume when it returns); else ``offline``."""
     started_at: dt.datetime | None
     viewers: int
 
@@ -82,6 +85,15 @@ class StreamState:
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "viewers": self.viewers,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A publication that dropped: its start, its resource and when the pause lapses."""
+
+    started_at: dt.datetime
+    resource: str
+    until: float
 
 
 @dataclass(eq=False)
@@ -96,6 +108,7 @@ class MediaEngine:
         aiortc_glue.install()
         self.publications: dict[str, Publication] = {}
         self.viewers: dict[str, Viewer] = {}
+        self.pauses: dict[str, Pause] = {}
         self.listeners: list[Callable[[str], None]] = []
         """Called with a session code whenever its stream state or viewer count changes."""
 
@@ -112,13 +125,32 @@ class MediaEngine:
     def viewer_count(self, session_code: str) -> int:
         return sum(v.session_code == session_code for v in self.viewers.values())
 
+    def paused(self, session_code: str) -> Pause | None:
+        pause = self.pauses.get(session_code)
+        return pause if pause and pause.until > asyncio.get_running_loop().time() else None
+
     def state(self, session_code: str) -> StreamState:
-        publication = self.publications.get(session_code)
-        return StreamState(
-            state="live" if publication else "offline",
-            started_at=publication.started_at if publication else None,
-            viewers=self.viewer_count(session_code),
-        )
+        viewers = self.viewer_count(session_code)
+        if publication := self.publications.get(session_code):
+            return StreamState("live", publication.started_at, viewers)
+        if pause := self.paused(session_code):
+            return StreamState("paused", pause.started_at, viewers)
+        return StreamState("offline", None, viewers)
+
+    def end_pause(self, session_code: str, resource: str) -> bool:
+        """The dropped publisher's DELETE arrived after all: the stream ended."""
+        pause = self.pauses.get(session_code)
+        if pause is None or pause.resource != resource:
+            return False
+        del self.pauses[session_code]
+        self._changed(session_code)
+        return True
+
+    def _started_at(self, session_code: str, now: dt.datetime) -> dt.datetime:
+        """A publisher returning from a pause continues the stream it dropped."""
+        pause = self.paused(session_code)
+        self.pauses.pop(session_code, None)
+        return pause.started_at if pause else now
 
     async def publish(
         self, session_code: str, offer_sdp: str, now: dt.datetime
@@ -143,12 +175,13 @@ class MediaEngine:
                 track, partial(aiortc_glue.request_keyframe_from, transceiver.receiver)
             )
             publication.codecs[track.kind] = aiortc_glue.negotiated_mime_type(transceiver)
+        publication.started_at = self._started_at(session_code, now)
         self.publications[session_code] = publication
 
         @peer.on("connectionstatechange")
         async def ended() -> None:
             if peer.connectionState in ("failed", "closed"):
-                await self.unpublish(publication)
+                await self.unpublish(publication, dropped=True)
 
         log.info("publishing", extra={"session": session_code, "codecs": publication.codecs})
         self._changed(session_code)
@@ -164,7 +197,9 @@ class MediaEngine:
         """Publish tracks made in this process: (track, keyframe request, MIME type)."""
         if session_code in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
-        publication = Publication(session_code, secrets.token_urlsafe(12), now, stop=stop)
+        publication = Publication(
+            session_code, secrets.token_urlsafe(12), self._started_at(session_code, now), stop=stop
+        )
         for track, request_keyframe, mime in sources:
             publication.broadcasts[track.kind] = Broadcast(track, request_keyframe)
             publication.codecs[track.kind] = mime
@@ -172,20 +207,28 @@ class MediaEngine:
         self._changed(session_code)
         return publication
 
-    async def unpublish(self, publication: Publication) -> None:
-        if self.publications.get(publication.session_code) is publication:
-            del self.publications[publication.session_code]
+    async def unpublish(self, publication: Publication, *, dropped: bool = False) -> None:
+        """End a publication; ``dropped`` when its connection failed rather than the
+        publisher ending it, which leaves the session paused for :data:`PAUSE_SECONDS`."""
+        code = publication.session_code
+        if self.publications.get(code) is not publication:
+            return
+        del self.publications[code]
+        if dropped:
+            loop = asyncio.get_running_loop()
+            self.pauses[code] = Pause(
+                publication.started_at, publication.resource, loop.time() + PAUSE_SECONDS
+            )
+            loop.call_later(PAUSE_SECONDS, self._changed, code)
         for broadcast in publication.broadcasts.values():
             await broadcast.close()
         if publication.peer is not None:
             await publication.peer.close()
         if publication.stop is not None:
             await asyncio.to_thread(publication.stop)
-        for viewer in [
-            v for v in self.viewers.values() if v.session_code == publication.session_code
-        ]:
+        for viewer in [v for v in self.viewers.values() if v.session_code == code]:
             await self.leave(viewer)
-        self._changed(publication.session_code)
+        self._changed(code)
 
     async def watch(self, session_code: str, offer_sdp: str) -> tuple[Viewer, str]:
         publication = self.publications.get(session_code)

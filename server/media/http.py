@@ -111,7 +111,10 @@ def own_publication(request: web.Request) -> Publication:
 
 @routes.delete(WHIP + RESOURCE)
 async def whip_stop(request: web.Request) -> web.StreamResponse:
-    await request.app[MEDIA].unpublish(own_publication(request))
+    code, resource = request.match_info["code"], request.match_info["resource"]
+    require_speaker(request, code)
+    if not request.app[MEDIA].end_pause(code, resource):  # else it dropped before the DELETE
+        await request.app[MEDIA].unpublish(own_publication(request))
     return web.Response(status=200)
 
 

@@ -52,7 +52,7 @@ async def test_the_session_page_plays_the_live_panel(browser: Browser, server: S
     engine = server.app[MEDIA]
     publication = engine.live(LIVE_PANEL_CODE)
     assert publication is not None
-    await engine.unpublish(publication)
+    await engine.unpublish(publication, dropped=True)
     await expect(page.locator("[data-player-badge]")).to_have_text("Paused")
     await expect(page.locator("[data-player-message]")).to_contain_text("resumes here by itself")
 
@@ -77,4 +77,8 @@ async def test_the_programme_shows_which_live_session_is_streaming(
     await watcher.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
     await expect(note).to_have_text("· streaming, 1 watching")
     await watcher.close()
+    publication = server.app[MEDIA].live(LIVE_PANEL_CODE)
+    assert publication is not None
+    await server.app[MEDIA].unpublish(publication, dropped=True)
+    await expect(note).to_have_text("· stream paused")
     await page.close()

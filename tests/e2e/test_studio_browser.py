@@ -48,7 +48,8 @@ async def test_publish_from_the_studio_and_watch_on_the_session_page(
 
     await studio.get_by_role("button", name="Stop").click()
     await expect(studio.locator("[data-studio-badge]")).to_have_text("Offline")
-    await expect(viewer.locator("[data-player-badge]")).to_have_text("Paused")
+    await expect(viewer.locator("[data-player-badge]")).to_have_text("Offline")
+    await expect(viewer.locator("[data-player-message]")).to_have_text("The stream has ended.")
     assert app[MEDIA].live(LIVE_PANEL_CODE) is None
     assert errors == []
     await speaker.close()

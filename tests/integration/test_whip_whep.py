@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,48 @@ async def test_stream_state_reaches_the_live_topic(
         assert (await client.delete(location, headers=speaker())).status == 200
         event = await socket.receive_json(timeout=5)
         assert event[2]["changes"][0]["stream"]["state"] == "offline"
+
+
+async def wait_for_state(client: Client, state: str) -> dict[str, Any]:
+    """The stream state of ``panel`` once it is ``state`` (and, when live, connected)."""
+    deadline = time.monotonic() + 10
+    while True:
+        stream = client.app[MEDIA].state("panel").as_json()
+        publication = client.app[MEDIA].live("panel")
+        peer = publication.peer if publication else None
+        if stream["state"] == state and (peer is None or peer.connectionState == "connected"):
+            return stream
+        assert time.monotonic() < deadline, f"still {stream} instead of {state}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_dropped_publisher_pauses_the_session_until_it_returns(
+    client: Client, peers: list[RTCPeerConnection], clock: list[dt.datetime]
+) -> None:
+    first = await publish(client, peers)
+    await wait_for_state(client, "live")
+    await peers[-1].close()  # the encoder's network goes away: no DELETE
+    paused = await wait_for_state(client, "paused")
+    assert paused["started_at"] == NOW.isoformat()
+    api = await (await client.get("/api/sessions/panel/stream")).json()
+    assert api["state"] == "paused"
+    assert 'data-stream-state="paused"' in await (await client.get("/sessions/panel")).text()
+
+    clock[0] = NOW + dt.timedelta(minutes=3)
+    second = await publish(client, peers)
+    resumed = await wait_for_state(client, "live")
+    assert resumed["started_at"] == NOW.isoformat(), "a return continues the same stream"
+    assert (await client.delete(first, headers=speaker())).status == 404
+
+    await peers[-1].close()
+    await wait_for_state(client, "paused")
+    # the DELETE of a publisher that dropped just before it still ends the stream
+    assert (await client.delete(second, headers=BOB)).status == 403
+    assert (await client.delete(second, headers=speaker())).status == 200
+    await wait_for_state(client, "offline")
+    await publish(client, peers)
+    fresh = await wait_for_state(client, "live")
+    assert fresh["started_at"] == clock[0].isoformat()
 
 
 async def test_the_studio_is_for_the_sessions_speakers(client: Client) -> None:

@@ -58,11 +58,16 @@ class Player {
     const wasLive = this.live;
     this.live = state.state === "live";
     this.viewers.textContent = this.live ? `${state.viewers} watching` : "";
-    if (this.live && !this.peer) this.connect();
-    if (!this.live && this.peer) {
-      this.hangUp();
+    if (this.live) {
+      if (!this.peer) this.connect();
+      return;
+    }
+    this.hangUp();
+    if (state.state === "paused") {
       this.show("paused", "The stream paused. It resumes here by itself.");
-    } else if (!this.live && !wasLive) {
+    } else if (wasLive) {
+      this.show("offline", "The stream has ended.");
+    } else {
       this.show("offline");
     }
   }

@@ -2,8 +2,9 @@
 import { Realtime } from "./realtime.js";
 
 function show(note, state) {
-  note.hidden = state.state !== "live";
-  note.textContent = state.viewers ? `· streaming, ${state.viewers} watching` : "· streaming";
+  note.hidden = state.state === "offline";
+  if (state.state === "paused") note.textContent = "· stream paused";
+  else note.textContent = state.viewers ? `· streaming, ${state.viewers} watching` : "· streaming";
 }
 
 const items = [...document.querySelectorAll("[data-live-session]")];
