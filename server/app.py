@@ -9,9 +9,10 @@ from importlib import resources
 
 from aiohttp import web
 
-from server import api, pages, qa_api, qa_pages, realtime, studio
+from server import api, breakout_pages, breakouts_api, pages, qa_api, qa_pages, realtime, studio
 from server.auth import IdentityCodec, LoginLinks, bearer_codec
 from server.backends import open_store
+from server.breakout_events import BreakoutPublisher
 from server.clock import utc_now
 from server.hub import Hub
 from server.keys import (
@@ -24,11 +25,13 @@ from server.keys import (
     METRICS,
     QA,
     QA_RATE_LIMITS,
+    ROOM_CALLS,
     SETTINGS,
     STORE,
 )
 from server.media import http as media_http
 from server.media.engine import MediaEngine
+from server.media.rooms import RoomCalls
 from server.metrics import Metrics
 from server.middleware import (
     add_security_headers,
@@ -73,8 +76,17 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     engine = MediaEngine()
     engine.listeners.append(StreamStatePublisher(app[HUB], engine))
     app[MEDIA] = engine
+    app[ROOM_CALLS] = RoomCalls(engine)
     yield
+    await app[ROOM_CALLS].close()
     await engine.close()
+
+
+async def breakouts_context(app: web.Application) -> AsyncIterator[None]:
+    publisher = BreakoutPublisher(app[HUB], app[QA], app[ROOM_CALLS], app[CLOCK])
+    publisher.start()
+    yield
+    await publisher.close()
 
 
 def create_app(
@@ -94,6 +106,7 @@ def create_app(
     app.cleanup_ctx.append(store_context)
     app.cleanup_ctx.append(qa_context)
     app.cleanup_ctx.append(media_context)
+    app.cleanup_ctx.append(breakouts_context)
     app[QA_RATE_LIMITS] = QARateLimits()
     app[HUB] = Hub()
     app[METRICS].realtime_connections.set_function(lambda: len(app[HUB].connections))
@@ -105,6 +118,8 @@ def create_app(
     app.add_routes(realtime.routes)
     app.add_routes(media_http.routes)
     app.add_routes(studio.routes)
+    app.add_routes(breakouts_api.routes)
+    app.add_routes(breakout_pages.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

@@ -11,6 +11,7 @@ from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
 from server.hub import Hub
 from server.media.engine import MediaEngine
+from server.media.rooms import RoomCalls
 from server.metrics import Metrics
 from server.qa_service import QARateLimits, QAService
 from server.settings import Settings
@@ -22,6 +23,7 @@ QA = web.AppKey("qa", QAService)
 QA_RATE_LIMITS = web.AppKey("qa_rate_limits", QARateLimits)
 HUB = web.AppKey("hub", Hub)
 MEDIA = web.AppKey("media", MediaEngine)
+ROOM_CALLS = web.AppKey("room_calls", RoomCalls)
 METRICS = web.AppKey("metrics", Metrics)
 IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)
 BEARER_CODEC = web.AppKey("bearer_codec", IdentityCodec)

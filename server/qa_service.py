@@ -1,4 +1,5 @@
-"""Runs the Q&A of every session: folds the shared command log through the domain.
+"""Runs the Q&A and break-outs of every session: folds the shared command log through the
+domain.
 
 A command is acknowledged only after its log entry is durable *and* this process has
 folded it, so the answer (its events, or why it was refused) is the one every process
@@ -15,22 +16,25 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from server.backends.command_log import CommandLog
+from sessions.breakouts import BreakoutCommand, BreakoutEvent, Breakouts
+from sessions.domain_errors import DomainError
 from sessions.qa import (
     QUESTIONS_PER_MINUTE,
     VOTES_PER_MINUTE,
     Ask,
     Command,
     Event,
-    QAError,
     QASession,
 )
+from sessions.qa_codec import Command as LoggedCommand
 from sessions.qa_codec import LogEntry
 from sessions.ratelimit import SlidingWindow
 
 log = logging.getLogger("plenaria.qa")
 
-Outcome = list[Event] | QAError
-Listener = Callable[[int, str, list[Event]], None]
+DomainEvent = Event | BreakoutEvent
+Outcome = list[DomainEvent] | DomainError
+Listener = Callable[[int, str, list[DomainEvent]], None]
 """Called with (sequence, session code, events) for every folded entry that had events."""
 
 REMEMBERED_OUTCOMES = 10_000
@@ -53,6 +57,7 @@ class QAService:
     def __init__(self, command_log: CommandLog) -> None:
         self._log = command_log
         self._sessions: dict[str, QASession] = {}
+        self._breakouts: dict[str, Breakouts] = {}
         self._question_sessions: dict[str, str] = {}
         self._applied = 0
         self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
@@ -75,6 +80,15 @@ class QAService:
         if qa is None:
             qa = self._sessions[code] = QASession(code)
         return qa
+
+    def breakouts(self, code: str) -> Breakouts:
+        rooms = self._breakouts.get(code)
+        if rooms is None:
+            rooms = self._breakouts[code] = Breakouts(code)
+        return rooms
+
+    def all_breakouts(self) -> list[Breakouts]:
+        return list(self._breakouts.values())
 
     def sessions(self) -> list[QASession]:
         return list(self._sessions.values())
@@ -114,6 +128,19 @@ class QAService:
     async def submit(self, session_code: str, command: Command, now: dt.datetime) -> list[Event]:
         """Append ``command`` durably, wait until it is folded, return its events or raise
         the :class:`QAError` that refused it."""
+        events = await self._submit(session_code, command, now)
+        return [event for event in events if not isinstance(event, BreakoutEvent)]
+
+    async def submit_breakouts(
+        self, session_code: str, command: BreakoutCommand, now: dt.datetime
+    ) -> list[BreakoutEvent]:
+        """Like :meth:`submit` for a break-out command; raises :class:`BreakoutError`."""
+        events = await self._submit(session_code, command, now)
+        return [event for event in events if isinstance(event, BreakoutEvent)]
+
+    async def _submit(
+        self, session_code: str, command: LoggedCommand, now: dt.datetime
+    ) -> list[DomainEvent]:
         sequence = await self._log.append(LogEntry(session_code, now, command))
         outcome = self._outcomes.get(sequence)
         if outcome is None:
@@ -125,7 +152,7 @@ class QAService:
                 outcome = await waiter
             finally:
                 self._waiters.pop(sequence, None)
-        if isinstance(outcome, QAError):
+        if isinstance(outcome, DomainError):
             raise outcome
         return outcome
 
@@ -164,21 +191,25 @@ class QAService:
         return folded
 
     def _fold(self, sequence: int, entry: LogEntry) -> None:
-        qa = self.session(entry.session_code)
+        command = entry.command
+        outcome: Outcome
         try:
-            outcome: Outcome = qa.apply(entry.command, entry.received_at)
-        except QAError as error:
+            if isinstance(command, BreakoutCommand):
+                outcome = list(self.breakouts(entry.session_code).apply(command, entry.received_at))
+            else:
+                outcome = list(self.session(entry.session_code).apply(command, entry.received_at))
+        except DomainError as error:
             outcome = error
         self._applied = sequence
-        if isinstance(entry.command, Ask) and not isinstance(outcome, QAError):
-            self._question_sessions[entry.command.question_id] = entry.session_code
+        if isinstance(command, Ask) and not isinstance(outcome, DomainError):
+            self._question_sessions[command.question_id] = entry.session_code
         self._outcomes[sequence] = outcome
         if len(self._outcomes) > REMEMBERED_OUTCOMES:
             self._outcomes.popitem(last=False)
         waiter = self._waiters.get(sequence)
         if waiter is not None and not waiter.done():
             waiter.set_result(outcome)
-        if not isinstance(outcome, QAError) and outcome:
+        if not isinstance(outcome, DomainError) and outcome:
             for listener in self._listeners:
                 try:
                     listener(sequence, entry.session_code, outcome)

@@ -17,9 +17,9 @@ from aiohttp import WSMsgType, web
 
 from server.errors import AppError
 from server.hub import Connection, Hub, encode_frame
-from server.keys import CLOCK, HUB, IDENTITY, MEDIA, QA, STORE
+from server.keys import CLOCK, HUB, IDENTITY, MEDIA, QA, ROOM_CALLS, STORE
 from server.middleware import same_origin
-from server.topics import TOPIC, TopicError, is_live_topic, snapshot
+from server.topics import Sources, TopicError, is_snapshot_only, session_code_of, snapshot
 from sessions.ratelimit import SlidingWindow
 
 routes = web.RouteTableDef()
@@ -94,8 +94,7 @@ class SocketSession:
     async def subscribe(self, message_id: MessageId, body: Subscribe) -> None:
         if len(self.connection.topics) >= MAX_SUBSCRIPTIONS:
             raise TopicError("topic.too_many", f"At most {MAX_SUBSCRIPTIONS} topics a socket.")
-        match = TOPIC.fullmatch(body.topic)
-        code = match["code"] if match else None
+        code = session_code_of(body.topic)
         exists = False
         if code:
             programme = await self.request.app[STORE].load_programme()
@@ -103,11 +102,12 @@ class SocketSession:
         await self.request.app[QA].sync()
         # From here on nothing awaits: the snapshot, the subscription and the reply are one
         # step, so no event can slip between them.
-        service = self.request.app[QA]
-        media = self.request.app[MEDIA]
-        state = snapshot(body.topic, self.request[IDENTITY], service, media, exists)
+        app = self.request.app
+        service = app[QA]
+        sources = Sources(service, app[MEDIA], app[ROOM_CALLS], app[CLOCK]())
+        state = snapshot(body.topic, self.request[IDENTITY], sources, exists)
         topic = self.hub.subscribe(self.connection, body.topic, service.applied)
-        resumable = body.since is not None and not is_live_topic(body.topic)
+        resumable = body.since is not None and not is_snapshot_only(body.topic)
         missed = topic.since(body.since) if resumable and body.since is not None else None
         if missed is None:
             answer = {"topic": body.topic, "seq": service.applied, "snapshot": state}

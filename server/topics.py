@@ -3,22 +3,27 @@
 Topics: ``session:<code>:qa`` (everyone: the public queue, highlight, settings, votes),
 ``session:<code>:moderation`` (that session's moderators: every question, notes),
 ``participant:<id>`` (one participant: their own questions and votes) and
-``session:<code>:live`` (everyone: the stream's state and viewer count, always sent as a
-snapshot on subscribe since it is this process's own state).
+``session:<code>:live`` (everyone: the stream's state and viewer count),
+``session:<code>:breakouts`` (everyone: the break-out rooms, timers and assignments) and
+``room:<code>:<room>`` (that room's members and the session's moderators: chat and call).
+The last three are always sent as a snapshot on subscribe, never resumed: they carry this
+process's own state (or derive from the clock), with this process's own sequences.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from server.hub import Hub
 from server.media.engine import MediaEngine
-from server.qa_service import QAService
+from server.media.rooms import RoomCalls
+from server.qa_service import DomainEvent, QAService
 from sessions.qa import (
-    Event,
     HighlightChanged,
     NoteAdded,
     OwnQuestionChanged,
@@ -30,6 +35,7 @@ from sessions.qa import (
     VotesChanged,
 )
 from sessions.roles import Identity
+from web.breakout_views import room_view
 from web.qa_views import (
     moderator_question,
     moderator_snapshot,
@@ -39,8 +45,11 @@ from web.qa_views import (
     settings_view,
 )
 
-TOPIC = re.compile(r"(?:session:(?P<code>[A-Za-z0-9_-]{1,64}):(?P<kind>qa|moderation|live)"
+TOPIC = re.compile(r"(?:session:(?P<code>[A-Za-z0-9_-]{1,64})"
+                   r":(?P<kind>qa|moderation|live|breakouts)"
+                   r"|room:(?P<room_code>[A-Za-z0-9_-]{1,64}):(?P<room>[a-z0-9][a-z0-9-]{0,31})"
                    r"|participant:(?P<participant>[A-Za-z0-9_-]{1,64}))")  # fmt: skip
+SNAPSHOT_ONLY = frozenset({"live", "breakouts"})
 
 
 class TopicError(Exception):
@@ -62,19 +71,43 @@ def participant_topic(participant_id: str) -> str:
     return f"participant:{participant_id}"
 
 
-def is_live_topic(name: str) -> bool:
+def is_snapshot_only(name: str) -> bool:
     match = TOPIC.fullmatch(name)
-    return match is not None and match["kind"] == "live"
+    return match is not None and (match["kind"] in SNAPSHOT_ONLY or match["room"] is not None)
+
+
+def session_code_of(name: str) -> str | None:
+    match = TOPIC.fullmatch(name)
+    return (match["code"] or match["room_code"]) if match else None
 
 
 def live_topic(code: str) -> str:
     return f"session:{code}:live"
 
 
+def breakouts_topic(code: str) -> str:
+    return f"session:{code}:breakouts"
+
+
+def room_topic(code: str, room_id: str) -> str:
+    return f"room:{code}:{room_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where topic snapshots come from."""
+
+    service: QAService
+    media: MediaEngine
+    calls: RoomCalls
+    now: dt.datetime
+
+
 def snapshot(
-    name: str, identity: Identity, service: QAService, media: MediaEngine, session_exists: bool
+    name: str, identity: Identity, sources: Sources, session_exists: bool
 ) -> dict[str, Any]:
     """Check that ``identity`` may read topic ``name`` and return what it holds now."""
+    service, media = sources.service, sources.media
     match = TOPIC.fullmatch(name)
     if match is None:
         raise TopicError("topic.unknown", f"There is no topic {name!r}.")
@@ -91,11 +124,15 @@ def snapshot(
                 q.id for qa in service.sessions() for q in qa.questions.values() if me in q.voters
             ),
         }
-    code = match["code"]
+    code = match["code"] or match["room_code"]
     if not session_exists:
         raise TopicError("topic.unknown", f"There is no session {code!r}.")
+    if match["room"]:
+        return room_snapshot(code, match["room"], identity, sources)
     if match["kind"] == "live":
         return media.state(code).as_json()
+    if match["kind"] == "breakouts":
+        return service.breakouts(code).snapshot(sources.now)
     qa = service.session(code)
     if match["kind"] == "moderation":
         if identity.is_anonymous:
@@ -106,7 +143,18 @@ def snapshot(
     return participant_snapshot(qa, identity.participant_id, "votes")
 
 
-def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[Event]) -> None:
+def room_snapshot(code: str, room_id: str, identity: Identity, sources: Sources) -> dict[str, Any]:
+    rooms = sources.service.breakouts(code)
+    if room_id not in {room.room_id for room in rooms.rooms}:
+        raise TopicError("topic.unknown", f"There is no room {room_id!r}.")
+    if identity.is_anonymous:
+        raise TopicError("auth.required", "Join first.")
+    if rooms.room_id_of(identity.participant_id) != room_id and not identity.can_moderate(code):
+        raise TopicError("topic.forbidden", "Only the room's members may listen here.")
+    return room_view(rooms, room_id, sources.calls)
+
+
+def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEvent]) -> None:
     """Route one folded log entry's events to the topics whose readers may see them."""
     public, moderation = qa_topic(code), moderation_topic(code)
     changes: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -161,6 +209,8 @@ class StreamStatePublisher:
         self._seq = time.time_ns() // 1000
 
     def __call__(self, code: str) -> None:
+        if "/" in code:  # a break-out room member's call, not a session's stream
+            return
         self._seq += 1
         self._hub.publish_merged(
             live_topic(code), self._seq, "stream", self._media.state(code).as_json()

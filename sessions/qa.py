@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from sessions import domain_errors
 from sessions.ratelimit import SlidingWindow
 
 QuestionState = Literal["pending", "visible", "answered", "archived", "dismissed"]
@@ -40,13 +41,8 @@ RATE_WINDOW = dt.timedelta(minutes=1)
 PUBLIC_STATES: frozenset[QuestionState] = frozenset({"visible", "answered"})
 
 
-class QAError(Exception):
-    """A command that cannot be applied; ``code`` is stable for clients."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class QAError(domain_errors.DomainError):
+    scope = "qa"
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,21 +236,11 @@ Event = (
 
 
 def within_rate(window: SlidingWindow, who: str, now: dt.datetime, what: str) -> None:
-    if not window.allow(who, now):
-        raise QAError("qa.rate_limited", f"At most {window.limit} {what} a minute; wait a moment.")
+    domain_errors.within_rate(window, who, now, what, QAError)
 
 
 def clean_text(raw: str, limit: int, what: str) -> str:
-    text = "\n".join(" ".join(line.split()) for line in raw.strip().splitlines()).strip()
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    if not text:
-        raise QAError(f"qa.{what}_empty", f"The {what} is empty.")
-    if len(text) > limit:
-        raise QAError(f"qa.{what}_too_long", f"A {what} has at most {limit} characters.")
-    if any(not (ch.isprintable() or ch == "\n") for ch in text):
-        raise QAError(f"qa.{what}_invalid", f"The {what} contains control characters.")
-    return text
+    return domain_errors.clean_text(raw, limit, what, QAError)
 
 
 @dataclass

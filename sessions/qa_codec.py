@@ -1,4 +1,5 @@
-"""Q&A commands as bytes for the command log, and back. Unknown input is refused."""
+"""Commands (Q&A and break-outs) as bytes for the command log, and back. Unknown input is
+refused."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from typing import Any
 
 import msgspec
 
-from sessions.qa import AddNote, Ask, Command, Configure, Moderate, Unvote, Vote
+from sessions import breakouts
+from sessions.qa import AddNote, Ask, Configure, Moderate, Unvote, Vote
+from sessions.qa import Command as QACommand
+
+Command = QACommand | breakouts.BreakoutCommand
 
 COMMAND_KINDS: dict[str, type[Command]] = {
     "ask": Ask,
@@ -17,6 +22,21 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "moderate": Moderate,
     "configure": Configure,
     "note": AddNote,
+    "breakouts.plan": breakouts.PlanRooms,
+    "breakouts.join": breakouts.Join,
+    "breakouts.leave": breakouts.Leave,
+    "breakouts.assign": breakouts.Assign,
+    "breakouts.rebalance": breakouts.Rebalance,
+    "breakouts.move": breakouts.Move,
+    "breakouts.choose": breakouts.Choose,
+    "breakouts.open": breakouts.Open,
+    "breakouts.extend": breakouts.Extend,
+    "breakouts.broadcast": breakouts.Broadcast,
+    "breakouts.ask_help": breakouts.AskHelp,
+    "breakouts.answer_help": breakouts.AnswerHelp,
+    "breakouts.visit": breakouts.Visit,
+    "breakouts.close": breakouts.Close,
+    "breakouts.say": breakouts.Say,
 }
 _KIND_OF: dict[type[Any], str] = {kind: name for name, kind in COMMAND_KINDS.items()}
 

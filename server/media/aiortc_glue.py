@@ -8,13 +8,16 @@ server needs neither, so :func:`install` changes two things, process-wide:
   ``is_keyframe`` from the VP8 / H.264 bitstream) instead of decoding it; aiortc's sender
   already packs an ``av.Packet`` returned by a track without encoding it;
 - a keyframe request (PLI / FIR) that reaches a sender is passed to its track's
-  ``request_keyframe()``, so a forwarding track can relay it to the publisher.
+  ``request_keyframe()``, so a forwarding track can relay it to the publisher;
+- a receiver remembers the last audio level (RFC 6464 header extension) its publisher sent,
+  for active-speaker detection without decoding: :func:`audio_level`.
 """
 
 from __future__ import annotations
 
 import fractions
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -100,7 +103,29 @@ def install() -> None:
             request()
 
     RTCRtpSender._send_keyframe = send_keyframe  # type: ignore[method-assign, assignment]
+    handle_rtp: Callable[..., Any] = RTCRtpReceiver._handle_rtp_packet
+
+    async def remember_audio_level(receiver: RTCRtpReceiver, packet: Any, **kwargs: Any) -> None:
+        level = packet.extensions.audio_level
+        if level is not None:
+            receiver._plenaria_audio_level = (time.monotonic(), level[1])  # type: ignore[attr-defined]
+        await handle_rtp(receiver, packet, **kwargs)
+
+    RTCRtpReceiver._handle_rtp_packet = remember_audio_level  # type: ignore[method-assign, assignment]
     _installed = True
+
+
+AUDIO_LEVEL_FRESH = 1.0
+"""Seconds after which a receiver's last audio level counts as silence (it stopped sending)."""
+SILENCE_DBOV = 127
+
+
+def audio_level(receiver: RTCRtpReceiver) -> int:
+    """The publisher's latest audio level in -dBov (0 loudest, 127 silent), per RFC 6464."""
+    seen: tuple[float, int] | None = getattr(receiver, "_plenaria_audio_level", None)
+    if seen is None or time.monotonic() - seen[0] > AUDIO_LEVEL_FRESH:
+        return SILENCE_DBOV
+    return seen[1]
 
 
 async def request_keyframe_from(receiver: RTCRtpReceiver) -> None:

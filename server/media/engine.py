@@ -18,6 +18,7 @@ from functools import partial
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpReceiver,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamTrack
@@ -69,6 +70,8 @@ class Publication:
     """Stops an in-process publisher (may block; run off the event loop)."""
     broadcasts: dict[str, Broadcast] = field(default_factory=dict)
     codecs: dict[str, str] = field(default_factory=dict)
+    audio_receiver: RTCRtpReceiver | None = None
+    """Where the publisher's audio arrives (its level header says who is speaking)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,8 @@ class MediaEngine:
                 track, partial(aiortc_glue.request_keyframe_from, transceiver.receiver)
             )
             publication.codecs[track.kind] = aiortc_glue.negotiated_mime_type(transceiver)
+            if track.kind == "audio":
+                publication.audio_receiver = transceiver.receiver
         publication.started_at = self._started_at(session_code, now)
         self.publications[session_code] = publication
 

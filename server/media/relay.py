@@ -100,6 +100,7 @@ class Broadcast:
         self._request_keyframe = request_keyframe
         self._keyframe_interval = keyframe_interval
         self._last_keyframe_request = -float("inf")
+        self._deferred_request: asyncio.TimerHandle | None = None
         self.keyframe_requests = 0
         self.subscribers: set[ForwardedTrack] = set()
         self._pump: asyncio.Task[None] | None = None
@@ -118,12 +119,27 @@ class Broadcast:
         self.subscribers.discard(track)
 
     def keyframe_wanted(self) -> None:
+        """Ask the publisher for a keyframe, at most once per interval; a request inside the
+        interval is sent when it ends (one for all who asked), never dropped, or a viewer
+        who joined just after a keyframe went by would wait for the encoder's next one."""
         if self.kind != "video" or self._request_keyframe is None:
             return
-        now = time.monotonic()
-        if now - self._last_keyframe_request < self._keyframe_interval:
+        wait = self._last_keyframe_request + self._keyframe_interval - time.monotonic()
+        if wait > 0:
+            if self._deferred_request is None:
+                loop = asyncio.get_running_loop()
+                self._deferred_request = loop.call_later(wait, self._send_deferred_request)
             return
-        self._last_keyframe_request = now
+        self._send_keyframe_request()
+
+    def _send_deferred_request(self) -> None:
+        self._deferred_request = None
+        if self.subscribers:
+            self._send_keyframe_request()
+
+    def _send_keyframe_request(self) -> None:
+        assert self._request_keyframe is not None
+        self._last_keyframe_request = time.monotonic()
         self.keyframe_requests += 1
         task = asyncio.create_task(self._request_keyframe())
         self._requests.add(task)
@@ -145,6 +161,8 @@ class Broadcast:
                 track.offer(None)
 
     async def close(self) -> None:
+        if self._deferred_request is not None:
+            self._deferred_request.cancel()
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):

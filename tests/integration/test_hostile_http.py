@@ -23,12 +23,25 @@ POST_ROUTES = [
     "/api/sessions/panel/notes",
     "/api/questions/{question}/vote",
     "/api/questions/{question}/moderation",
+    *(
+        f"/api/sessions/panel/breakouts/{action}"
+        for action in [
+            *("plan", "assign", "rebalance", "move", "open", "extend", "broadcast"),
+            *("answer-help", "visit", "close", "join", "leave", "choose", "help"),
+        ]
+    ),
+    "/api/sessions/panel/breakouts/rooms/room-1/chat",
+    "/api/sessions/panel/breakouts/rooms/room-1/call-state",
+    "/api/sessions/panel/breakouts/rooms/room-1/publish",
+    "/api/sessions/panel/breakouts/rooms/room-1/members/id-ann/watch",
 ]
 GET_PATHS = [
     "/sessions/{}",
     "/api/sessions/panel/questions?order={}",
     "/api/sessions/{}/questions",
     "/api/sessions/{}",
+    "/api/sessions/panel/breakouts/rooms/{}",
+    "/sessions/panel/breakouts/{}",
     "/login/{}",
     "/static/{}",
     "/{}",
@@ -54,7 +67,9 @@ async def test_random_bodies_never_cause_a_server_error(client: Client) -> None:
     rng = random.Random(20261123)
     token = await csrf_token(client)
     question = await ask(client)
-    for n in range(400):
+    plan = {"rooms": [{"name": "One"}]}
+    await client.post("/api/sessions/panel/breakouts/plan", json=plan, headers=MOD)
+    for n in range(600):
         headers = {"Content-Type": rng.choice(CONTENT_TYPES), "X-CSRF-Token": token}
         if n % 2:
             headers.update(MOD)

@@ -113,3 +113,35 @@ def test_keyframe_detection() -> None:
     assert aiortc_glue.h264_is_keyframe(b"\x00\x00\x00\x01\x67\x42\x00\x00\x00\x01\x65")
     assert not aiortc_glue.h264_is_keyframe(b"\x00\x00\x00\x01\x41\x9a")
     assert not aiortc_glue.vp8_is_keyframe(b"")
+
+
+class SilentSource(MediaStreamTrack):
+    """A publisher track that never sends: only keyframe requests matter here."""
+
+    kind = "video"
+
+    async def recv(self) -> Any:
+        await asyncio.Event().wait()
+
+
+async def test_keyframe_requests_inside_the_interval_are_deferred_not_dropped() -> None:
+    sent: list[float] = []
+
+    async def request() -> None:
+        sent.append(time.monotonic())
+
+    broadcast = Broadcast(SilentSource(), request, keyframe_interval=0.3)
+    first = broadcast.subscribe()  # the first viewer's request goes out at once
+    await asyncio.sleep(0)
+    second = broadcast.subscribe()  # inside the interval: deferred to its end
+    broadcast.keyframe_wanted()  # and merged with any other request meanwhile
+    deadline = time.monotonic() + 5
+    while len(sent) < 2:
+        assert time.monotonic() < deadline, "the deferred request never went out"
+        await asyncio.sleep(0.02)
+    assert sent[1] - sent[0] >= 0.29
+    await asyncio.sleep(0.4)
+    assert len(sent) == 2
+    first.stop()
+    second.stop()
+    await broadcast.close()

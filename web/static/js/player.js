@@ -2,23 +2,10 @@
 // RTCPeerConnection. The session's live topic says when the stream is on: the player
 // connects then, shows "paused" when the publisher drops, and resumes by itself.
 import { Realtime } from "./realtime.js";
+import { SignalingError, connect, disconnect, endSession } from "./webrtc.js";
 
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
-
-function waitForIceGathering(peer) {
-  if (peer.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      if (peer.iceGatheringState === "complete") {
-        peer.removeEventListener("icegatheringstatechange", done);
-        resolve();
-      }
-    };
-    peer.addEventListener("icegatheringstatechange", done);
-    setTimeout(resolve, 2000); // answer with what we have; the server is on a known host
-  });
-}
 
 class Player {
   constructor(root) {
@@ -115,23 +102,16 @@ class Player {
       }
     });
     try {
-      await peer.setLocalDescription(await peer.createOffer());
-      await waitForIceGathering(peer);
-      const response = await fetch(this.endpoint, {
-        method: "POST",
-        headers: { "Content-Type": "application/sdp" },
-        body: peer.localDescription.sdp,
-      });
-      if (response.status === 409) {
-        const seconds = Number(response.headers.get("Retry-After")) || RETRY_MS / 1000;
+      const resource = await connect(peer, this.endpoint);
+      if (this.peer === peer) this.resource = resource;
+      else endSession(resource);
+    } catch (error) {
+      if (this.peer !== peer) return;
+      if (error instanceof SignalingError && error.status === 409) {
         this.show("offline");
-        this.retry(seconds * 1000);
+        this.retry((error.retryAfter ?? RETRY_MS / 1000) * 1000);
         return;
       }
-      if (response.status !== 201) throw new Error(`the server answered ${response.status}`);
-      this.resource = response.headers.get("Location");
-      await peer.setRemoteDescription({ type: "answer", sdp: await response.text() });
-    } catch (error) {
       this.failures += 1;
       this.show("paused", "Cannot reach the stream. Trying again…");
       this.retry(Math.min(RETRY_MS * 2 ** this.failures, MAX_BACKOFF_MS));
@@ -139,15 +119,9 @@ class Player {
   }
 
   hangUp() {
-    if (this.resource) {
-      fetch(this.resource, { method: "DELETE", keepalive: true }).catch(() => {});
-      this.resource = null;
-    }
-    if (this.peer) {
-      const peer = this.peer;
-      this.peer = null;
-      peer.close();
-    }
+    disconnect(this.peer, this.resource);
+    this.peer = null;
+    this.resource = null;
   }
 }
 

@@ -1,15 +1,5 @@
 // The studio: pick a camera and microphone, preview them, and publish over WHIP.
-import { csrfToken } from "./api.js";
-
-function waitForIceGathering(peer) {
-  if (peer.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    peer.addEventListener("icegatheringstatechange", () => {
-      if (peer.iceGatheringState === "complete") resolve();
-    });
-    setTimeout(resolve, 2000); // answer with the candidates gathered so far
-  });
-}
+import { connect, disconnect } from "./webrtc.js";
 
 class Studio {
   constructor(root) {
@@ -102,19 +92,7 @@ class Studio {
       }
     });
     try {
-      await peer.setLocalDescription(await peer.createOffer());
-      await waitForIceGathering(peer);
-      const response = await fetch(this.endpoint, {
-        method: "POST",
-        headers: { "Content-Type": "application/sdp", "X-CSRF-Token": csrfToken() },
-        body: peer.localDescription.sdp,
-      });
-      if (response.status !== 201) {
-        const body = await response.json().catch(() => null);
-        throw new Error(body?.error?.message ?? `the server answered ${response.status}`);
-      }
-      this.resource = response.headers.get("Location");
-      await peer.setRemoteDescription({ type: "answer", sdp: await response.text() });
+      this.resource = await connect(peer, this.endpoint);
     } catch (error) {
       this.fail(`Could not go live: ${error.message}`);
       await this.stop();
@@ -122,13 +100,10 @@ class Studio {
   }
 
   async stop() {
-    const resource = this.resource;
-    this.resource = null;
-    if (resource) {
-      await fetch(resource, { method: "DELETE", headers: { "X-CSRF-Token": csrfToken() }, keepalive: true }).catch(() => {});
-    }
-    this.peer?.close();
+    const { peer, resource } = this;
     this.peer = null;
+    this.resource = null;
+    await disconnect(peer, resource);
     this.showLive(false);
   }
 }

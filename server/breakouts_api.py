@@ -1,0 +1,302 @@
+"""Break-out rooms over HTTP: the moderator's controls, the participant's choices, room chat
+and each room's call (WHIP / WHEP-style SDP exchanges with the session cookie).
+
+Commands go through the shared command log like Q&A, so every process sees the same rooms,
+timers and assignments; their effects reach clients over the socket.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+import msgspec
+from aiohttp import web
+
+from server.errors import AppError
+from server.keys import CLOCK, IDENTITY, QA, ROOM_CALLS
+from server.media.http import read_offer, sdp_answer
+from server.media.rooms import CallState
+from server.pages import CODE_PATTERN, find_session
+from server.qa_api import moderator, participant
+from server.request_body import read_json
+from sessions import breakouts as br
+from sessions.roles import Identity
+from web.breakout_views import chat_view, room_view
+
+routes = web.RouteTableDef()
+
+BREAKOUTS = f"/api/sessions/{{code:{CODE_PATTERN}}}/breakouts"
+ROOM = BREAKOUTS + "/rooms/{room:[a-z0-9][a-z0-9-]{0,31}}"
+PARTICIPANT = "{participant:[A-Za-z0-9_-]{1,64}}"
+RESOURCE = "{resource:[A-Za-z0-9_-]{1,32}}"
+
+STATUS = {
+    "breakouts.room_unknown": 404,
+    "breakouts.rate_limited": 429,
+    "breakouts.invalid": 422,
+}
+
+
+def as_app_error(error: br.BreakoutError) -> AppError:
+    if error.code.endswith(("_empty", "_too_long", "_invalid")):
+        return AppError(422, error.code, error.message)
+    return AppError(STATUS.get(error.code, 409), error.code, error.message)
+
+
+async def submit(request: web.Request, code: str, command: br.BreakoutCommand) -> None:
+    try:
+        await request.app[QA].submit_breakouts(code, command, request.app[CLOCK]())
+    except br.BreakoutError as error:
+        raise as_app_error(error) from None
+
+
+async def session_code(request: web.Request) -> str:
+    _, session = await find_session(request)
+    return session.code
+
+
+# -- bodies ----------------------------------------------------------------------------------
+
+
+class RoomBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    topic: str = ""
+    capacity: int = br.DEFAULT_CAPACITY
+    room_id: str = ""
+
+
+class PlanBody(msgspec.Struct, forbid_unknown_fields=True):
+    rooms: list[RoomBody]
+    assignment: Literal["auto", "manual", "self"] = "auto"
+
+
+class AssignBody(msgspec.Struct, forbid_unknown_fields=True):
+    seed: int | None = None
+
+
+class MoveBody(msgspec.Struct, forbid_unknown_fields=True):
+    participant_id: str
+    room_id: str
+
+
+class MinutesBody(msgspec.Struct, forbid_unknown_fields=True):
+    minutes: int
+
+
+class TextBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class RoomChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
+    room_id: str
+
+
+class CloseBody(msgspec.Struct, forbid_unknown_fields=True):
+    grace_seconds: int = br.DEFAULT_GRACE_SECONDS
+
+
+class CallStateBody(msgspec.Struct, forbid_unknown_fields=True):
+    muted: bool
+    camera_off: bool
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@routes.get(BREAKOUTS)
+async def breakouts_state(request: web.Request) -> web.StreamResponse:
+    code = await session_code(request)
+    await request.app[QA].sync()
+    rooms = request.app[QA].breakouts(code)
+    identity = request[IDENTITY]
+    me = identity.participant_id
+    return web.json_response(
+        {
+            **rooms.snapshot(request.app[CLOCK]()),
+            "you": {
+                "in_pool": me in rooms.pool,
+                "room_id": rooms.room_id_of(me) if not identity.is_anonymous else None,
+                "moderator": identity.can_moderate(code),
+            },
+        }
+    )
+
+
+# -- the moderator's controls ----------------------------------------------------------------
+
+
+def plan_from(body: PlanBody) -> tuple[br.RoomSpec, ...]:
+    return tuple(
+        br.RoomSpec(
+            room_id=room.room_id or f"room-{index}",
+            name=room.name,
+            topic=room.topic,
+            capacity=room.capacity,
+        )
+        for index, room in enumerate(body.rooms, start=1)
+    )
+
+
+MODERATOR_ACTIONS = "plan|assign|rebalance|move|open|extend|broadcast|answer-help|visit|close"
+
+
+@routes.post(BREAKOUTS + f"/{{action:{MODERATOR_ACTIONS}}}")
+async def moderate_breakouts(request: web.Request) -> web.StreamResponse:
+    code = await session_code(request)
+    me = moderator(request, code)
+    by = me.participant_id
+    command: br.BreakoutCommand
+    match request.match_info["action"]:
+        case "plan":
+            plan = await read_json(request, PlanBody)
+            command = br.PlanRooms(by, plan_from(plan), plan.assignment)
+        case "assign":
+            seed = (await read_json(request, AssignBody)).seed
+            command = br.Assign(by, secrets.randbits(31) if seed is None else seed)
+        case "rebalance":
+            command = br.Rebalance(by)
+        case "move":
+            move = await read_json(request, MoveBody)
+            command = br.Move(by, move.participant_id, move.room_id)
+        case "open":
+            command = br.Open(by, (await read_json(request, MinutesBody)).minutes)
+        case "extend":
+            command = br.Extend(by, (await read_json(request, MinutesBody)).minutes)
+        case "broadcast":
+            command = br.Broadcast(by, (await read_json(request, TextBody)).text)
+        case "answer-help":
+            command = br.AnswerHelp(by, (await read_json(request, RoomChoiceBody)).room_id)
+        case "visit":
+            room_id = (await read_json(request, RoomChoiceBody)).room_id
+            command = br.Visit(by, me.display_name, room_id)
+        case _:
+            command = br.Close(by, (await read_json(request, CloseBody)).grace_seconds)
+    await submit(request, code, command)
+    return web.json_response({"ok": True})
+
+
+# -- the participant's side ------------------------------------------------------------------
+
+
+@routes.post(BREAKOUTS + "/{action:join|leave|choose|help}")
+async def take_part(request: web.Request) -> web.StreamResponse:
+    code = await session_code(request)
+    me = participant(request)
+    command: br.BreakoutCommand
+    match request.match_info["action"]:
+        case "join":
+            command = br.Join(me.participant_id, me.display_name)
+        case "leave":
+            command = br.Leave(me.participant_id)
+        case "choose":
+            room_id = (await read_json(request, RoomChoiceBody)).room_id
+            command = br.Choose(me.participant_id, room_id)
+        case _:
+            command = br.AskHelp(me.participant_id)
+    await submit(request, code, command)
+    return web.json_response({"ok": True})
+
+
+async def room_member(request: web.Request) -> tuple[str, str, Identity]:
+    """The session, room and identity of someone who is in this room right now."""
+    code = await session_code(request)
+    me = participant(request)
+    room_id = request.match_info["room"]
+    await request.app[QA].sync()
+    rooms = request.app[QA].breakouts(code)
+    if room_id not in {room.room_id for room in rooms.rooms}:
+        raise AppError(404, "breakouts.room_unknown", "There is no such room.")
+    if rooms.phase_at(request.app[CLOCK]()) not in ("open", "closing"):
+        raise AppError(409, "breakouts.wrong_phase", "The break-out rooms are not open.")
+    if rooms.room_id_of(me.participant_id) != room_id:
+        raise AppError(403, "breakouts.not_in_room", "You are not in this room.")
+    return code, room_id, me
+
+
+@routes.get(ROOM)
+async def room_state(request: web.Request) -> web.StreamResponse:
+    code, room_id, _ = await room_member(request)
+    rooms = request.app[QA].breakouts(code)
+    return web.json_response(room_view(rooms, room_id, request.app[ROOM_CALLS]))
+
+
+@routes.post(ROOM + "/chat")
+async def say(request: web.Request) -> web.StreamResponse:
+    code, _, me = await room_member(request)
+    text = (await read_json(request, TextBody)).text
+    message_id = secrets.token_urlsafe(9)
+    await submit(request, code, br.Say(message_id, me.participant_id, me.display_name, text))
+    return web.json_response({"id": message_id}, status=201)
+
+
+@routes.get(ROOM + "/chat")
+async def chat(request: web.Request) -> web.StreamResponse:
+    code, room_id, _ = await room_member(request)
+    messages = request.app[QA].breakouts(code).chat_of(room_id)
+    return web.json_response({"messages": [chat_view(m) for m in messages]})
+
+
+# -- the room's call -------------------------------------------------------------------------
+
+
+@routes.post(ROOM + "/publish")
+async def publish(request: web.Request) -> web.StreamResponse:
+    code, room_id, me = await room_member(request)
+    offer = await read_offer(request)
+    calls = request.app[ROOM_CALLS]
+    publication, answer = await calls.publish(
+        code, room_id, me.participant_id, offer, request.app[CLOCK]()
+    )
+    location = f"/api/sessions/{code}/breakouts/rooms/{room_id}/publish/{publication.resource}"
+    return sdp_answer(request, answer, location)
+
+
+@routes.delete(ROOM + "/publish/" + RESOURCE)
+async def unpublish(request: web.Request) -> web.StreamResponse:
+    code = await session_code(request)
+    me = participant(request)
+    calls = request.app[ROOM_CALLS]
+    room_id = request.match_info["room"]
+    publications = calls.publications(code, room_id)
+    mine = publications.get(me.participant_id)
+    if mine is None or mine.resource != request.match_info["resource"]:
+        # Already ended (closed, moved, dropped): ending it again is not an error.
+        return web.Response(status=204)
+    await calls.end_member(code, room_id, me.participant_id)
+    return web.Response(status=200)
+
+
+@routes.post(ROOM + "/members/" + PARTICIPANT + "/watch")
+async def watch(request: web.Request) -> web.StreamResponse:
+    code, room_id, _ = await room_member(request)
+    offer = await read_offer(request)
+    viewer, answer = await request.app[ROOM_CALLS].watch(
+        code, room_id, request.match_info["participant"], offer
+    )
+    location = f"/api/sessions/{code}/breakouts/rooms/{room_id}/watch/{viewer.resource}"
+    return sdp_answer(request, answer, location)
+
+
+@routes.delete(ROOM + "/watch/" + RESOURCE)
+async def stop_watching(request: web.Request) -> web.StreamResponse:
+    code = await session_code(request)
+    participant(request)
+    engine = request.app[ROOM_CALLS].engine
+    viewer = engine.viewers.get(request.match_info["resource"])
+    if viewer is None:
+        return web.Response(status=204)  # already ended, like a publication above
+    if not viewer.session_code.startswith(f"{code}/{request.match_info['room']}/"):
+        raise AppError(404, "media.unknown_resource", "There is no such viewer.")
+    await engine.leave(viewer)
+    return web.Response(status=200)
+
+
+@routes.post(ROOM + "/call-state")
+async def call_state(request: web.Request) -> web.StreamResponse:
+    code, room_id, me = await room_member(request)
+    body = await read_json(request, CallStateBody)
+    request.app[ROOM_CALLS].set_state(
+        code, room_id, me.participant_id, CallState(body.muted, body.camera_off)
+    )
+    return web.json_response({"ok": True})

@@ -1,0 +1,182 @@
+"""Break-out rooms' calls on the forwarding engine.
+
+Every member of a room publishes once (a WHIP-style offer) and watches each other member
+(one WHEP-style connection per member), so a room of n people costs the server n
+publications and n·(n−1) forwarded streams, and nothing is decoded or encoded. A member's
+stream is an ordinary publication whose key is ``<session>/<room>/<participant>``.
+
+Who may publish or watch in which room is the break-out domain's decision (assignments and
+visits); this module only carries media and the per-member call state (muted, camera off,
+who is speaking), which is this process's own, like the stream state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.media import aiortc_glue
+from server.media.engine import MediaEngine, Publication, Viewer
+
+log = logging.getLogger("plenaria.media")
+
+SPEAKER_POLL_SECONDS = 0.25
+SPEAKING_BELOW_DBOV = 60
+"""An audio level (−dBov) under this is speech rather than room noise or silence."""
+
+RoomListener = Callable[[str, str], None]
+"""Called with (session code, room id) when a room's members, call state or speaker change."""
+
+
+def member_key(session_code: str, room_id: str, participant_id: str) -> str:
+    return f"{session_code}/{room_id}/{participant_id}"
+
+
+def split_key(key: str) -> tuple[str, str, str] | None:
+    parts = key.split("/")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
+
+
+@dataclass
+class CallState:
+    muted: bool = False
+    camera_off: bool = False
+
+
+class RoomCalls:
+    def __init__(self, engine: MediaEngine) -> None:
+        self.engine = engine
+        self.states: dict[str, CallState] = {}
+        self.speakers: dict[tuple[str, str], str] = {}
+        self.listeners: list[RoomListener] = []
+        self._last_sent: dict[tuple[str, str], dict[str, object]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        engine.listeners.append(self._engine_changed)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def publications(self, session_code: str, room_id: str) -> dict[str, Publication]:
+        """The room's live members' publications, by participant id."""
+        prefix = f"{session_code}/{room_id}/"
+        return {
+            key[len(prefix) :]: publication
+            for key, publication in self.engine.publications.items()
+            if key.startswith(prefix)
+        }
+
+    def snapshot(self, session_code: str, room_id: str) -> dict[str, object]:
+        members = {}
+        for participant_id, publication in self.publications(session_code, room_id).items():
+            state = self.states.get(publication.session_code, CallState())  # keyed by member
+            members[participant_id] = {
+                "kinds": sorted(publication.broadcasts),
+                "muted": state.muted,
+                "camera_off": state.camera_off,
+            }
+        return {"members": members, "speaker": self.speakers.get((session_code, room_id))}
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def publish(
+        self, session_code: str, room_id: str, participant_id: str, offer: str, now: dt.datetime
+    ) -> tuple[Publication, str]:
+        """Publish a member's camera and microphone; a member who publishes again (a
+        reload, a second tab) replaces their earlier stream."""
+        key = member_key(session_code, room_id, participant_id)
+        earlier = self.engine.live(key)
+        if earlier is not None:
+            await self.engine.unpublish(earlier)
+        self.engine.pauses.pop(key, None)
+        self.states[key] = CallState()
+        self._watch_speakers()
+        return await self.engine.publish(key, offer, now)
+
+    async def watch(
+        self, session_code: str, room_id: str, participant_id: str, offer: str
+    ) -> tuple[Viewer, str]:
+        return await self.engine.watch(member_key(session_code, room_id, participant_id), offer)
+
+    def set_state(
+        self, session_code: str, room_id: str, participant_id: str, state: CallState
+    ) -> None:
+        key = member_key(session_code, room_id, participant_id)
+        if self.engine.live(key) is None:
+            return
+        self.states[key] = state
+        self._notify(session_code, room_id)
+
+    async def end_member(self, session_code: str, room_id: str, participant_id: str) -> None:
+        key = member_key(session_code, room_id, participant_id)
+        publication = self.engine.live(key)
+        if publication is not None:
+            await self.engine.unpublish(publication)
+        self.engine.pauses.pop(key, None)
+
+    async def keep_only(self, session_code: str, allowed: set[tuple[str, str]]) -> None:
+        """End every call of this session whose (room, participant) is not in ``allowed``:
+        members moved elsewhere, rooms closed."""
+        for key in list(self.engine.publications):
+            parts = split_key(key)
+            if parts and parts[0] == session_code and (parts[1], parts[2]) not in allowed:
+                await self.end_member(*parts)
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _notify(self, session_code: str, room_id: str) -> None:
+        """Tell listeners about a room whose call snapshot changed (viewers coming and going
+        do not change it, so a room filling up is not a storm of frames)."""
+        current = self.snapshot(session_code, room_id)
+        if self._last_sent.get((session_code, room_id)) == current:
+            return
+        self._last_sent[(session_code, room_id)] = current
+        for listener in self.listeners:
+            try:
+                listener(session_code, room_id)
+            except Exception:
+                log.exception("a room listener failed")
+
+    def _engine_changed(self, key: str) -> None:
+        parts = split_key(key)
+        if parts is None:
+            return
+        if self.engine.live(key) is None:
+            self.states.pop(key, None)
+        self._notify(parts[0], parts[1])
+
+    def _watch_speakers(self) -> None:
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._follow_speakers(), name="room-speakers")
+
+    async def _follow_speakers(self) -> None:
+        while True:
+            await asyncio.sleep(SPEAKER_POLL_SECONDS)
+            self.update_speakers()
+
+    def update_speakers(self) -> None:
+        """Name each room's loudest member who is speaking; a room falls silent keeps its
+        last speaker highlighted, as video calls do."""
+        loudest: dict[tuple[str, str], tuple[int, str]] = {}
+        for key, publication in self.engine.publications.items():
+            parts = split_key(key)
+            if parts is None or publication.audio_receiver is None:
+                continue
+            if self.states.get(key, CallState()).muted:
+                continue
+            level = aiortc_glue.audio_level(publication.audio_receiver)
+            room = (parts[0], parts[1])
+            if level < SPEAKING_BELOW_DBOV and level < loudest.get(room, (128, ""))[0]:
+                loudest[room] = (level, parts[2])
+        for room, (_, participant_id) in loudest.items():
+            if self.speakers.get(room) != participant_id:
+                self.speakers[room] = participant_id
+                self._notify(*room)

@@ -1,0 +1,50 @@
+"""What the domains share: refusals with stable codes, and the checks that make them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from sessions.ratelimit import SlidingWindow
+
+
+class DomainError(Exception):
+    """A command that cannot be applied; ``code`` (``<scope>.<reason>``) is stable for
+    clients."""
+
+    scope: ClassVar[str] = "domain"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def within_rate(
+    window: SlidingWindow, who: str, now: dt.datetime, what: str, error: type[DomainError]
+) -> None:
+    if not window.allow(who, now):
+        raise error(
+            f"{error.scope}.rate_limited", f"At most {window.limit} {what} a minute; wait a moment."
+        )
+
+
+def clean_text(
+    raw: str, limit: int, what: str, error: type[DomainError], *, multiline: bool = True
+) -> str:
+    """``raw`` with runs of spaces collapsed (and of blank lines, when ``multiline``);
+    refused when empty, longer than ``limit`` or holding control characters."""
+    if multiline:
+        text = "\n".join(" ".join(line.split()) for line in raw.strip().splitlines()).strip()
+        while "\n\n\n" in text:
+            text = text.replace("\n\n\n", "\n\n")
+    else:
+        text = " ".join(raw.split())
+    label, code = what.replace("_", " "), f"{error.scope}.{what}"
+    if not text:
+        raise error(f"{code}_empty", f"The {label} is empty.")
+    if len(text) > limit:
+        raise error(f"{code}_too_long", f"A {label} has at most {limit} characters.")
+    if any(not (ch.isprintable() or ch == "\n") for ch in text):
+        raise error(f"{code}_invalid", f"The {label} contains control characters.")
+    return text

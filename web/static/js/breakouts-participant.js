@@ -1,0 +1,394 @@
+// The session page's break-out card: take part, pick a room when the moderators let people
+// choose, and go to your room when the rooms open (by itself when they open while this page
+// is showing). Live over the session's break-outs topic.
+//
+// Also the helpers every break-out view shares (the room page and the moderator console
+// import them): the round's clock against the server's, countdowns, who is where.
+// Every text from a participant goes into the page with textContent, never as HTML.
+import { ApiError, post } from "./api.js";
+import { clock, el } from "./qa-panel.js";
+import { Realtime } from "./realtime.js";
+
+// -- shared ------------------------------------------------------------------------------
+
+export const CONNECTION = { live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…" };
+
+/** The room ``participantId`` is in: the one a moderator visits, else the one they are
+ *  assigned to (as the server decides who may enter a room). */
+export function roomOf(state, participantId) {
+  if (!state || !participantId) return null;
+  const visited = state.rooms.find((room) => room.visitors.some((v) => v.id === participantId));
+  const member = state.rooms.find((room) => room.members.some((m) => m.id === participantId));
+  return (visited ?? member)?.room_id ?? null;
+}
+
+export function inPool(state, participantId) {
+  if (!state || !participantId) return false;
+  return state.unassigned.some((p) => p.id === participantId)
+    || state.rooms.some((room) => room.members.some((m) => m.id === participantId));
+}
+
+export function roomById(state, roomId) {
+  return state?.rooms.find((room) => room.room_id === roomId) ?? null;
+}
+
+export function placesLeft(room) {
+  return Math.max(0, room.capacity - room.members.length);
+}
+
+const pad = (value) => String(value).padStart(2, "0");
+
+/** ``ms`` as a clock reading: "4:05", "1:02:09"; never negative. */
+export function formatCountdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  return hours ? `${hours}:${pad(minutes)}:${pad(seconds)}` : `${minutes}:${pad(seconds)}`;
+}
+
+/** ``ms`` as words for people and screen readers: "12 minutes", "45 seconds". */
+export function spokenDuration(ms) {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
+export function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** The server's time, as near as its Date header tells (whole seconds): a countdown on a
+ *  laptop whose clock is a minute off still ends when the server's round does. */
+export class ServerClock {
+  #offset = 0;
+
+  now() {
+    return Date.now() + this.#offset;
+  }
+
+  /** Milliseconds from now until the ISO instant ``iso`` (null when there is none). */
+  until(iso) {
+    return iso ? Date.parse(iso) - this.now() : null;
+  }
+
+  observe(response, sentAt, receivedAt) {
+    const date = Date.parse(response.headers.get("Date") ?? "");
+    if (Number.isNaN(date)) return;
+    const offset = date + 500 - (sentAt + receivedAt) / 2;
+    this.#offset = Math.abs(offset) > 1500 ? offset : 0;
+  }
+}
+
+/** GET the session's break-outs (snapshot and ``you``), setting ``serverClock`` on the way. */
+export async function loadBreakouts(code, serverClock) {
+  const sentAt = Date.now();
+  let response;
+  try {
+    response = await fetch(`/api/sessions/${code}/breakouts`, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new ApiError("network", "The server cannot be reached. Check your connection and try again.", 0);
+  }
+  serverClock?.observe(response, sentAt, Date.now());
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(body?.error?.code ?? `http.${response.status}`, body?.error?.message ?? "Try again.", response.status);
+  }
+  return body;
+}
+
+/** Re-render ``render()`` inside ``root`` and give focus back to the control that had it,
+ *  found again by its data-focus-key (a re-render replaces the elements). */
+export function keepingFocus(root, render) {
+  const active = document.activeElement;
+  const key = root.contains(active) ? active?.dataset?.focusKey : undefined;
+  render();
+  if (key === undefined) return;
+  const again = root.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+  if (again && !again.disabled) again.focus();
+}
+
+/** A moderators' message as a dismissible banner. */
+export function broadcastBanner(text, at, onDismiss) {
+  const dismiss = el("button", { type: "button", class: "secondary banner-dismiss", text: "Dismiss" });
+  dismiss.setAttribute("aria-label", "Dismiss the message from the moderators");
+  const when = at ? el("time", { datetime: at, text: clock.format(new Date(at)) }) : null;
+  const banner = el(
+    "div",
+    { class: "bo-banner bo-banner-broadcast", "data-broadcast-at": at ?? "" },
+    el("p", { class: "bo-banner-title" }, el("strong", { text: "Message from the moderators" }), when ? " · " : null, when),
+    el("p", { class: "bo-banner-text", text }),
+    dismiss,
+  );
+  dismiss.addEventListener("click", () => {
+    banner.remove();
+    onDismiss?.();
+  });
+  return banner;
+}
+
+// -- the session page's card -------------------------------------------------------------
+
+const PHASES = { planning: "Coming up", open: "Open", closing: "Closing", closed: "Ended" };
+const ASSIGNMENT_HINTS = {
+  auto: "You are placed in a room automatically.",
+  manual: "The moderators place everyone in a room.",
+  self: "You pick the room you want.",
+};
+
+class BreakoutsCard {
+  constructor(root) {
+    this.root = root;
+    this.code = root.dataset.sessionCode;
+    this.me = root.dataset.participantId;
+    this.find = (name) => root.querySelector(`[data-breakouts-${name}]`);
+    this.serverClock = new ServerClock();
+    this.state = null;
+    this.busy = false;
+    this.navigating = false;
+    this.lastBroadcast = null;
+  }
+
+  start() {
+    this.find("body").addEventListener("click", (event) => this.onClick(event));
+    const realtime = new Realtime();
+    realtime.onStatus((status) => {
+      const label = this.find("connection");
+      label.hidden = status === "live";
+      label.dataset.state = status;
+      label.textContent = CONNECTION[status];
+    });
+    realtime.subscribe(`session:${this.code}:breakouts`, {
+      snapshot: (state) => this.apply(state),
+      event: (changes) => {
+        for (const change of changes) {
+          if (change.type === "breakouts") this.apply(change.breakouts);
+          else if (change.type === "broadcast") this.showBroadcast(change.text, change.at);
+        }
+      },
+      error: (error) => this.fail(error.message),
+    });
+    realtime.start();
+    loadBreakouts(this.code, this.serverClock).catch(() => {}); // only to read the server's clock
+    setInterval(() => this.tick(), 250);
+  }
+
+  // -- state ----------------------------------------------------------------------------
+
+  apply(state) {
+    const previous = this.state;
+    this.state = state;
+    const room = roomOf(state, this.me);
+    if (previous && state.phase === "open" && room) {
+      const wasIn = previous.phase === "open" ? roomOf(previous, this.me) : null;
+      if (wasIn !== room) {
+        this.goToRoom(room);
+        return;
+      }
+    }
+    if (previous === null) this.lastBroadcast = state.broadcasts.at(-1)?.at ?? null; // already read in the rooms
+    this.render();
+  }
+
+  goToRoom(roomId) {
+    if (this.navigating) return;
+    this.navigating = true;
+    const room = roomById(this.state, roomId);
+    this.say(`${room?.name ?? "Your room"} is open. Taking you there…`);
+    window.location.assign(`/sessions/${this.code}/breakouts/${roomId}`);
+  }
+
+  // -- rendering --------------------------------------------------------------------------
+
+  render() {
+    const state = this.state;
+    this.root.hidden = !state.planned;
+    this.root.dataset.phase = state.phase;
+    const badge = this.find("phase");
+    badge.textContent = PHASES[state.phase];
+    badge.className = `badge bo-phase bo-phase-${state.phase}`;
+    keepingFocus(this.root, () => this.find("body").replaceChildren(...this.body()));
+    this.tick();
+  }
+
+  body() {
+    const state = this.state;
+    const parts = [];
+    const mine = roomById(state, roomOf(state, this.me));
+    const taking = inPool(state, this.me);
+    const running = state.phase === "open" || state.phase === "closing";
+    if (state.phase === "closed") {
+      parts.push(el("p", { text: "The break-out rooms have ended. Welcome back to the main session." }));
+      return parts;
+    }
+    if (state.phase !== "planning") parts.push(this.clockLine());
+    if (!this.me) {
+      parts.push(
+        el(
+          "p",
+          {},
+          el("a", { href: "#questions", text: "Join with a display name" }),
+          " (under Questions) to take part in the break-out rooms.",
+        ),
+      );
+      parts.push(this.roomList(false));
+      return parts;
+    }
+    if (mine && running) {
+      parts.push(
+        el("p", { class: "bo-your-room" }, "Your room: ", el("strong", { text: mine.name }), mine.topic ? ` · ${mine.topic}` : ""),
+        el("p", {}, el("a", { class: "button-link", href: `/sessions/${this.code}/breakouts/${mine.room_id}`, "data-breakouts-go": "", text: "Go to your room" })),
+      );
+    } else if (mine) {
+      parts.push(
+        el("p", { class: "bo-your-room" }, "Your room: ", el("strong", { text: mine.name }), mine.topic ? ` · ${mine.topic}` : ""),
+        el("p", { class: "muted", text: "It opens when the moderators start the break-out rooms: this page takes you there." }),
+      );
+    } else if (taking) {
+      parts.push(
+        el("p", {
+          text: state.assignment === "self"
+            ? "You are taking part. Pick a room below."
+            : `You are taking part. ${running ? "A moderator will place you in a room." : "You get a room when the moderators assign them."}`,
+        }),
+      );
+    } else {
+      const count = plural(state.rooms.length, "room");
+      parts.push(
+        el("p", {
+          text: running
+            ? `${count} ${state.rooms.length === 1 ? "is" : "are"} open now. ${ASSIGNMENT_HINTS[state.assignment]}`
+            : `The moderators have planned ${count} for small-group discussion. ${ASSIGNMENT_HINTS[state.assignment]}`,
+        }),
+      );
+    }
+    const selfSelect = state.assignment === "self" && state.phase !== "closing";
+    parts.push(this.roomList(selfSelect, mine?.room_id ?? null));
+    const actions = el("div", { class: "bo-actions" });
+    if (!taking && !selfSelect && state.phase !== "closing") {
+      actions.append(el("button", { type: "button", "data-action": "join", "data-focus-key": "join", text: "Take part" }));
+    }
+    if (taking && !running) {
+      actions.append(el("button", { type: "button", class: "secondary", "data-action": "leave", "data-focus-key": "leave", text: "Don't take part" }));
+    } else if (taking && running && !mine) {
+      actions.append(el("button", { type: "button", class: "secondary", "data-action": "leave", "data-focus-key": "leave", text: "Stop waiting" }));
+    }
+    if (actions.children.length) parts.push(actions);
+    return parts;
+  }
+
+  clockLine() {
+    const state = this.state;
+    if (state.phase === "planning") return null;
+    const label = state.phase === "closing" ? "Closing in " : "Time left: ";
+    return el(
+      "p",
+      { class: "bo-clock" },
+      label,
+      el("span", { class: "bo-countdown", role: "timer", "data-breakouts-countdown": "" }),
+      state.warning ? el("span", { class: "badge bo-warning", text: `Last ${plural(state.warning, "minute")}` }) : null,
+    );
+  }
+
+  roomList(pickable, mine = null) {
+    const list = el("ul", { class: `bo-room-list${pickable ? " is-picker" : ""}`, "aria-label": pickable ? "Pick a room" : "The rooms" });
+    for (const room of this.state.rooms) {
+      const free = placesLeft(room);
+      const item = el(
+        "li",
+        { class: `bo-room${room.room_id === mine ? " is-mine" : ""}`, "data-room": room.room_id },
+        el(
+          "div",
+          { class: "bo-room-text" },
+          el("strong", { text: room.name }),
+          room.topic ? el("span", { class: "bo-room-topic", text: room.topic }) : null,
+          el("span", {
+            class: "bo-room-places",
+            text: room.room_id === mine ? "Your room" : free ? `${plural(free, "seat")} free` : "Full",
+          }),
+        ),
+      );
+      if (pickable && this.me && room.room_id !== mine) {
+        const choose = el(
+          "button",
+          { type: "button", class: "secondary", "data-action": "choose", "data-room": room.room_id, "data-focus-key": `choose:${room.room_id}` },
+          mine ? "Switch" : "Choose",
+          el("span", { class: "visually-hidden", text: ` ${mine ? "to " : ""}${room.name}` }),
+        );
+        choose.disabled = free === 0;
+        item.append(choose);
+      }
+      list.append(item);
+    }
+    return list;
+  }
+
+  tick() {
+    const countdown = this.root.querySelector("[data-breakouts-countdown]");
+    if (!countdown || !this.state) return;
+    const target = this.state.phase === "closing" ? this.state.closes_at : this.state.ends_at;
+    const text = formatCountdown(this.serverClock.until(target) ?? 0);
+    if (countdown.textContent !== text) countdown.textContent = text;
+  }
+
+  showBroadcast(text, at) {
+    if (this.lastBroadcast === at) return;
+    this.lastBroadcast = at;
+    const banners = this.find("banners");
+    banners.querySelector(".bo-banner-broadcast")?.remove();
+    banners.append(broadcastBanner(text, at));
+  }
+
+  // -- actions ----------------------------------------------------------------------------
+
+  async onClick(event) {
+    const button = event.target.closest("button[data-action]");
+    if (!button || this.busy) return;
+    const { action, room } = button.dataset;
+    this.busy = true;
+    button.setAttribute("aria-busy", "true");
+    try {
+      if (action === "join") {
+        await post(`/api/sessions/${this.code}/breakouts/join`);
+        this.announce(this.state.phase === "open" && this.state.assignment === "auto"
+          ? "You are taking part. Finding you a room…"
+          : "You are taking part.");
+      } else if (action === "leave") {
+        await post(`/api/sessions/${this.code}/breakouts/leave`);
+        this.announce("You no longer take part in the break-out rooms.");
+      } else if (action === "choose") {
+        if (!inPool(this.state, this.me)) await post(`/api/sessions/${this.code}/breakouts/join`);
+        await post(`/api/sessions/${this.code}/breakouts/choose`, { room_id: room });
+        this.announce(`You chose ${roomById(this.state, room)?.name ?? "a room"}.`);
+      }
+    } catch (error) {
+      this.fail(error instanceof ApiError ? error.message : "That did not work. Try again.");
+    } finally {
+      this.busy = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+
+  say(message) {
+    this.find("error").textContent = "";
+    this.find("status").textContent = message;
+  }
+
+  /** For screen readers: what a click did, which the card's new content shows to the eye. */
+  announce(message) {
+    this.find("error").textContent = "";
+    this.find("announce").textContent = message;
+  }
+
+  fail(message) {
+    this.find("status").textContent = "";
+    this.find("error").textContent = message;
+  }
+}
+
+const root = document.querySelector("[data-breakouts-card]");
+if (root) new BreakoutsCard(root).start();
