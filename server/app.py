@@ -8,8 +8,19 @@ from collections.abc import AsyncIterator, Callable
 from importlib import resources
 
 from aiohttp import web
+from recordings.storage import LocalStorage
 
-from server import api, breakout_pages, breakouts_api, pages, qa_api, qa_pages, realtime, studio
+from server import (
+    api,
+    archive_api,
+    breakout_pages,
+    breakouts_api,
+    pages,
+    qa_api,
+    qa_pages,
+    realtime,
+    studio,
+)
 from server.auth import IdentityCodec, LoginLinks, bearer_codec
 from server.backends import open_store
 from server.breakout_events import BreakoutPublisher
@@ -25,6 +36,8 @@ from server.keys import (
     METRICS,
     QA,
     QA_RATE_LIMITS,
+    RECORDER,
+    RECORDINGS,
     ROOM_CALLS,
     SETTINGS,
     STORE,
@@ -41,6 +54,7 @@ from server.middleware import (
     metrics_middleware,
 )
 from server.qa_service import QARateLimits, QAService
+from server.recording_service import RecordingController
 from server.settings import Settings
 from server.topics import StreamStatePublisher, publish_qa_events
 from web.templating import setup_templates
@@ -82,6 +96,15 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     await engine.close()
 
 
+async def recordings_context(app: web.Application) -> AsyncIterator[None]:
+    storage = LocalStorage(app[SETTINGS].data_dir / "recordings")
+    app[RECORDINGS] = storage
+    controller = RecordingController(app[MEDIA], app[QA], storage, app[STORE], app[CLOCK])
+    app[RECORDER] = controller
+    yield
+    await controller.close()
+
+
 async def breakouts_context(app: web.Application) -> AsyncIterator[None]:
     publisher = BreakoutPublisher(app[HUB], app[QA], app[ROOM_CALLS], app[CLOCK])
     publisher.start()
@@ -107,6 +130,7 @@ def create_app(
     app.cleanup_ctx.append(qa_context)
     app.cleanup_ctx.append(media_context)
     app.cleanup_ctx.append(breakouts_context)
+    app.cleanup_ctx.append(recordings_context)
     app[QA_RATE_LIMITS] = QARateLimits()
     app[HUB] = Hub()
     app[METRICS].realtime_connections.set_function(lambda: len(app[HUB].connections))
@@ -120,6 +144,7 @@ def create_app(
     app.add_routes(studio.routes)
     app.add_routes(breakouts_api.routes)
     app.add_routes(breakout_pages.routes)
+    app.add_routes(archive_api.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

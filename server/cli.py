@@ -197,9 +197,22 @@ async def make_link(
     return lines
 
 
+DEMO_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("demo_tasks")
+
+
+def end_demo_panel(app: web.Application) -> None:
+    """The demo's live panel ends on time, so its recording lands in the archive."""
+    publication = app[MEDIA].live(LIVE_PANEL_CODE)
+    if publication is not None:
+        task = asyncio.get_running_loop().create_task(app[MEDIA].unpublish(publication))
+        app[DEMO_TASKS].add(task)
+        task.add_done_callback(app[DEMO_TASKS].discard)
+
+
 def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
     """The app serving the demo, and the banner it fills in once the programme is stored."""
     app = create_app(settings)
+    app[DEMO_TASKS] = set()
     banner: list[str] = []
 
     async def demo_context(app: web.Application) -> AsyncIterator[None]:
@@ -207,6 +220,11 @@ def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
         programme = demo_programme(now)
         await app[STORE].replace_programme(programme, now)
         start_synthetic_panel(app[MEDIA], LIVE_PANEL_CODE, now)
+        live_panel = programme.session_by_code(LIVE_PANEL_CODE)
+        assert live_panel is not None
+        ending = asyncio.get_running_loop().call_later(
+            (live_panel.end - now).total_seconds(), end_demo_panel, app
+        )
         token, _ = await LoginLinks(settings.secret_key).issue(
             app[STORE], Role.MODERATOR, LIVE_PANEL_CODE, now, dt.timedelta(hours=24)
         )
@@ -219,9 +237,11 @@ def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
             f"  WHEP playback:    {base}/whep/{LIVE_PANEL_CODE}",
             f"  Programme (JSON): {base}/api/programme",
             f"  Calendar:         {base}/programme.ics",
+            f"  Replay archive:   {base}/archive (the live panel's recording, once it ends)",
             "Press Ctrl+C to stop.",
         ]
         yield
+        ending.cancel()
 
     app.cleanup_ctx.append(demo_context)
     return app, banner

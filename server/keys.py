@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from recordings.storage import RecordingStorage
 
 from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
@@ -17,6 +19,9 @@ from server.qa_service import QARateLimits, QAService
 from server.settings import Settings
 from sessions.roles import Identity
 
+if TYPE_CHECKING:
+    from server.recording_service import RecordingController
+
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 QA = web.AppKey("qa", QAService)
@@ -24,6 +29,8 @@ QA_RATE_LIMITS = web.AppKey("qa_rate_limits", QARateLimits)
 HUB = web.AppKey("hub", Hub)
 MEDIA = web.AppKey("media", MediaEngine)
 ROOM_CALLS = web.AppKey("room_calls", RoomCalls)
+RECORDINGS: web.AppKey[RecordingStorage] = web.AppKey("recordings")
+RECORDER: web.AppKey[RecordingController] = web.AppKey("recorder")
 METRICS = web.AppKey("metrics", Metrics)
 IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)
 BEARER_CODEC = web.AppKey("bearer_codec", IdentityCodec)

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from server.backends.command_log import CommandLog
+from sessions.archive import Archive, ArchiveCommand, ArchiveEvent
 from sessions.breakouts import BreakoutCommand, BreakoutEvent, Breakouts
 from sessions.domain_errors import DomainError
 from sessions.qa import (
@@ -32,7 +33,7 @@ from sessions.ratelimit import SlidingWindow
 
 log = logging.getLogger("plenaria.qa")
 
-DomainEvent = Event | BreakoutEvent
+DomainEvent = Event | BreakoutEvent | ArchiveEvent
 Outcome = list[DomainEvent] | DomainError
 Listener = Callable[[int, str, list[DomainEvent]], None]
 """Called with (sequence, session code, events) for every folded entry that had events."""
@@ -58,6 +59,7 @@ class QAService:
         self._log = command_log
         self._sessions: dict[str, QASession] = {}
         self._breakouts: dict[str, Breakouts] = {}
+        self.archive = Archive()
         self._question_sessions: dict[str, str] = {}
         self._applied = 0
         self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
@@ -129,7 +131,7 @@ class QAService:
         """Append ``command`` durably, wait until it is folded, return its events or raise
         the :class:`QAError` that refused it."""
         events = await self._submit(session_code, command, now)
-        return [event for event in events if not isinstance(event, BreakoutEvent)]
+        return [event for event in events if isinstance(event, Event)]
 
     async def submit_breakouts(
         self, session_code: str, command: BreakoutCommand, now: dt.datetime
@@ -137,6 +139,13 @@ class QAService:
         """Like :meth:`submit` for a break-out command; raises :class:`BreakoutError`."""
         events = await self._submit(session_code, command, now)
         return [event for event in events if isinstance(event, BreakoutEvent)]
+
+    async def submit_archive(
+        self, session_code: str, command: ArchiveCommand, now: dt.datetime
+    ) -> list[ArchiveEvent]:
+        """Like :meth:`submit` for the archive; raises :class:`ArchiveError`."""
+        events = await self._submit(session_code, command, now)
+        return [event for event in events if isinstance(event, ArchiveEvent)]
 
     async def _submit(
         self, session_code: str, command: LoggedCommand, now: dt.datetime
@@ -196,6 +205,8 @@ class QAService:
         try:
             if isinstance(command, BreakoutCommand):
                 outcome = list(self.breakouts(entry.session_code).apply(command, entry.received_at))
+            elif isinstance(command, ArchiveCommand):
+                outcome = list(self.archive.apply(command, entry.received_at))
             else:
                 outcome = list(self.session(entry.session_code).apply(command, entry.received_at))
         except DomainError as error:

@@ -23,6 +23,7 @@ from server.hub import Hub
 from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.qa_service import DomainEvent, QAService
+from sessions.archive import MarkerAdded, RecordingChanged, RecordingWanted
 from sessions.qa import (
     HighlightChanged,
     NoteAdded,
@@ -190,6 +191,18 @@ def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEve
                     changes[topic].append({"type": "settings", **settings_view(settings)})
             case NoteAdded(note):
                 changes[moderation].append({"type": "note", "note": note_view(note)})
+            case RecordingChanged(recording):
+                changes[moderation].append(
+                    {"type": "recording", "id": recording.id, "status": recording.status,
+                     "error": recording.error}
+                )  # fmt: skip
+            case RecordingWanted(_, wanted):
+                changes[moderation].append({"type": "recording_wanted", "recording": wanted})
+            case MarkerAdded(marker):
+                changes[moderation].append(
+                    {"type": "marker", "id": marker.id, "label": marker.label,
+                     "at": marker.at.isoformat()}
+                )  # fmt: skip
     for topic, counts in votes.items():
         if topic in changes:
             changes[topic].append({"type": "votes", "votes": counts})

@@ -1,4 +1,4 @@
-"""Commands (Q&A and break-outs) as bytes for the command log, and back. Unknown input is
+"""Commands (Q&A, break-outs, the archive) as bytes for the command log, and back. Unknown input is
 refused."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from typing import Any
 
 import msgspec
 
-from sessions import breakouts
+from sessions import archive, breakouts
 from sessions.qa import AddNote, Ask, Configure, Moderate, Unvote, Vote
 from sessions.qa import Command as QACommand
 
-Command = QACommand | breakouts.BreakoutCommand
+Command = QACommand | breakouts.BreakoutCommand | archive.ArchiveCommand
 
 COMMAND_KINDS: dict[str, type[Command]] = {
     "ask": Ask,
@@ -37,6 +37,13 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "breakouts.visit": breakouts.Visit,
     "breakouts.close": breakouts.Close,
     "breakouts.say": breakouts.Say,
+    "archive.started": archive.RecordingStarted,
+    "archive.failed": archive.RecordingFailed,
+    "archive.stopped": archive.RecordingStopped,
+    "archive.processed": archive.RecordingProcessed,
+    "archive.published": archive.SetPublished,
+    "archive.wanted": archive.WantRecording,
+    "archive.marker": archive.AddMarker,
 }
 _KIND_OF: dict[type[Any], str] = {kind: name for name, kind in COMMAND_KINDS.items()}
 

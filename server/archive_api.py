@@ -1,0 +1,304 @@
+"""The public replay archive (pages, JSON, Atom feed, media with HTTP Range) and the
+moderators' recording controls.
+
+Media is served by recording id from keys the archive holds, never from a path in the
+request, so nothing outside the storage root can be named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from xml.etree import ElementTree
+
+import msgspec
+from aiohttp import web
+
+from server.errors import AppError
+from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
+from server.pages import CODE_PATTERN, current_programme, find_session
+from server.qa_api import moderator
+from server.rendering import render
+from server.request_body import read_json
+from sessions.archive import (
+    AddMarker,
+    ArchiveCommand,
+    ArchiveError,
+    Recording,
+    SetPublished,
+    WantRecording,
+    chapters,
+    webvtt,
+)
+from sessions.programme import Programme, Session
+from web.archive_views import archive_groups, matches, recording_view
+
+routes = web.RouteTableDef()
+
+RECORDING_ID = "{recording_id:[A-Za-z0-9]{1,32}}"
+MEDIA_TYPES = {"webm": "video/webm", "mp4": "video/mp4"}
+FEED_ENTRIES = 100
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+class WantBody(msgspec.Struct, forbid_unknown_fields=True):
+    recording: bool
+
+
+class MarkerBody(msgspec.Struct, forbid_unknown_fields=True):
+    label: str
+
+
+class VisibilityBody(msgspec.Struct, forbid_unknown_fields=True):
+    published: bool
+
+
+async def submit(request: web.Request, code: str, command: ArchiveCommand) -> None:
+    try:
+        await request.app[QA].submit_archive(code, command, request.app[CLOCK]())
+    except ArchiveError as error:
+        status = 422 if error.code.startswith("archive.marker_") else 409
+        status = 404 if error.code == "archive.recording_unknown" else status
+        raise AppError(status, error.code, error.message) from None
+
+
+def session_of(programme: Programme | None, recording: Recording) -> Session | None:
+    """The programme session a recording belongs to: by guid, which survives re-imports
+    that change codes, else by code."""
+    if programme is None:
+        return None
+    for session in programme.sessions:
+        if recording.session_guid and session.guid == recording.session_guid:
+            return session
+    return programme.session_by_code(recording.session_code)
+
+
+def answered_during(request: web.Request, recording: Recording) -> list[tuple[dt.datetime, str]]:
+    """The session's questions that were marked answered while this recording ran."""
+    qa = request.app[QA].session(recording.session_code)
+    end = recording.ended_at or request.app[CLOCK]()
+    return sorted(
+        (q.answered_at, q.text)
+        for q in qa.questions.values()
+        if q.state == "answered"
+        and q.answered_at is not None
+        and recording.started_at <= q.answered_at <= end
+    )
+
+
+def recording_chapters(
+    request: web.Request, recording: Recording
+) -> list[tuple[float, float, str]]:
+    archive = request.app[QA].archive
+    return chapters(
+        recording, archive.markers_during(recording), answered_during(request, recording)
+    )
+
+
+async def visible_recording(request: web.Request) -> Recording:
+    """The recording the URL names, if the public (or this session's moderators) may see it."""
+    await request.app[QA].sync()
+    recording = request.app[QA].archive.recordings.get(request.match_info["recording_id"])
+    if recording is None:
+        raise AppError(404, "archive.recording_unknown", "There is no such recording.")
+    if not recording.is_public and not request[IDENTITY].can_moderate(recording.session_code):
+        raise AppError(404, "archive.recording_unknown", "There is no such recording.")
+    return recording
+
+
+# -- public ----------------------------------------------------------------------------------
+
+
+@routes.get("/api/recordings")
+async def recordings_json(request: web.Request) -> web.StreamResponse:
+    """Published recordings, newest first; ``?session=<code>`` for one session's."""
+    await request.app[QA].sync()
+    programme = await current_programme(request)
+    base = request.app[SETTINGS].base_url
+    views = [
+        recording_view(r, session_of(programme, r), base)
+        for r in request.app[QA].archive.published()
+    ]
+    if wanted := request.query.get("session", ""):
+        views = [view for view in views if view["session_code"] == wanted]
+    return web.json_response({"recordings": views})
+
+
+@routes.get(f"/api/recordings/{RECORDING_ID}")
+async def recording_json(request: web.Request) -> web.StreamResponse:
+    recording = await visible_recording(request)
+    programme = await current_programme(request)
+    view = recording_view(
+        recording, session_of(programme, recording), request.app[SETTINGS].base_url
+    )
+    view["chapters"] = [
+        {"start": start, "end": end, "title": title}
+        for start, end, title in recording_chapters(request, recording)
+    ]
+    return web.json_response(view)
+
+
+@routes.get("/archive", name="archive")
+async def archive_page(request: web.Request) -> web.StreamResponse:
+    await request.app[QA].sync()
+    programme = await current_programme(request)
+    query = request.query.get("q", "")[:200]
+    views = [
+        recording_view(r, session_of(programme, r), "") for r in request.app[QA].archive.published()
+    ]
+    found = [view for view in views if matches(view, query)]
+    context = {
+        "groups": archive_groups(found),
+        "query": query,
+        "total": len(views),
+        "nav": "archive",
+    }
+    return render(request, "archive.html", context, programme=programme)
+
+
+@routes.get(f"/archive/{RECORDING_ID}")
+async def replay_page(request: web.Request) -> web.StreamResponse:
+    recording = await visible_recording(request)
+    programme = await current_programme(request)
+    session = session_of(programme, recording)
+    view = recording_view(recording, session, "")
+    answered = [
+        {"offset": max(0.0, (at - recording.started_at).total_seconds()), "text": text}
+        for at, text in answered_during(request, recording)
+    ]
+    context = {
+        "recording": view,
+        "session": session,
+        "chapters": recording_chapters(request, recording),
+        "answered": answered,
+        "nav": "archive",
+    }
+    return render(request, "replay.html", context, programme=programme)
+
+
+@routes.get(f"/media/recordings/{RECORDING_ID}.{{kind:webm|mp4|jpg|vtt}}")
+async def recording_media(request: web.Request) -> web.StreamResponse:
+    recording = await visible_recording(request)
+    kind = request.match_info["kind"]
+    storage = request.app[RECORDINGS]
+    if kind == "vtt":
+        text = webvtt(recording_chapters(request, recording))
+        return web.Response(text=text, content_type="text/vtt", charset="utf-8")
+    if kind == "jpg":
+        if not recording.poster_key:
+            raise AppError(404, "archive.no_poster", "This recording has no poster.")
+        return web.FileResponse(storage.local_path(recording.poster_key))
+    if kind != recording.container or recording.status == "recording":
+        raise AppError(404, "archive.no_media", "This recording has no such file.")
+    response = web.FileResponse(storage.local_path(recording.key))
+    response.content_type = MEDIA_TYPES[kind]
+    return response
+
+
+@routes.get("/feeds/recordings.atom")
+async def recordings_feed(request: web.Request) -> web.StreamResponse:
+    await request.app[QA].sync()
+    programme = await current_programme(request)
+    base = request.app[SETTINGS].base_url
+    recordings = request.app[QA].archive.published()[:FEED_ENTRIES]
+    feed = ElementTree.Element("feed", xmlns=ATOM)
+    title = programme.conference.title if programme else "Plenaria"
+    ElementTree.SubElement(feed, "title").text = f"{title}: recordings"
+    ElementTree.SubElement(feed, "id").text = f"{base}/feeds/recordings.atom"
+    ElementTree.SubElement(feed, "link", rel="self", href=f"{base}/feeds/recordings.atom")
+    ElementTree.SubElement(feed, "link", rel="alternate", href=f"{base}/archive")
+    updated = max((r.ended_at or r.started_at for r in recordings), default=request.app[CLOCK]())
+    ElementTree.SubElement(feed, "updated").text = updated.isoformat()
+    for recording in recordings:
+        view = recording_view(recording, session_of(programme, recording), base)
+        entry = ElementTree.SubElement(feed, "entry")
+        ElementTree.SubElement(entry, "title").text = view["title"]
+        ElementTree.SubElement(entry, "id").text = f"urn:plenaria:recording:{recording.id}"
+        ElementTree.SubElement(entry, "updated").text = (
+            recording.ended_at or recording.started_at
+        ).isoformat()
+        ElementTree.SubElement(entry, "published").text = recording.started_at.isoformat()
+        ElementTree.SubElement(entry, "link", rel="alternate", href=view["page_url"])
+        ElementTree.SubElement(
+            entry,
+            "link",
+            rel="enclosure",
+            href=view["media_url"],
+            type=MEDIA_TYPES[recording.container],
+            length=str(recording.size_bytes),
+        )
+        for name in view["speakers"]:
+            ElementTree.SubElement(ElementTree.SubElement(entry, "author"), "name").text = name
+        ElementTree.SubElement(entry, "summary").text = view["abstract"] or view["title"]
+    body = ElementTree.tostring(feed, encoding="unicode", xml_declaration=True)
+    return web.Response(text=body, content_type="application/atom+xml", charset="utf-8")
+
+
+# -- moderators ------------------------------------------------------------------------------
+
+
+SESSION = f"/api/sessions/{{code:{CODE_PATTERN}}}"
+
+
+@routes.get(SESSION + "/recordings")
+async def session_recordings(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    moderator(request, session.code)
+    await request.app[QA].sync()
+    archive = request.app[QA].archive
+    base = request.app[SETTINGS].base_url
+    return web.json_response(
+        {
+            "recording": archive.wants_recording(session.code),
+            "do_not_record": session.do_not_record,
+            "recordings": [
+                recording_view(r, session, base)
+                for r in archive.of_session(session.code, session.guid)
+            ],
+            "markers": [
+                {"id": m.id, "label": m.label, "at": m.at.isoformat()}
+                for m in archive.markers.get(session.code, [])
+            ],
+        }
+    )
+
+
+@routes.post(SESSION + "/recording")
+async def want_recording(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    me = moderator(request, session.code)
+    body = await read_json(request, WantBody)
+    if body.recording and session.do_not_record:
+        raise AppError(
+            409, "archive.do_not_record", "The programme marks this session not recorded."
+        )
+    await submit(
+        request, session.code, WantRecording(session.code, me.participant_id, body.recording)
+    )
+    return web.json_response({"recording": body.recording})
+
+
+@routes.post(SESSION + "/markers")
+async def add_marker(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    me = moderator(request, session.code)
+    label = (await read_json(request, MarkerBody)).label
+    marker_id = secrets.token_urlsafe(9)
+    await submit(
+        request, session.code, AddMarker(marker_id, session.code, me.participant_id, label)
+    )
+    return web.json_response({"id": marker_id}, status=201)
+
+
+@routes.post(f"/api/recordings/{RECORDING_ID}/visibility")
+async def set_visibility(request: web.Request) -> web.StreamResponse:
+    await request.app[QA].sync()
+    recording = request.app[QA].archive.recordings.get(request.match_info["recording_id"])
+    if recording is None:
+        raise AppError(404, "archive.recording_unknown", "There is no such recording.")
+    me = moderator(request, recording.session_code)
+    published = (await read_json(request, VisibilityBody)).published
+    await submit(
+        request, recording.session_code, SetPublished(recording.id, me.participant_id, published)
+    )
+    return web.json_response({"published": published})

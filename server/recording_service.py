@@ -1,0 +1,165 @@
+"""Records every live session's stream on the process that forwards it, and files each
+recording in the archive through the command log.
+
+A recording starts when a session goes live (unless the programme marks it do-not-record
+or its moderators stopped recording) and ends when the publisher ends, drops, or a
+moderator stops it. Its duration, size and poster are then worked out off the event loop
+and the archive publishes it. A failed recording (full disk, write error) is reported to
+the moderators and never touches the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from recordings.poster import make_poster, probe
+from recordings.recorder import Recorder, RecorderState
+from recordings.storage import RecordingStorage
+from server.backends.store import Store
+from server.keys import Clock
+from server.media.engine import MediaEngine, Publication
+from server.qa_service import DomainEvent, QAService
+from sessions.archive import (
+    RecordingFailed,
+    RecordingProcessed,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingWanted,
+)
+
+log = logging.getLogger("plenaria.recordings")
+
+SHUTDOWN_WAIT = 10.0
+
+
+@dataclass
+class Active:
+    recording_id: str
+    publication: Publication
+    recorder: Recorder
+
+
+class RecordingController:
+    def __init__(
+        self,
+        media: MediaEngine,
+        service: QAService,
+        storage: RecordingStorage,
+        store: Store,
+        clock: Clock,
+    ) -> None:
+        self._media = media
+        self._service = service
+        self._storage = storage
+        self._store = store
+        self._clock = clock
+        self.active: dict[str, Active] = {}
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._lock = asyncio.Lock()
+        self._closed = False
+        media.listeners.append(self._media_changed)
+        service.subscribe(self._on_events)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _media_changed(self, code: str) -> None:
+        if "/" in code:  # a break-out room member's call is not recorded
+            return
+        self._spawn(self.reconcile(code))
+
+    def _on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
+        if any(isinstance(event, RecordingWanted) for event in events):
+            self._spawn(self.reconcile(code))
+
+    async def reconcile(self, code: str) -> None:
+        """Record ``code`` exactly when it is live and wanted."""
+        async with self._lock:
+            publication = None if self._closed else self._media.live(code)
+            active = self.active.get(code)
+            wanted = publication is not None and self._service.archive.wants_recording(code)
+            if active is not None and (not wanted or active.publication is not publication):
+                await self._finish(code, active)
+                active = None
+            if wanted and active is None and publication is not None:
+                await self._start(code, publication)
+
+    async def _start(self, code: str, publication: Publication) -> None:
+        programme = await self._store.load_programme()
+        session = programme.session_by_code(code) if programme else None
+        if session is None or session.do_not_record or not publication.broadcasts:
+            return
+        recording_id = secrets.token_urlsafe(9).replace("-", "x").replace("_", "y")
+
+        def on_state(state: RecorderState) -> None:
+            if state.status == "failed":
+                failed = RecordingFailed(recording_id, state.error)
+                self._spawn(self._service.submit_archive(code, failed, self._clock()))
+
+        recorder = Recorder(
+            publication.broadcasts,
+            publication.codecs,
+            self._storage,
+            f"{re.sub(r'[^a-z0-9-]+', '-', (session.slug or code).lower())[:60]}-{recording_id}",
+            on_state=on_state,
+        )
+        recorder.start()
+        self.active[code] = Active(recording_id, publication, recorder)
+        started = RecordingStarted(
+            recording_id, code, session.guid, recorder.state.container, recorder.state.key
+        )
+        await self._service.submit_archive(code, started, self._clock())
+        log.info("recording", extra={"session": code, "key": recorder.state.key})
+
+    async def _finish(self, code: str, active: Active) -> None:
+        del self.active[code]
+        state = await active.recorder.stop()
+        await self._service.submit_archive(
+            code, RecordingStopped(active.recording_id), self._clock()
+        )
+        if not self._storage.exists(state.key):  # nothing arrived before it ended
+            processed = RecordingProcessed(active.recording_id, 0.0, 0)
+        else:
+            processed = await self._processed(active.recording_id, state.key)
+        await self._service.submit_archive(code, processed, self._clock())
+        log.info(
+            "recording filed",
+            extra={"session": code, "seconds": round(processed.duration_seconds, 1)},
+        )
+
+    async def _processed(self, recording_id: str, key: str) -> RecordingProcessed:
+        """Duration, size and poster of a finished file, worked out off the event loop."""
+        path = self._storage.local_path(key)
+        poster_key = key.rsplit(".", 1)[0] + ".jpg"
+        duration, _ = await asyncio.to_thread(probe, path)
+        made = await asyncio.to_thread(
+            make_poster, path, self._storage.path_for_writing(poster_key)
+        )
+        if made:
+            self._storage.finish(poster_key)
+        return RecordingProcessed(
+            recording_id,
+            duration_seconds=duration,
+            size_bytes=self._storage.size(key),
+            poster_key=poster_key if made else "",
+        )
+
+    async def close(self) -> None:
+        """Finish every recording: let what is under way settle (no new recording starts
+        from here on), then close what is still open."""
+        self._closed = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_WAIT)
+        for code, active in list(self.active.items()):
+            try:
+                await self._finish(code, active)
+            except Exception:
+                log.exception("finishing a recording at shutdown failed")

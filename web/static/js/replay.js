@@ -1,0 +1,168 @@
+// The replay page: a play/pause button, chapter and answered-question buttons that seek,
+// the chapter playing now, #t=<seconds> in the address to start somewhere, and a link to
+// share the current moment. The page works without this module (native controls).
+
+const HAVE_METADATA = 1;
+
+/** Seconds from "90", "90.5", "1:30", "1:02:03" or "1h2m3s"; null when it is none of them. */
+export function parseTime(value) {
+  const text = String(value ?? "").trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d+(:\d{1,2}){1,2}(\.\d+)?$/.test(text)) {
+    return text.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+  }
+  const units = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(text);
+  if (units && text) return Number(units[1] ?? 0) * 3600 + Number(units[2] ?? 0) * 60 + Number(units[3] ?? 0);
+  return null;
+}
+
+/** The start time a location hash asks for (#t=90, also Media Fragments' "#t=90,120" and "npt:"). */
+export function hashTime(hash) {
+  const params = new URLSearchParams(String(hash ?? "").replace(/^#/, ""));
+  const value = params.get("t");
+  if (value === null) return null;
+  return parseTime(value.split(",")[0].replace(/^npt:/, ""));
+}
+
+export function formatTime(seconds) {
+  const whole = Math.max(0, Math.floor(Number.isFinite(seconds) ? seconds : 0));
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const secs = String(whole % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
+}
+
+class Replay {
+  constructor(root) {
+    this.root = root;
+    this.find = (name) => root.querySelector(`[data-replay-${name}]`);
+    this.video = this.find("video");
+    this.knownDuration = Number(root.dataset.duration) || 0;
+    this.pending = null;
+    this.shownSecond = null;
+    this.chapters = [...root.querySelectorAll("[data-chapter-start]")].map((button) => ({
+      button,
+      start: Number(button.dataset.chapterStart),
+      end: Number(button.dataset.chapterEnd),
+      title: button.querySelector(".chapter-title")?.textContent ?? "",
+    }));
+  }
+
+  start() {
+    const { video } = this;
+    video.addEventListener("loadedmetadata", () => this.metadataLoaded());
+    for (const type of ["timeupdate", "seeked", "durationchange"]) video.addEventListener(type, () => this.showTime());
+    for (const type of ["play", "pause", "ended"]) video.addEventListener(type, () => this.showPlaying());
+    this.find("toggle").addEventListener("click", () => (video.paused || video.ended ? this.play() : video.pause()));
+    this.root.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-chapter-start], [data-seek]");
+      if (!button) return;
+      const seconds = Number(button.dataset.chapterStart ?? button.dataset.seek);
+      this.seek(seconds, true);
+      const title = button.querySelector(".chapter-title")?.textContent ?? "";
+      this.say(`Playing from ${formatTime(seconds)}${title ? `: ${title}` : ""}.`);
+    });
+    this.find("copy").addEventListener("click", () => this.copy());
+    window.addEventListener("hashchange", () => this.followHash());
+    this.followHash();
+    this.showPlaying();
+    this.showTime();
+  }
+
+  duration() {
+    const { duration } = this.video;
+    return Number.isFinite(duration) && duration > 0 ? duration : this.knownDuration;
+  }
+
+  followHash() {
+    const seconds = hashTime(window.location.hash);
+    if (seconds !== null) this.seek(seconds, false);
+  }
+
+  /** Seek now if the video knows its timeline, else as soon as it does. */
+  seek(seconds, play) {
+    const length = this.duration();
+    const target = Math.max(0, length ? Math.min(seconds, length) : seconds);
+    if (this.video.readyState >= HAVE_METADATA) this.video.currentTime = target;
+    else {
+      this.pending = target;
+      if (this.video.preload === "none") this.video.load();
+    }
+    if (play) this.play();
+    this.showTime(target);
+  }
+
+  metadataLoaded() {
+    if (this.pending !== null) {
+      this.video.currentTime = this.pending;
+      this.pending = null;
+    }
+    this.showTime();
+  }
+
+  play() {
+    this.video.play().catch((error) => {
+      // Refused by the browser's autoplay policy, or the file cannot be played here.
+      if (error?.name === "AbortError") return;
+      this.say(error?.name === "NotAllowedError"
+        ? "Press play on the video to start."
+        : "This browser cannot play the recording: download it below.");
+    });
+  }
+
+  showPlaying() {
+    const button = this.find("toggle");
+    const playing = !this.video.paused && !this.video.ended;
+    button.textContent = playing ? "Pause" : "Play";
+    button.setAttribute("aria-label", playing ? "Pause the recording" : "Play the recording");
+  }
+
+  showTime(at = null) {
+    const now = at ?? (this.pending ?? this.video.currentTime);
+    this.find("current").textContent = formatTime(now);
+    this.find("total").textContent = formatTime(this.duration());
+    const chapter = this.chapters.findLast((item) => item.start <= now + 0.25);
+    for (const item of this.chapters) {
+      if (item === chapter) item.button.setAttribute("aria-current", "true");
+      else item.button.removeAttribute("aria-current");
+    }
+    this.find("chapter").textContent = chapter ? chapter.title : "";
+    const second = Math.floor(now);
+    if (second !== this.shownSecond) {
+      this.shownSecond = second;
+      this.showShare(second);
+    }
+  }
+
+  shareUrl(second) {
+    const { origin, pathname, search } = window.location;
+    return `${origin}${pathname}${search}#t=${second}`;
+  }
+
+  showShare(second) {
+    this.find("share").value = this.shareUrl(second);
+    const link = this.find("share-link");
+    link.href = `#t=${second}`;
+    link.textContent = `#t=${second}`;
+  }
+
+  async copy() {
+    const field = this.find("share");
+    field.value = this.shareUrl(Math.floor(this.video.currentTime));
+    try {
+      await navigator.clipboard.writeText(field.value);
+      this.say("Link copied.");
+    } catch {
+      field.focus();
+      field.select();
+      this.say("Press Ctrl+C (⌘C on a Mac) to copy the selected link.");
+    }
+  }
+
+  say(message) {
+    this.find("status").textContent = message;
+  }
+}
+
+const root = document.querySelector("[data-replay]");
+if (root) new Replay(root).start();
