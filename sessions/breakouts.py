@@ -251,6 +251,12 @@ def clean_text(raw: str, limit: int, what: str, *, multiline: bool = True) -> st
     return domain_errors.clean_text(raw, limit, what, BreakoutError, multiline=multiline)
 
 
+def help_view(request: HelpRequested | None) -> dict[str, str] | None:
+    if request is None:
+        return None
+    return {"id": request.participant_id, "name": request.display_name}
+
+
 def _invalid(message: str) -> BreakoutError:
     return BreakoutError("breakouts.invalid", message)
 
@@ -397,7 +403,7 @@ class Breakouts:
                         for mid, (name, room_id) in visitors.items()
                         if room_id == room.room_id
                     ],
-                    "help": room.room_id in pending,
+                    "help": help_view(pending.get(room.room_id)),
                 }
                 for room in self.rooms
             ],

@@ -633,7 +633,7 @@ def test_snapshot_says_what_everyone_may_see() -> None:
                 "capacity": 3,
                 "members": [{"id": "ann", "name": "Ann"}],
                 "visitors": [{"id": "mod", "name": "Mo"}],
-                "help": False,
+                "help": None,
             },
             {
                 "room_id": "b",
@@ -642,7 +642,7 @@ def test_snapshot_says_what_everyone_may_see() -> None:
                 "capacity": 3,
                 "members": [{"id": "bob", "name": "Bob"}],
                 "visitors": [],
-                "help": True,
+                "help": {"id": "bob", "name": "Bob"},
             },
         ],
         "unassigned": [{"id": "cyd", "name": "Cyd"}],
@@ -666,7 +666,7 @@ def test_snapshot_follows_the_clock_without_settling() -> None:
             "capacity": 3,
             "members": [{"id": "ann", "name": "Ann"}],
             "visitors": [],
-            "help": False,
+            "help": None,
         },
         {
             "room_id": "b",
@@ -675,7 +675,7 @@ def test_snapshot_follows_the_clock_without_settling() -> None:
             "capacity": 3,
             "members": [],
             "visitors": [],
-            "help": False,
+            "help": None,
         },
     ]
     assert breakouts.phase == "open"

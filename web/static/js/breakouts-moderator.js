@@ -429,7 +429,7 @@ class BreakoutsConsole {
           el(
             "li",
             { class: "bo-help-item", "data-help-room": room.room_id },
-            el("span", {}, el("strong", { text: this.asked.get(room.room_id) ?? "Someone" }), ` in ${room.name} asks for help.`),
+            el("span", {}, el("strong", { text: room.help.name ?? this.asked.get(room.room_id) ?? "Someone" }), ` in ${room.name} asks for help.`),
             el("span", { class: "bo-help-actions" }, ...this.visitControls(room, "help"), el("button", {
               type: "button",
               class: "secondary",
