@@ -515,13 +515,13 @@ def write_replay_file(clip: dict[str, Any], path: Path, megabytes: int) -> float
 def replay_server(data: Path, port: int, source: Path, seconds: float, log_level: str) -> None:
     """``create_app`` on ``data``, the file placed in its recording storage and filed in
     the archive through the command log, served by the runner of ``plenaria serve``."""
+    from recordings.archive import RecordingProcessed, RecordingStarted, RecordingStopped
     from recordings.storage import RecordingStorage
     from server.app import create_app
     from server.cli import serve
     from server.keys import QA, RECORDINGS
     from server.logs import configure_logging
     from server.settings import Settings
-    from sessions.archive import RecordingProcessed, RecordingStarted, RecordingStopped
 
     settings = Settings(data_dir=data, secret_key=SECRET, port=port, log_level=log_level)
     configure_logging(settings)

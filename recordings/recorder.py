@@ -31,10 +31,10 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import av
 import av.error
@@ -42,8 +42,24 @@ from aiortc.mediastreams import MediaStreamError
 
 from recordings.storage import RecordingStorage
 
-if TYPE_CHECKING:
-    from server.media.relay import Broadcast, ForwardedTrack
+
+class ForwardedTrack(Protocol):
+    """One subscription to a publication's encoded packets (the media engine's
+    ``ForwardedTrack``): ``recv`` raises ``MediaStreamError`` when the publisher ends."""
+
+    async def recv(self) -> Any: ...
+
+    def request_keyframe(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Broadcast(Protocol):
+    """A publication's track that any number of readers subscribe to (the media engine's
+    ``Broadcast``); the recorder is one more reader, so nothing here imports the server."""
+
+    def subscribe(self) -> ForwardedTrack: ...
+
 
 log = logging.getLogger("plenaria.recordings")
 
@@ -150,7 +166,7 @@ class Recorder:
 
     def __init__(
         self,
-        publication_broadcasts: dict[str, Broadcast],
+        publication_broadcasts: Mapping[str, Broadcast],
         codecs: dict[str, str],
         storage: RecordingStorage,
         key_stem: str,

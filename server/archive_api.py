@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from xml.etree import ElementTree
 
 import msgspec
 from aiohttp import web
 
-from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
-from server.pages import CODE_PATTERN, current_programme, find_session
-from server.qa_api import moderator
-from server.rendering import render
-from server.request_body import read_json
-from sessions.archive import (
+from recordings.archive import (
     AddMarker,
     ArchiveCommand,
     ArchiveError,
@@ -30,6 +23,13 @@ from sessions.archive import (
     chapters,
     webvtt,
 )
+from recordings.feed import FeedEntry, atom_feed
+from server.errors import AppError
+from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
+from server.pages import CODE_PATTERN, current_programme, find_session
+from server.qa_api import moderator
+from server.rendering import render
+from server.request_body import read_json
 from sessions.programme import Programme, Session
 from web.archive_views import archive_groups, matches, recording_view
 
@@ -38,7 +38,6 @@ routes = web.RouteTableDef()
 RECORDING_ID = "{recording_id:[A-Za-z0-9]{1,32}}"
 MEDIA_TYPES = {"webm": "video/webm", "mp4": "video/mp4"}
 FEED_ENTRIES = 100
-ATOM = "http://www.w3.org/2005/Atom"
 
 
 class WantBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -200,37 +199,25 @@ async def recordings_feed(request: web.Request) -> web.StreamResponse:
     await request.app[QA].sync()
     programme = await current_programme(request)
     base = request.app[SETTINGS].base_url
-    recordings = request.app[QA].archive.published()[:FEED_ENTRIES]
-    feed = ElementTree.Element("feed", xmlns=ATOM)
-    title = programme.conference.title if programme else "Plenaria"
-    ElementTree.SubElement(feed, "title").text = f"{title}: recordings"
-    ElementTree.SubElement(feed, "id").text = f"{base}/feeds/recordings.atom"
-    ElementTree.SubElement(feed, "link", rel="self", href=f"{base}/feeds/recordings.atom")
-    ElementTree.SubElement(feed, "link", rel="alternate", href=f"{base}/archive")
-    updated = max((r.ended_at or r.started_at for r in recordings), default=request.app[CLOCK]())
-    ElementTree.SubElement(feed, "updated").text = updated.isoformat()
-    for recording in recordings:
+    entries = []
+    for recording in request.app[QA].archive.published()[:FEED_ENTRIES]:
         view = recording_view(recording, session_of(programme, recording), base)
-        entry = ElementTree.SubElement(feed, "entry")
-        ElementTree.SubElement(entry, "title").text = view["title"]
-        ElementTree.SubElement(entry, "id").text = f"urn:plenaria:recording:{recording.id}"
-        ElementTree.SubElement(entry, "updated").text = (
-            recording.ended_at or recording.started_at
-        ).isoformat()
-        ElementTree.SubElement(entry, "published").text = recording.started_at.isoformat()
-        ElementTree.SubElement(entry, "link", rel="alternate", href=view["page_url"])
-        ElementTree.SubElement(
-            entry,
-            "link",
-            rel="enclosure",
-            href=view["media_url"],
-            type=MEDIA_TYPES[recording.container],
-            length=str(recording.size_bytes),
+        entries.append(
+            FeedEntry(
+                id=recording.id,
+                title=view["title"],
+                summary=view["abstract"],
+                authors=tuple(view["speakers"]),
+                published=recording.started_at,
+                updated=recording.ended_at or recording.started_at,
+                page_url=view["page_url"],
+                media_url=view["media_url"],
+                media_type=view["media_type"],
+                media_bytes=recording.size_bytes,
+            )
         )
-        for name in view["speakers"]:
-            ElementTree.SubElement(ElementTree.SubElement(entry, "author"), "name").text = name
-        ElementTree.SubElement(entry, "summary").text = view["abstract"] or view["title"]
-    body = ElementTree.tostring(feed, encoding="unicode", xml_declaration=True)
+    title = f"{programme.conference.title if programme else 'Plenaria'}: recordings"
+    body = atom_feed(title, base, entries, request.app[CLOCK]())
     return web.Response(text=body, content_type="application/atom+xml", charset="utf-8")
 
 

@@ -31,7 +31,9 @@ async def room_page(request: web.Request) -> web.StreamResponse:
         "breakout_room.html",
         {
             "session": session,
-            "room": room_view(rooms, room_id, request.app[ROOM_CALLS]),
+            "room": room_view(
+                rooms, room_id, request.app[ROOM_CALLS].snapshot(session.code, room_id)
+            ),
             "breakouts": rooms.snapshot(now),
             "me": identity,
         },

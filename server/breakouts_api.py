@@ -218,7 +218,9 @@ async def room_member(request: web.Request) -> tuple[str, str, Identity]:
 async def room_state(request: web.Request) -> web.StreamResponse:
     code, room_id, _ = await room_member(request)
     rooms = request.app[QA].breakouts(code)
-    return web.json_response(room_view(rooms, room_id, request.app[ROOM_CALLS]))
+    return web.json_response(
+        room_view(rooms, room_id, request.app[ROOM_CALLS].snapshot(code, room_id))
+    )
 
 
 @routes.post(ROOM + "/chat")

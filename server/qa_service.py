@@ -15,8 +15,10 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
+from recordings.archive import Archive, ArchiveCommand, ArchiveEvent
 from server.backends.command_log import CommandLog
-from sessions.archive import Archive, ArchiveCommand, ArchiveEvent
+from server.backends.log_codec import Command as LoggedCommand
+from server.backends.log_codec import LogEntry
 from sessions.breakouts import BreakoutCommand, BreakoutEvent, Breakouts
 from sessions.domain_errors import DomainError
 from sessions.qa import (
@@ -27,8 +29,6 @@ from sessions.qa import (
     Event,
     QASession,
 )
-from sessions.qa_codec import Command as LoggedCommand
-from sessions.qa_codec import LogEntry
 from sessions.ratelimit import SlidingWindow
 
 log = logging.getLogger("plenaria.qa")

@@ -18,6 +18,13 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from recordings.archive import (
+    RecordingFailed,
+    RecordingProcessed,
+    RecordingStarted,
+    RecordingStopped,
+    RecordingWanted,
+)
 from recordings.poster import make_poster, probe
 from recordings.recorder import Recorder, RecorderState
 from recordings.storage import RecordingStorage
@@ -25,13 +32,6 @@ from server.backends.store import Store
 from server.keys import Clock
 from server.media.engine import MediaEngine, Publication
 from server.qa_service import DomainEvent, QAService
-from sessions.archive import (
-    RecordingFailed,
-    RecordingProcessed,
-    RecordingStarted,
-    RecordingStopped,
-    RecordingWanted,
-)
 
 log = logging.getLogger("plenaria.recordings")
 

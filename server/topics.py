@@ -19,11 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from recordings.archive import MarkerAdded, RecordingChanged, RecordingWanted
 from server.hub import Hub
 from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.qa_service import DomainEvent, QAService
-from sessions.archive import MarkerAdded, RecordingChanged, RecordingWanted
 from sessions.qa import (
     HighlightChanged,
     NoteAdded,
@@ -152,7 +152,7 @@ def room_snapshot(code: str, room_id: str, identity: Identity, sources: Sources)
         raise TopicError("auth.required", "Join first.")
     if rooms.room_id_of(identity.participant_id) != room_id and not identity.can_moderate(code):
         raise TopicError("topic.forbidden", "Only the room's members may listen here.")
-    return room_view(rooms, room_id, sources.calls)
+    return room_view(rooms, room_id, sources.calls.snapshot(code, room_id))
 
 
 def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEvent]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from sessions.archive import Recording
+from recordings.archive import Recording
 from sessions.programme import Session
 from web.templating import long_date
 

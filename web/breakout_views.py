@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.media.rooms import RoomCalls
 from sessions.breakouts import Breakouts, ChatMessage
 
 
@@ -18,8 +17,9 @@ def chat_view(message: ChatMessage) -> dict[str, Any]:
     }
 
 
-def room_view(rooms: Breakouts, room_id: str, calls: RoomCalls) -> dict[str, Any]:
-    """What a room's members see: who is in it, its chat and its call."""
+def room_view(rooms: Breakouts, room_id: str, call: dict[str, object]) -> dict[str, Any]:
+    """What a room's members see: who is in it, its chat and its call (the call's state,
+    which the media process holds)."""
     room = next(r for r in rooms.rooms if r.room_id == room_id)
     return {
         "room_id": room.room_id,
@@ -30,5 +30,5 @@ def room_view(rooms: Breakouts, room_id: str, calls: RoomCalls) -> dict[str, Any
             {"id": i, "name": name} for i, (name, rid) in rooms.visitors.items() if rid == room_id
         ],
         "chat": [chat_view(m) for m in rooms.chat_of(room_id)],
-        "call": calls.snapshot(rooms.session_code, room_id),
+        "call": call,
     }

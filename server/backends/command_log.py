@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sessions.qa_codec import LogEntry
+from server.backends.log_codec import LogEntry
 
 
 class CommandLog(Protocol):

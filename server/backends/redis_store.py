@@ -41,6 +41,7 @@ from redis.exceptions import RedisError, ResponseError, WatchError
 from redis.maint_notifications import MaintNotificationsConfig
 
 from server.backends import BackendURLError
+from server.backends.log_codec import LogEntry, decode_entry, encode_entry
 from server.backends.records import (
     ConferenceRecord,
     assemble_programme,
@@ -51,7 +52,6 @@ from server.backends.records import (
 )
 from sessions.programme import Programme, ProgrammeError, Session
 from sessions.programme_changes import ProgrammeChanges, compare
-from sessions.qa_codec import LogEntry, decode_entry, encode_entry
 from sessions.roles import LoginGrant
 
 log = logging.getLogger("plenaria.store")

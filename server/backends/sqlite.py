@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from server.backends.log_codec import LogEntry, decode_entry, encode_entry
 from server.backends.records import ConferenceRecord as _ConferenceRecord
 from server.backends.records import assemble_programme
 from server.backends.records import decode_conference as _decode_conference
@@ -28,7 +29,6 @@ from server.backends.records import decode_session as _decode_session
 from server.backends.records import encode as _encode
 from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges, compare
-from sessions.qa_codec import LogEntry, decode_entry, encode_entry
 from sessions.roles import LoginGrant, Role
 
 T = TypeVar("T")

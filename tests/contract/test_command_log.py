@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from server.backends.log_codec import LogEntry
 from server.backends.store import Store
 from sessions.qa import Ask, Moderate, Vote
-from sessions.qa_codec import LogEntry
 
 T0 = dt.datetime(2026, 5, 11, 10, tzinfo=dt.UTC)
 

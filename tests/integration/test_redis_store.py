@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from server.auth import hash_secret
 from server.backends import BackendURLError, open_store
+from server.backends.log_codec import LogEntry
 from server.backends.redis_store import (
     DEFAULT_PREFIX,
     GRANT_TTL_MARGIN,
@@ -27,7 +28,6 @@ from server.backends.redis_store import (
 )
 from sessions.programme import Programme
 from sessions.qa import Vote
-from sessions.qa_codec import LogEntry
 from sessions.roles import LoginGrant, Role
 from tests.helpers import at, programme, session
 from tests.processes import free_port

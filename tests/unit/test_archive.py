@@ -7,7 +7,7 @@ import datetime as dt
 import msgspec
 import pytest
 
-from sessions.archive import (
+from recordings.archive import (
     AddMarker,
     Archive,
     ArchiveCommand,
@@ -25,7 +25,7 @@ from sessions.archive import (
     chapters,
     webvtt,
 )
-from sessions.qa_codec import LogEntry, decode_entry, encode_entry
+from server.backends.log_codec import LogEntry, decode_entry, encode_entry
 
 T0 = dt.datetime(2026, 5, 11, 10, tzinfo=dt.UTC)
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 
-from sessions import archive, breakouts
+from recordings import archive
+from sessions import breakouts
 from sessions.qa import AddNote, Ask, Configure, Moderate, Unvote, Vote
 from sessions.qa import Command as QACommand
 
