@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from importlib import resources
 
 from aiohttp import web
-from recordings.storage import LocalStorage
 
+from recordings.storage import LocalStorage
 from server import (
     api,
     archive_api,

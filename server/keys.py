@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from recordings.storage import RecordingStorage
 
+from recordings.storage import RecordingStorage
 from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
 from server.hub import Hub
