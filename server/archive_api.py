@@ -95,9 +95,16 @@ def recording_chapters(
 
 
 async def visible_recording(request: web.Request) -> Recording:
-    """The recording the URL names, if the public (or this session's moderators) may see it."""
-    await request.app[QA].sync()
-    recording = request.app[QA].archive.recordings.get(request.match_info["recording_id"])
+    """The recording the URL names, if the public (or this session's moderators) may see it.
+
+    A published recording this process already knows is served without waiting to catch
+    up with the log: replays are many small Range requests, and the wait is a round trip
+    to the store."""
+    recording_id = request.match_info["recording_id"]
+    recording = request.app[QA].archive.recordings.get(recording_id)
+    if recording is None or not recording.is_public:
+        await request.app[QA].sync()
+        recording = request.app[QA].archive.recordings.get(recording_id)
     if recording is None:
         raise AppError(404, "archive.recording_unknown", "There is no such recording.")
     if not recording.is_public and not request[IDENTITY].can_moderate(recording.session_code):

@@ -107,7 +107,9 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
         if fresh:
             set_cookie(exc, request, auth.CSRF_COOKIE, request[CSRF_SECRET])
         raise
-    if fresh and not response.prepared:
+    # Only pages embed the CSRF token, so only they need to hand out its secret (media and
+    # JSON answers to cookie-less clients, such as players fetching ranges, go without).
+    if fresh and not response.prepared and response.content_type == "text/html":
         set_cookie(response, request, auth.CSRF_COOKIE, request[CSRF_SECRET])
     return response
 
