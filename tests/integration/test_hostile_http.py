@@ -34,6 +34,9 @@ POST_ROUTES = [
     "/api/sessions/panel/breakouts/rooms/room-1/call-state",
     "/api/sessions/panel/breakouts/rooms/room-1/publish",
     "/api/sessions/panel/breakouts/rooms/room-1/members/id-ann/watch",
+    "/api/sessions/panel/recording",
+    "/api/sessions/panel/markers",
+    "/api/recordings/abc123/visibility",
 ]
 GET_PATHS = [
     "/sessions/{}",
@@ -42,6 +45,11 @@ GET_PATHS = [
     "/api/sessions/{}",
     "/api/sessions/panel/breakouts/rooms/{}",
     "/sessions/panel/breakouts/{}",
+    "/archive/{}",
+    "/archive?q={}",
+    "/media/recordings/{}",
+    "/api/recordings/{}",
+    "/api/sessions/panel/recordings?x={}",
     "/login/{}",
     "/static/{}",
     "/{}",
