@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    WebSocket,
+    async_playwright,
+)
 
 from server.app import create_app
 from server.keys import STORE
@@ -61,3 +70,54 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     yield Server(app, f"http://127.0.0.1:{runner.addresses[0][1]}")
     await runner.cleanup()
+
+
+class Pages:
+    """Pages in their own browser contexts that record every console error and page error,
+    and every frame their sockets send."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+        self.errors: list[str] = []
+        self.sent: list[str] = []
+
+    async def open(self) -> Page:
+        context = await self.browser.new_context()
+        self.contexts.append(context)
+        page = await context.new_page()
+
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                self.errors.append(f"{page.url}: {message.text}")
+
+        def socket(websocket: WebSocket) -> None:
+            websocket.on("framesent", self.frame_sent)
+
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", console)
+        page.on("websocket", socket)
+        return page
+
+    def frame_sent(self, frame: str | bytes) -> None:
+        self.sent.append(frame if isinstance(frame, str) else frame.decode())
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+
+@pytest.fixture
+async def pages(browser: Browser) -> AsyncIterator[Pages]:
+    opened = Pages(browser)
+    yield opened
+    await opened.close()
+
+
+async def page_until(page: Page, expression: str, seconds: float) -> None:
+    """Poll a page expression with a deadline (the pages' CSP forbids wait_for_function's
+    eval)."""
+    deadline = time.monotonic() + seconds
+    while not await page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        await asyncio.sleep(0.1)

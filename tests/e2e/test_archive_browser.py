@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.async_api import Page, expect
 
 from server.keys import LOGIN_LINKS, MEDIA, RECORDER, STORE
 from server.media.synthetic import start_synthetic_panel
 from sessions.demo import LIVE_PANEL_CODE
 from sessions.roles import Role
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Pages, Server, page_until
 
 pytestmark = pytest.mark.e2e
 
@@ -29,39 +29,6 @@ VIDEO = "document.querySelector('[data-replay-video]')"
 NOW = f"{VIDEO}.currentTime"
 
 
-class Pages:
-    """Pages in their own contexts that record every console error and page error."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-        self.errors: list[str] = []
-
-    async def open(self) -> Page:
-        context = await self.browser.new_context()
-        self.contexts.append(context)
-        page = await context.new_page()
-
-        def console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                self.errors.append(f"{page.url}: {message.text}")
-
-        page.on("console", console)
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        return page
-
-    async def close(self) -> None:
-        for context in self.contexts:
-            await context.close()
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
-
-
 async def until(condition: Callable[[], Any], seconds: float, what: str) -> Any:
     """Poll ``condition`` until it is truthy; fail after ``seconds``."""
     deadline = time.monotonic() + seconds
@@ -69,14 +36,6 @@ async def until(condition: Callable[[], Any], seconds: float, what: str) -> Any:
         assert time.monotonic() < deadline, f"after {seconds} s still not: {what}"
         await asyncio.sleep(0.05)
     return value
-
-
-async def until_page(page: Page, expression: str, seconds: float) -> None:
-    """Poll a page expression (the page's CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + seconds
-    while not await page.evaluate(expression):
-        assert time.monotonic() < deadline, f"after {seconds} s still false: {expression}"
-        await asyncio.sleep(0.05)
 
 
 async def published(server: Server, recording_id: str, seconds: float) -> dict[str, Any]:
@@ -190,17 +149,17 @@ async def test_a_recorded_panel_is_replayed_from_the_archive(server: Server, pag
     assert 1.5 <= start <= 4.5, start
     await visitor.evaluate(f"{VIDEO}.muted = true")
     await visitor.get_by_role("button", name="Play the recording").click()
-    await until_page(visitor, f"{NOW} > 0.3", 10)
+    await page_until(visitor, f"{NOW} > 0.3", 10)
     await expect(visitor.get_by_role("button", name="Pause the recording")).to_be_visible()
     assert await visitor.evaluate(NOW) < start - 0.5, "the chapter must seek forward"
     await chapter.click()
-    await until_page(visitor, f"Math.abs({NOW} - {start}) < 0.75", 5)
+    await page_until(visitor, f"Math.abs({NOW} - {start}) < 0.75", 5)
     await expect(chapter).to_have_attribute("aria-current", "true")
     await expect(visitor.locator("[data-replay-chapter]")).to_have_text(MARKER)
 
     # A shared link starts where it says.
     await visitor.goto(f"{server.url}/archive/{active.recording_id}#t=4")
-    await until_page(visitor, f"Math.abs({NOW} - 4) < 0.5", 10)
+    await page_until(visitor, f"Math.abs({NOW} - 4) < 0.5", 10)
     await expect(visitor.locator("[data-replay-share]")).to_have_value(
         f"{server.url}/archive/{active.recording_id}#t=4"
     )

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from sessions.demo import LIVE_PANEL_CODE
-from tests.e2e.conftest import Server
-from tests.e2e.test_qa_browser import Pages, join, sign_in_moderator
+from tests.e2e.conftest import Pages, Server, page_until
+from tests.e2e.test_qa_browser import join, sign_in_moderator
 
 pytestmark = pytest.mark.e2e
 
@@ -23,21 +21,6 @@ CODE = LIVE_PANEL_CODE
 ROOM = f"/sessions/{CODE}/breakouts/room-1"
 NAMES = ("Ann Lindqvist", "Bo Okafor", "Cy Tanaka")
 GRACE_SECONDS = 3
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
-
-
-async def until(page: Page, expression: str, seconds: float) -> None:
-    """Poll a page expression with a deadline (the CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + seconds
-    while not await page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
-        await asyncio.sleep(0.1)
 
 
 TILES = """JSON.stringify([...document.querySelectorAll('[data-tile]')].map((tile) => ({
@@ -51,9 +34,9 @@ async def decodes(page: Page, participant_id: str, frames: int = 10) -> None:
     video = f"document.querySelector('[data-tile=\"{participant_id}\"] video')"
     total = f"{video}.getVideoPlaybackQuality().totalVideoFrames"
     try:
-        await until(page, f"{video} !== null && {video}.videoWidth > 0", seconds=20)
+        await page_until(page, f"{video} !== null && {video}.videoWidth > 0", seconds=20)
         decoded = await page.evaluate(total)
-        await until(page, f"{total} > {decoded + frames}", seconds=10)
+        await page_until(page, f"{total} > {decoded + frames}", seconds=10)
     except AssertionError as error:
         raise AssertionError(f"{error}; tiles: {await page.evaluate(TILES)}") from None
 

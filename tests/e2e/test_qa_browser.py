@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
     Page,
-    WebSocket,
     expect,
 )
 
@@ -21,53 +16,12 @@ from server.keys import HUB, LOGIN_LINKS, QA, STORE
 from sessions.demo import LIVE_PANEL_CODE
 from sessions.qa import Moderate
 from sessions.roles import Role
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Pages, Server
 
 pytestmark = pytest.mark.e2e
 
 CODE = LIVE_PANEL_CODE
 HOSTILE = 'Safe? <script>window.pwned=1</script> <img src=x onerror="window.pwned=1">'
-
-
-class Pages:
-    """Browser contexts that record every console error and page error."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-        self.errors: list[str] = []
-        self.sent: list[str] = []
-
-    async def open(self) -> Page:
-        context = await self.browser.new_context()
-        self.contexts.append(context)
-        page = await context.new_page()
-
-        def console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                self.errors.append(f"{page.url}: {message.text}")
-
-        def socket(websocket: WebSocket) -> None:
-            websocket.on("framesent", self.frame_sent)
-
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        page.on("console", console)
-        page.on("websocket", socket)
-        return page
-
-    def frame_sent(self, frame: str | bytes) -> None:
-        self.sent.append(frame if isinstance(frame, str) else frame.decode())
-
-    async def close(self) -> None:
-        for context in self.contexts:
-            await context.close()
-
-
-@pytest.fixture
-async def pages(browser: Browser) -> AsyncIterator[Pages]:
-    opened = Pages(browser)
-    yield opened
-    await opened.close()
 
 
 async def join(page: Page, base: str, name: str) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -12,7 +10,7 @@ from playwright.async_api import Browser, Page, expect
 from server.keys import MEDIA
 from server.media.synthetic import start_synthetic_panel
 from sessions.demo import LIVE_PANEL_CODE
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, page_until
 
 pytestmark = pytest.mark.e2e
 
@@ -21,21 +19,12 @@ FRAMES = f"{VIDEO}.getVideoPlaybackQuality().totalVideoFrames"
 WIDTH = f"{VIDEO}.videoWidth"
 
 
-async def until(page: Page, expression: str, seconds: float) -> None:
-    """Poll a page expression with a deadline (the page's CSP forbids wait_for_function's
-    eval)."""
-    deadline = time.monotonic() + seconds
-    while not await page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
-        await asyncio.sleep(0.1)
-
-
 async def frames_keep_coming(page: Page, frames: int = 10) -> None:
     """The player shows a picture and decodes at least ``frames`` more frames."""
     await expect(page.locator("[data-player-badge]")).to_have_text("Live")
-    await until(page, f"{WIDTH} > 0", seconds=15)
+    await page_until(page, f"{WIDTH} > 0", seconds=15)
     decoded = await page.evaluate(FRAMES)
-    await until(page, f"{FRAMES} > {decoded + frames}", seconds=10)
+    await page_until(page, f"{FRAMES} > {decoded + frames}", seconds=10)
 
 
 async def test_the_session_page_plays_the_live_panel(browser: Browser, server: Server) -> None:
@@ -59,7 +48,7 @@ async def test_the_session_page_plays_the_live_panel(browser: Browser, server: S
     start_synthetic_panel(engine, LIVE_PANEL_CODE, dt.datetime.now(dt.UTC))
     await expect(page.locator("[data-player-badge]")).to_have_text("Live")
     decoded = await page.evaluate(FRAMES)
-    await until(page, f"{FRAMES} > {decoded + 10}", seconds=10)
+    await page_until(page, f"{FRAMES} > {decoded + 10}", seconds=10)
     assert errors == []
     await page.close()
 
