@@ -1,30 +1,53 @@
 """Everything that touches aiortc's internals, in one place. aiortc is pinned to 1.16.0.
 
-Stock aiortc decodes what it receives and encodes what it sends, per peer. A forwarding
-server needs neither, so :func:`install` changes two things, process-wide:
+Stock aiortc decodes what it receives and encodes what it sends, per peer, with a task, a
+queue and a chain of awaits per packet per viewer. A forwarding server needs none of it:
+aiortc keeps signalling, ICE, DTLS, upstream NACKs and receiver reports, and this module
+connects its peers to :mod:`server.media.rtp_forwarding`:
 
-- a receiver's decoder becomes :class:`EncodedPassthrough`, which turns each depacketised
-  frame into an ``av.Packet`` (``pts`` = RTP timestamp, ``time_base`` = the codec's clock,
-  ``is_keyframe`` from the VP8 / H.264 bitstream) instead of decoding it; aiortc's sender
-  already packs an ``av.Packet`` returned by a track without encoding it;
-- a keyframe request (PLI / FIR) that reaches a sender is passed to its track's
-  ``request_keyframe()``, so a forwarding track can relay it to the publisher;
-- a receiver remembers the last audio level (RFC 6464 header extension) its publisher sent,
-  for active-speaker detection without decoding: :func:`audio_level`.
+- **in:** :func:`tap_receiver` hands every packet a publisher's receiver accepts (after SRTP
+  unprotect, RTX unwrapping and its NACK bookkeeping) to a callback, and lets the packet on
+  into aiortc's jitter buffer only while someone wants frames (the recorder);
+- **frames:** a receiver's decoder becomes :class:`EncodedPassthrough`, which turns each
+  reassembled frame into an ``av.Packet`` instead of decoding it;
+- **out:** a viewer's sender gets an :class:`IdleTrack` (its RTP task waits forever and never
+  opens an encoder) and :func:`sink_for` makes the per-packet send: SRTP protect with the
+  viewer's context and ``sendto`` on its selected candidate pair;
+- **feedback:** :func:`install` routes a viewer's NACKs, keyframe requests (PLI / FIR) and
+  receiver reports to its :class:`~server.media.rtp_forwarding.Subscriber`, and
+  :func:`update_sender_report` feeds aiortc's RTCP sender reports with the forwarded counts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 import logging
+import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiortc
 import av
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc import rtcrtpreceiver as _receiver_module
+from aiortc.codecs.h264 import H264Encoder
+from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
+
+from server.media.rtp_forwarding import (
+    ExtensionIds,
+    ExtensionProfile,
+    ReceiverReport,
+    Sink,
+    SourcePacket,
+    StreamForwarder,
+    Subscriber,
+    SubscriberParameters,
+)
 
 log = logging.getLogger("plenaria.media")
 
@@ -84,7 +107,8 @@ def _passthrough_decoder(codec: Any) -> EncodedPassthrough:
 
 
 def install() -> None:
-    """Make every aiortc peer in this process forward encoded media. Idempotent."""
+    """Make every aiortc peer in this process forward instead of decode / encode. Idempotent;
+    senders and receivers not wired to a forwarder behave as stock aiortc."""
     global _installed
     if _installed:
         return
@@ -94,38 +118,293 @@ def install() -> None:
             f"found {aiortc.__version__}"
         )
     _receiver_module.get_decoder = _passthrough_decoder  # type: ignore[attr-defined, assignment]
-    original: Callable[[RTCRtpSender], None] = RTCRtpSender._send_keyframe
+    send_keyframe: Callable[[RTCRtpSender], None] = RTCRtpSender._send_keyframe
 
-    def send_keyframe(sender: RTCRtpSender) -> None:
-        original(sender)
+    def keyframe_requested(sender: RTCRtpSender) -> None:
+        send_keyframe(sender)
         request = getattr(sender.track, "request_keyframe", None)
         if request is not None:
             request()
 
-    RTCRtpSender._send_keyframe = send_keyframe  # type: ignore[method-assign, assignment]
-    handle_rtp: Callable[..., Any] = RTCRtpReceiver._handle_rtp_packet
+    retransmit: Callable[..., Any] = RTCRtpSender._retransmit
 
-    async def remember_audio_level(receiver: RTCRtpReceiver, packet: Any, **kwargs: Any) -> None:
-        level = packet.extensions.audio_level
-        if level is not None:
-            receiver._plenaria_audio_level = (time.monotonic(), level[1])  # type: ignore[attr-defined]
-        await handle_rtp(receiver, packet, **kwargs)
+    async def nacked(sender: RTCRtpSender, sequence_number: int) -> None:
+        wired: _Wired | None = getattr(sender, WIRED, None)
+        if wired is None:
+            await retransmit(sender, sequence_number)
+        else:
+            wired.forwarder.nacked(wired.subscriber, [sequence_number])
 
-    RTCRtpReceiver._handle_rtp_packet = remember_audio_level  # type: ignore[method-assign, assignment]
+    handle_rtcp: Callable[..., Any] = RTCRtpSender._handle_rtcp_packet
+
+    async def rtcp_received(sender: RTCRtpSender, packet: Any) -> None:
+        await handle_rtcp(sender, packet)
+        wired: _Wired | None = getattr(sender, WIRED, None)
+        if wired is not None and isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    wired.subscriber.report = ReceiverReport(
+                        fraction_lost=report.fraction_lost / 256,
+                        packets_lost=report.packets_lost,
+                        jitter=report.jitter,
+                        round_trip_time=getattr(sender, "_RTCRtpSender__rtt", None),
+                    )
+
+    RTCRtpSender._send_keyframe = keyframe_requested  # type: ignore[method-assign, assignment]
+    RTCRtpSender._retransmit = nacked  # type: ignore[method-assign, assignment]
+    RTCRtpSender._handle_rtcp_packet = rtcp_received  # type: ignore[method-assign, assignment]
     _installed = True
 
 
+# -- in: a publisher's packets ------------------------------------------------------------
+
+
 AUDIO_LEVEL_FRESH = 1.0
-"""Seconds after which a receiver's last audio level counts as silence (it stopped sending)."""
+"""Seconds after which a publisher's last audio level counts as silence (it stopped sending)."""
 SILENCE_DBOV = 127
 
 
-def audio_level(receiver: RTCRtpReceiver) -> int:
+def audio_level(forwarder: StreamForwarder) -> int:
     """The publisher's latest audio level in -dBov (0 loudest, 127 silent), per RFC 6464."""
-    seen: tuple[float, int] | None = getattr(receiver, "_plenaria_audio_level", None)
+    seen = forwarder.last_audio_level
     if seen is None or time.monotonic() - seen[0] > AUDIO_LEVEL_FRESH:
         return SILENCE_DBOV
     return seen[1]
+
+
+def vp8_rtp_keyframe(payload: bytes, data: bytes) -> bool:
+    """The packet starts a VP8 key frame: S bit and partition 0 in the payload descriptor
+    (RFC 7741), then a frame tag whose P bit is 0; ``data`` is the payload past the
+    descriptor."""
+    return bool(payload) and payload[0] & 0x17 == 0x10 and vp8_is_keyframe(data)
+
+
+def h264_rtp_keyframe(payload: bytes) -> bool:
+    """The packet carries an IDR slice or an SPS (RFC 6184: single NAL unit, STAP-A, or the
+    first fragment of an FU-A)."""
+    if not payload:
+        return False
+    nal_type = payload[0] & 0x1F
+    if nal_type == 24:
+        index = 1
+        while index + 2 < len(payload):
+            size = int.from_bytes(payload[index : index + 2], "big")
+            if payload[index + 2] & 0x1F in H264_KEY_NAL_TYPES:
+                return True
+            index += 2 + size
+        return False
+    if nal_type == 28:
+        return (
+            len(payload) > 1 and payload[1] & 0x80 != 0 and payload[1] & 0x1F in H264_KEY_NAL_TYPES
+        )
+    return nal_type in H264_KEY_NAL_TYPES
+
+
+def source_packet(packet: Any, mime_type: str) -> SourcePacket:
+    """A packet as aiortc's receiver parsed it (``_data`` is the depacketised payload)."""
+    payload: bytes = packet.payload
+    if mime_type == "video/vp8":
+        keyframe = vp8_rtp_keyframe(payload, getattr(packet, "_data", b""))
+    elif mime_type == "video/h264":
+        keyframe = h264_rtp_keyframe(payload)
+    else:
+        keyframe = True
+    level = packet.extensions.audio_level
+    return SourcePacket(
+        packet.sequence_number,
+        packet.timestamp,
+        bool(packet.marker),
+        payload,
+        keyframe=keyframe,
+        audio_level=None if level is None else (0x80 if level[0] else 0) | level[1],
+    )
+
+
+class _ForwardingJitterBuffer:
+    """Stands in for a receiver's jitter buffer: every packet goes to the forwarder, and on
+    into the real jitter buffer (so to frames) only while frames are wanted."""
+
+    def __init__(
+        self,
+        inner: Any,
+        forwarder: StreamForwarder,
+        mime_type: str,
+        frames_wanted: Callable[[], bool],
+    ) -> None:
+        self._inner = inner
+        self._forwarder = forwarder
+        self._mime_type = mime_type
+        self._frames_wanted = frames_wanted
+
+    def add(self, packet: Any) -> tuple[bool, Any]:
+        forwarded = source_packet(packet, self._mime_type)
+        if forwarded.audio_level is not None:
+            self._forwarder.last_audio_level = (time.monotonic(), forwarded.audio_level & 0x7F)
+        self._forwarder.push(forwarded)
+        if self._frames_wanted():
+            return self._inner.add(packet)  # type: ignore[no-any-return]
+        return False, None
+
+
+def tap_receiver(
+    receiver: RTCRtpReceiver,
+    forwarder: StreamForwarder,
+    mime_type: str,
+    frames_wanted: Callable[[], bool],
+) -> None:
+    """Send what ``receiver`` accepts to ``forwarder``; frames only while wanted."""
+    attribute = "_RTCRtpReceiver__jitter_buffer"
+    inner = getattr(receiver, attribute)
+    setattr(
+        receiver,
+        attribute,
+        _ForwardingJitterBuffer(inner, forwarder, mime_type.lower(), frames_wanted),
+    )
+
+
+class FramePacketizer:
+    """Packetises frames made in this process (the demo panel) once per publication, as
+    aiortc's sender would, for the forwarder."""
+
+    def __init__(self, mime_type: str, rng: random.Random | None = None) -> None:
+        rng = rng or random.Random()  # noqa: S311 - RTP numbering, not secrets
+        self.mime_type = mime_type.lower()
+        self.clock = VIDEO_CLOCK if self.mime_type.startswith("video/") else AUDIO_CLOCK
+        self._sequence = rng.randrange(1 << 15)
+        self._picture_id = rng.randrange(1 << 15)
+
+    def packetize(self, packet: av.Packet[Any]) -> list[SourcePacket]:
+        data = bytes(packet)
+        if self.mime_type == "video/vp8":
+            payloads: list[bytes] = Vp8Encoder._packetize(data, self._picture_id)
+            self._picture_id = (self._picture_id + 1) % (1 << 15)
+        elif self.mime_type == "video/h264":
+            payloads = H264Encoder._packetize(H264Encoder._split_bitstream(data))
+        else:
+            payloads = [data]
+        assert packet.pts is not None
+        assert packet.time_base is not None
+        timestamp = int(packet.pts * packet.time_base / self.clock) & 0xFFFFFFFF
+        keyframe = bool(packet.is_keyframe) or not self.mime_type.startswith("video/")
+        packets = []
+        for index, payload in enumerate(payloads):
+            packets.append(
+                SourcePacket(
+                    self._sequence,
+                    timestamp,
+                    index == len(payloads) - 1,
+                    payload,
+                    keyframe=keyframe and index == 0,
+                )
+            )
+            self._sequence = (self._sequence + 1) & 0xFFFF
+        return packets
+
+
+# -- out: a viewer's packets --------------------------------------------------------------
+
+WIRED = "_plenaria_wired"
+
+
+@dataclass(frozen=True, slots=True)
+class _Wired:
+    forwarder: StreamForwarder
+    subscriber: Subscriber
+
+
+class IdleTrack(MediaStreamTrack):
+    """What a forwarding sender holds: it never yields a frame, so aiortc's RTP task for the
+    viewer waits forever (no encoder, no per-packet work); keyframe requests go on."""
+
+    def __init__(self, kind: str, request_keyframe: Callable[[], None]) -> None:
+        super().__init__()
+        self.kind = kind
+        self.request_keyframe = request_keyframe
+        self._never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def recv(self) -> Any:
+        await self._never
+        raise MediaStreamError
+
+
+def wire_sender(sender: RTCRtpSender, forwarder: StreamForwarder, subscriber: Subscriber) -> None:
+    """Make ``sender`` a forwarding sender: idle, with its feedback going to ``subscriber``."""
+    sender.replaceTrack(IdleTrack(sender.kind, forwarder.keyframe_requested))
+    setattr(sender, WIRED, _Wired(forwarder, subscriber))
+
+
+def subscriber_parameters(transceiver: Any) -> SubscriberParameters:
+    """What the viewer behind ``transceiver`` negotiated (after the answer)."""
+    sender: RTCRtpSender = transceiver.sender
+    codec = transceiver._codecs[0]
+    rtx = next(
+        (
+            c
+            for c in transceiver._codecs
+            if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") == codec.payloadType
+        ),
+        None,
+    )
+    ids: dict[str, int] = {}
+    for extension in transceiver._headerExtensions:
+        name = EXTENSION_NAMES.get(extension.uri)
+        if name is not None:
+            ids[name] = extension.id
+    return SubscriberParameters(
+        ssrc=sender._ssrc,
+        payload_type=codec.payloadType,
+        clock_rate=codec.clockRate,
+        extensions=ExtensionProfile(ExtensionIds(**ids), transceiver.mid or ""),
+        rtx_ssrc=sender._rtx_ssrc if rtx is not None else None,
+        rtx_payload_type=rtx.payloadType if rtx is not None else None,
+    )
+
+
+EXTENSION_NAMES = {
+    "urn:ietf:params:rtp-hdrext:sdes:mid": "mid",
+    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time": "abs_send_time",
+    "urn:ietf:params:rtp-hdrext:ssrc-audio-level": "audio_level",
+}
+
+
+def sink_for(sender: RTCRtpSender) -> Sink | None:
+    """The per-packet send to the viewer behind ``sender``: SRTP protect with its context and
+    ``sendto`` on its selected candidate pair; None until DTLS and ICE are both up. The sink
+    refuses (False) while the socket's buffer holds unsent data: the viewer is backed up."""
+    dtls = sender.transport
+    srtp = dtls._tx_srtp
+    pair = dtls.transport._connection._nominated.get(1)
+    if srtp is None or pair is None or pair.protocol.transport is None:
+        return None
+    transport: Any = pair.protocol.transport  # a selector datagram transport
+    protect = srtp.protect
+    sendto = transport.sendto
+    buffered = transport.get_write_buffer_size
+    address = pair.remote_addr
+
+    def send(packet: bytes) -> bool:
+        if buffered():
+            return False
+        try:
+            sendto(protect(packet), address)
+        except ValueError:  # longer than SRTP allows: dropped, the viewer NACKs it in vain
+            log.debug("packet too long for SRTP: %d bytes", len(packet))
+        return True
+
+    return send
+
+
+def update_sender_report(sender: RTCRtpSender, subscriber: Subscriber, ntp: int) -> None:
+    """Let aiortc's RTCP loop for ``sender`` report what was forwarded (it sends SR + SDES
+    about once a second and estimates the round trip from the receiver reports)."""
+    report = subscriber.sender_report(ntp)
+    if report is None:
+        return
+    ntp_timestamp, rtp_timestamp, packets, octets = report
+    sender._RTCRtpSender__ntp_timestamp = ntp_timestamp  # type: ignore[attr-defined]
+    sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
+    sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
+    sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
 
 
 async def request_keyframe_from(receiver: RTCRtpReceiver) -> None:

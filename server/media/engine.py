@@ -1,7 +1,9 @@
 """Publications and viewers: who publishes each session's stream, and who watches it.
 
-One publisher per session (WHIP), any number of viewers (WHEP); the server forwards the
-publisher's encoded frames to every viewer and decodes nothing.
+One publisher per session (WHIP), any number of viewers (WHEP). Each publication track is a
+:class:`~server.media.rtp_forwarding.StreamForwarder`: the publisher's RTP packets are
+rewritten per viewer and sent from one synchronous loop, never decoded or re-encoded. Frames
+are reassembled once per publication, and only while the recorder reads them.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from functools import partial
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
-    RTCRtpReceiver,
+    RTCRtpTransceiver,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamTrack
 
 from server.errors import AppError
 from server.media import aiortc_glue
-from server.media.relay import Broadcast, KeyframeRequest
+from server.media.relay import Broadcast, KeyframeRequest, KeyframeRequests, Packet
+from server.media.rtp_forwarding import StreamForwarder, Subscriber
 
 log = logging.getLogger("plenaria.media")
 
@@ -34,6 +37,8 @@ MEDIA_KINDS = ("audio", "video")
 
 
 RETRY_AFTER_SECONDS = 5
+SENDER_REPORT_SECONDS = 0.5
+"""How often aiortc's RTCP loops get fresh counts for their sender reports."""
 PAUSE_SECONDS = 15 * 60
 """How long a session whose publisher dropped (no DELETE) shows as paused, not offline."""
 
@@ -68,10 +73,53 @@ class Publication:
     """The publisher's connection; ``None`` for a publisher inside this process."""
     stop: Callable[[], None] | None = None
     """Stops an in-process publisher (may block; run off the event loop)."""
+    streams: dict[str, StreamForwarder] = field(default_factory=dict)
+    """The viewers' path, by kind: RTP packets forwarded."""
     broadcasts: dict[str, Broadcast] = field(default_factory=dict)
+    """The recorder's path, by kind: frames, reassembled once."""
     codecs: dict[str, str] = field(default_factory=dict)
-    audio_receiver: RTCRtpReceiver | None = None
-    """Where the publisher's audio arrives (its level header says who is speaking)."""
+
+    def add_stream(
+        self, kind: str, mime_type: str, source: MediaStreamTrack, request: KeyframeRequest | None
+    ) -> tuple[StreamForwarder, Broadcast]:
+        keyframes = KeyframeRequests(request)
+        forwarder = StreamForwarder(kind, clock_rate(mime_type), keyframes.wanted)
+        on_frame = None
+        if self.peer is None:  # frames made here: packetise them once, for every viewer
+            packetizer = aiortc_glue.FramePacketizer(mime_type)
+
+            def on_frame(packet: Packet) -> None:
+                for rtp in packetizer.packetize(packet):
+                    forwarder.push(rtp)
+
+        broadcast = Broadcast(source, keyframes, on_frame=on_frame)
+        self.streams[kind] = forwarder
+        self.broadcasts[kind] = broadcast
+        self.codecs[kind] = mime_type
+        return forwarder, broadcast
+
+
+def ingest_tracks(publication: Publication, peer: RTCPeerConnection) -> None:
+    """Give each track ``peer`` receives a forwarder (fed from its receiver, packet by
+    packet) and a frame broadcast (fed only while someone reads frames)."""
+    for transceiver in peer.getTransceivers():
+        track = transceiver.receiver.track
+        if track is None or track.kind in publication.streams:
+            continue
+        mime_type = aiortc_glue.negotiated_mime_type(transceiver)
+        forwarder, broadcast = publication.add_stream(
+            track.kind,
+            mime_type,
+            track,
+            partial(aiortc_glue.request_keyframe_from, transceiver.receiver),
+        )
+        aiortc_glue.tap_receiver(
+            transceiver.receiver, forwarder, mime_type, broadcast.frames_wanted
+        )
+
+
+def clock_rate(mime_type: str) -> int:
+    return 90_000 if mime_type.lower().startswith("video/") else 48_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +147,22 @@ class Pause:
     until: float
 
 
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One track a viewer receives: its transceiver, the track's forwarder, its state."""
+
+    transceiver: RTCRtpTransceiver
+    forwarder: StreamForwarder
+    subscriber: Subscriber
+
+
 @dataclass(eq=False)
 class Viewer:
     session_code: str
     resource: str
     peer: RTCPeerConnection
+    subscriptions: list[Subscription] = field(default_factory=list)
+    started: bool = False
 
 
 class MediaEngine:
@@ -114,6 +173,7 @@ class MediaEngine:
         self.pauses: dict[str, Pause] = {}
         self.listeners: list[Callable[[str], None]] = []
         """Called with a session code whenever its stream state or viewer count changes."""
+        self._reports: asyncio.Task[None] | None = None
 
     def _changed(self, session_code: str) -> None:
         for listener in self.listeners:
@@ -170,16 +230,7 @@ class MediaEngine:
                 raise unusable("The offer sends no audio or video.")
 
         await answer(peer, offer_sdp, check)
-        for transceiver in peer.getTransceivers():
-            track = transceiver.receiver.track
-            if track is None or track.kind in publication.broadcasts:
-                continue
-            publication.broadcasts[track.kind] = Broadcast(
-                track, partial(aiortc_glue.request_keyframe_from, transceiver.receiver)
-            )
-            publication.codecs[track.kind] = aiortc_glue.negotiated_mime_type(transceiver)
-            if track.kind == "audio":
-                publication.audio_receiver = transceiver.receiver
+        ingest_tracks(publication, peer)
         publication.started_at = self._started_at(session_code, now)
         self.publications[session_code] = publication
 
@@ -206,8 +257,7 @@ class MediaEngine:
             session_code, secrets.token_urlsafe(12), self._started_at(session_code, now), stop=stop
         )
         for track, request_keyframe, mime in sources:
-            publication.broadcasts[track.kind] = Broadcast(track, request_keyframe)
-            publication.codecs[track.kind] = mime
+            publication.add_stream(track.kind, mime, track, request_keyframe)
         self.publications[session_code] = publication
         self._changed(session_code)
         return publication
@@ -248,41 +298,75 @@ class MediaEngine:
         viewer = Viewer(session_code, secrets.token_urlsafe(12), peer)
 
         def wire() -> None:
-            wired = 0
             for transceiver in peer.getTransceivers():
-                broadcast = publication.broadcasts.get(transceiver.kind)
-                if broadcast is None:
+                forwarder = publication.streams.get(transceiver.kind)
+                if forwarder is None or any(s.forwarder is forwarder for s in viewer.subscriptions):
                     continue
                 mime = publication.codecs.get(transceiver.kind, "")
                 if not aiortc_glue.pin_codec(transceiver, mime):
                     raise unusable(f"The publisher sends {mime}, which this viewer cannot receive.")
-                transceiver.sender.replaceTrack(broadcast.subscribe())
+                subscriber = Subscriber(transceiver.kind)
+                aiortc_glue.wire_sender(transceiver.sender, forwarder, subscriber)
                 transceiver.direction = "sendonly"
-                wired += 1
-            if not wired:
+                viewer.subscriptions.append(Subscription(transceiver, forwarder, subscriber))
+            if not viewer.subscriptions:
                 raise unusable("The offer receives neither audio nor video.")
 
         await answer(peer, offer_sdp, wire)
         self.viewers[viewer.resource] = viewer
         self._changed(session_code)
+        self._report_senders()
 
         @peer.on("connectionstatechange")
-        async def ended() -> None:
-            if peer.connectionState in ("failed", "closed"):
+        async def changed() -> None:
+            if peer.connectionState == "connected":
+                await self._start(viewer)
+            elif peer.connectionState in ("failed", "closed"):
                 await self.leave(viewer)
 
         return viewer, peer.localDescription.sdp
 
+    async def _start(self, viewer: Viewer) -> None:
+        """The viewer's connection is up: start forwarding to it, from the latest keyframe."""
+        if viewer.started or self.viewers.get(viewer.resource) is not viewer:
+            return
+        viewer.started = True
+        for subscription in viewer.subscriptions:
+            sink = aiortc_glue.sink_for(subscription.transceiver.sender)
+            if sink is None:
+                log.warning("a viewer connected without a usable transport")
+                await self.leave(viewer)
+                return
+            parameters = aiortc_glue.subscriber_parameters(subscription.transceiver)
+            subscription.forwarder.add(subscription.subscriber, parameters, sink)
+
+    def _report_senders(self) -> None:
+        if self._reports is None or self._reports.done():
+            self._reports = asyncio.create_task(self._update_sender_reports(), name="rtcp-sr")
+
+    async def _update_sender_reports(self) -> None:
+        while self.viewers:
+            await asyncio.sleep(SENDER_REPORT_SECONDS)
+            for viewer in list(self.viewers.values()):
+                for subscription in viewer.subscriptions:
+                    aiortc_glue.update_sender_report(
+                        subscription.transceiver.sender,
+                        subscription.subscriber,
+                        subscription.forwarder.last_ntp,
+                    )
+
     async def leave(self, viewer: Viewer) -> None:
         if self.viewers.pop(viewer.resource, None) is not None:
             self._changed(viewer.session_code)
-        for transceiver in viewer.peer.getTransceivers():
-            track = transceiver.sender.track
-            if track is not None:
-                track.stop()
+        for subscription in viewer.subscriptions:
+            subscription.forwarder.remove(subscription.subscriber)
         await viewer.peer.close()
 
     async def close(self) -> None:
+        if self._reports is not None:
+            self._reports.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reports
         for viewer in list(self.viewers.values()):
             with contextlib.suppress(Exception):
                 await self.leave(viewer)

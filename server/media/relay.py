@@ -1,9 +1,10 @@
-"""Fan-out of one publisher's encoded media to many viewers, without decoding.
+"""A publication's encoded frames for whoever wants frames rather than RTP packets (the
+recorder), and the keyframe requests every reader of a publication shares.
 
-Each viewer gets its own track with a bounded queue: a viewer that falls behind loses
-packets up to the next keyframe instead of holding up the publisher or the other viewers.
-Keyframe requests from viewers are relayed to the publisher at most once per
-``keyframe_interval`` seconds, however many viewers ask.
+Viewers do not come through here: they are fed at RTP level (``rtp_forwarding``). A frame
+reader gets its own track with a bounded queue; one that falls behind loses frames up to the
+next keyframe instead of holding up the others. Keyframe requests, from frame readers and
+from viewers alike, reach the publisher at most once per ``interval`` seconds.
 """
 
 from __future__ import annotations
@@ -85,65 +86,92 @@ class ForwardedTrack(MediaStreamTrack):
         self._broadcast.unsubscribe(self)
 
 
+class KeyframeRequests:
+    """Asks a publisher for a keyframe at most once per interval, however many ask; a request
+    inside the interval is sent when it ends (one for all who asked), never dropped, or a
+    viewer who joined just after a keyframe went by would wait for the encoder's next one."""
+
+    def __init__(
+        self, request: KeyframeRequest | None, *, interval: float = KEYFRAME_INTERVAL
+    ) -> None:
+        self._request = request
+        self._interval = interval
+        self._last = -float("inf")
+        self._deferred: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sent = 0
+
+    def wanted(self) -> None:
+        if self._request is None:
+            return
+        wait = self._last + self._interval - time.monotonic()
+        if wait > 0:
+            if self._deferred is None:
+                loop = asyncio.get_running_loop()
+                self._deferred = loop.call_later(wait, self._send_deferred)
+            return
+        self._send()
+
+    def _send_deferred(self) -> None:
+        self._deferred = None
+        self._send()
+
+    def _send(self) -> None:
+        assert self._request is not None
+        self._last = time.monotonic()
+        self.sent += 1
+        task = asyncio.create_task(self._request())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None
+
+
 class Broadcast:
-    """One publisher track read once and handed to every subscriber."""
+    """One publisher track read once and handed to every frame reader. With ``on_frame``
+    (a publisher inside this process, whose frames are also packetised for the viewers) it
+    reads from the start; otherwise only once someone subscribes."""
 
     def __init__(
         self,
         source: MediaStreamTrack,
-        request_keyframe: KeyframeRequest | None = None,
+        keyframes: KeyframeRequests | None = None,
         *,
-        keyframe_interval: float = KEYFRAME_INTERVAL,
+        on_frame: Callable[[Packet], None] | None = None,
     ) -> None:
         self.source = source
         self.kind = source.kind
-        self._request_keyframe = request_keyframe
-        self._keyframe_interval = keyframe_interval
-        self._last_keyframe_request = -float("inf")
-        self._deferred_request: asyncio.TimerHandle | None = None
-        self.keyframe_requests = 0
+        self.keyframes = keyframes or KeyframeRequests(None)
+        self._on_frame = on_frame
         self.subscribers: set[ForwardedTrack] = set()
         self._pump: asyncio.Task[None] | None = None
-        self._requests: set[asyncio.Task[None]] = set()
         self.packets = 0
+        if on_frame is not None:
+            self._start()
+
+    def _start(self) -> None:
+        if self._pump is None:
+            self._pump = asyncio.create_task(self._forward(), name=f"broadcast-{self.kind}")
 
     def subscribe(self) -> ForwardedTrack:
         track = ForwardedTrack(self)
         self.subscribers.add(track)
-        if self._pump is None:
-            self._pump = asyncio.create_task(self._forward(), name=f"broadcast-{self.kind}")
+        self._start()
         self.keyframe_wanted()
         return track
 
     def unsubscribe(self, track: ForwardedTrack) -> None:
         self.subscribers.discard(track)
 
+    def frames_wanted(self) -> bool:
+        return bool(self.subscribers)
+
     def keyframe_wanted(self) -> None:
-        """Ask the publisher for a keyframe, at most once per interval; a request inside the
-        interval is sent when it ends (one for all who asked), never dropped, or a viewer
-        who joined just after a keyframe went by would wait for the encoder's next one."""
-        if self.kind != "video" or self._request_keyframe is None:
-            return
-        wait = self._last_keyframe_request + self._keyframe_interval - time.monotonic()
-        if wait > 0:
-            if self._deferred_request is None:
-                loop = asyncio.get_running_loop()
-                self._deferred_request = loop.call_later(wait, self._send_deferred_request)
-            return
-        self._send_keyframe_request()
-
-    def _send_deferred_request(self) -> None:
-        self._deferred_request = None
-        if self.subscribers:
-            self._send_keyframe_request()
-
-    def _send_keyframe_request(self) -> None:
-        assert self._request_keyframe is not None
-        self._last_keyframe_request = time.monotonic()
-        self.keyframe_requests += 1
-        task = asyncio.create_task(self._request_keyframe())
-        self._requests.add(task)
-        task.add_done_callback(self._requests.discard)
+        if self.kind == "video":
+            self.keyframes.wanted()
 
     async def _forward(self) -> None:
         try:
@@ -152,6 +180,11 @@ class Broadcast:
                 if not isinstance(packet, av.Packet):
                     raise TypeError("the media engine forwards encoded packets only")
                 self.packets += 1
+                if self._on_frame is not None:
+                    try:
+                        self._on_frame(packet)
+                    except Exception:
+                        log.exception("packetising a frame failed", extra={"kind": self.kind})
                 for track in list(self.subscribers):
                     track.offer(packet)
         except MediaStreamError:
@@ -161,8 +194,7 @@ class Broadcast:
                 track.offer(None)
 
     async def close(self) -> None:
-        if self._deferred_request is not None:
-            self._deferred_request.cancel()
+        self.keyframes.close()
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):

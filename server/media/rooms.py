@@ -168,11 +168,12 @@ class RoomCalls:
         loudest: dict[tuple[str, str], tuple[int, str]] = {}
         for key, publication in self.engine.publications.items():
             parts = split_key(key)
-            if parts is None or publication.audio_receiver is None:
+            audio = publication.streams.get("audio")
+            if parts is None or audio is None:
                 continue
             if self.states.get(key, CallState()).muted:
                 continue
-            level = aiortc_glue.audio_level(publication.audio_receiver)
+            level = aiortc_glue.audio_level(audio)
             room = (parts[0], parts[1])
             if level < SPEAKING_BELOW_DBOV and level < loudest.get(room, (128, ""))[0]:
                 loudest[room] = (level, parts[2])

@@ -1,8 +1,11 @@
-"""One aiortc publisher, several aiortc viewers, the server forwarding encoded frames."""
+"""Real aiortc publishers and viewers through the media engine's RTP forwarding."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import fractions
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,20 +13,23 @@ from typing import Any
 import av
 import pytest
 from aiortc import (
+    AudioStreamTrack,
     RTCConfiguration,
     RTCPeerConnection,
-    RTCRtpReceiver,
-    RTCRtpSender,
+    RTCSessionDescription,
     VideoStreamTrack,
 )
 from aiortc.mediastreams import MediaStreamTrack
 
 from server.media import aiortc_glue
-from server.media.relay import Broadcast
+from server.media.engine import MediaEngine
+from server.media.relay import KeyframeRequests
 
 aiortc_glue.install()
 
 NO_ICE_SERVERS = RTCConfiguration(iceServers=[])
+NOW = dt.datetime(2026, 12, 3, 9, tzinfo=dt.UTC)
+FPS = 30
 
 
 async def connect(sender: RTCPeerConnection, receiver: RTCPeerConnection) -> None:
@@ -33,78 +39,178 @@ async def connect(sender: RTCPeerConnection, receiver: RTCPeerConnection) -> Non
     await sender.setRemoteDescription(receiver.localDescription)
 
 
-class Peers:
-    def __init__(self) -> None:
-        self.all: list[RTCPeerConnection] = []
-
-    def new(self) -> RTCPeerConnection:
-        peer = RTCPeerConnection(NO_ICE_SERVERS)
-        self.all.append(peer)
-        return peer
+async def receive(track: MediaStreamTrack) -> Any:
+    """The next forwarded packet (``av.Packet``: viewers here decode nothing)."""
+    return await asyncio.wait_for(track.recv(), 5)
 
 
 @pytest.fixture
-async def peers() -> AsyncIterator[Peers]:
-    made = Peers()
+async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
+    made: list[RTCPeerConnection] = []
     yield made
-    await asyncio.gather(*(peer.close() for peer in made.all))
+    await asyncio.gather(*(peer.close() for peer in made))
 
 
-async def publish(peers: Peers) -> tuple[Broadcast, RTCRtpReceiver]:
-    """A publisher with a synthetic camera (encoded by the publisher, as a browser does)."""
-    publisher, ingest = peers.new(), peers.new()
-    publisher.addTrack(VideoStreamTrack())
-    arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
-    ingest.on("track", lambda track: arrived.set_result(track))
-    await connect(publisher, ingest)
-    track = await asyncio.wait_for(arrived, 10)
-    receiver = next(t.receiver for t in ingest.getTransceivers() if t.receiver.track is track)
-    broadcast = Broadcast(track, lambda: aiortc_glue.request_keyframe_from(receiver))
-    return broadcast, receiver
+@pytest.fixture
+async def engine() -> AsyncIterator[MediaEngine]:
+    made = MediaEngine()
+    yield made
+    await made.close()
 
 
-async def watch(peers: Peers, broadcast: Broadcast) -> tuple[list[Any], RTCRtpSender, float]:
-    """A viewer that counts what it receives; returns its packets, the server's sender for
-    it, and the time its first packet arrived."""
-    egress, viewer = peers.new(), peers.new()
-    sender = egress.addTrack(broadcast.subscribe())
-    arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
-    viewer.on("track", lambda track: arrived.set_result(track))
-    started = time.monotonic()
-    await connect(egress, viewer)
-    track = await asyncio.wait_for(arrived, 10)
+def encode_clip(frames: int, gop: int) -> list[Any]:
+    """VP8 packets of a test pattern with a keyframe every ``gop`` frames."""
+    source = av.open(f"testsrc2=size=320x180:rate={FPS}", format="lavfi")
+    encoder = av.CodecContext.create("libvpx", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 320, 180, "yuv420p"
+    encoder.time_base = fractions.Fraction(1, FPS)
+    encoder.framerate = fractions.Fraction(FPS)
+    encoder.bit_rate = 300_000
+    encoder.gop_size = gop
+    encoder.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     packets: list[Any] = []
-    first = await asyncio.wait_for(track.recv(), 5)
-    packets.append(first)
-    first_after = time.monotonic() - started
-    while len(packets) < 30:
-        packets.append(await asyncio.wait_for(track.recv(), 5))
-    return packets, sender, first_after
+    for frame in source.decode(video=0):
+        packets.extend(encoder.encode(frame.reformat(format="yuv420p")))
+        if len(packets) >= frames:
+            break
+    return packets
 
 
-async def test_viewers_receive_forwarded_frames_starting_with_a_keyframe(peers: Peers) -> None:
+class ClipTrack(MediaStreamTrack):
+    """A publisher that ignores keyframe requests, as a replayed file or FFmpeg does:
+    aiortc's sender packs these pre-encoded packets and cannot make a keyframe."""
+
+    kind = "video"
+
+    def __init__(self, packets: list[Any]) -> None:
+        super().__init__()
+        self._packets = packets
+        self._index = 0
+        self._started = time.monotonic()
+
+    async def recv(self) -> Any:
+        delay = self._started + self._index / FPS - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        source = self._packets[self._index % len(self._packets)]
+        packet = av.Packet(bytes(source))
+        packet.pts = self._index
+        packet.time_base = fractions.Fraction(1, FPS)
+        self._index += 1
+        return packet
+
+
+async def publish(engine: MediaEngine, peers: list[RTCPeerConnection], *tracks: Any) -> None:
+    publisher = RTCPeerConnection(NO_ICE_SERVERS)
+    peers.append(publisher)
+    for track in tracks:
+        publisher.addTransceiver(track, direction="sendonly")
+    await publisher.setLocalDescription(await publisher.createOffer())
+    _, answer = await engine.publish("panel", publisher.localDescription.sdp, NOW)
+    await publisher.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+
+async def watch(
+    engine: MediaEngine, peers: list[RTCPeerConnection], kinds: tuple[str, ...] = ("video",)
+) -> tuple[RTCPeerConnection, dict[str, MediaStreamTrack]]:
+    viewer = RTCPeerConnection(NO_ICE_SERVERS)
+    peers.append(viewer)
+    tracks: dict[str, MediaStreamTrack] = {}
+    viewer.on("track", lambda track: tracks.__setitem__(track.kind, track))
+    for kind in kinds:
+        viewer.addTransceiver(kind, direction="recvonly")
+    await viewer.setLocalDescription(await viewer.createOffer())
+    _, answer = await engine.watch("panel", viewer.localDescription.sdp)
+    await viewer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    assert set(tracks) == set(kinds)
+    return viewer, tracks
+
+
+async def test_viewers_receive_forwarded_audio_and_video(
+    engine: MediaEngine, peers: list[RTCPeerConnection]
+) -> None:
     decoders_before = len(aiortc_glue.decoders_made)
-    broadcast, _ = await publish(peers)
-    results = await asyncio.gather(*(watch(peers, broadcast) for _ in range(3)))
-    for packets, sender, first_after in results:
-        assert all(isinstance(p, av.Packet) for p in packets)
-        assert packets[0].is_keyframe
-        assert first_after < 2
-        assert [p.pts for p in packets] == sorted(p.pts for p in packets)
-        encoder = sender._RTCRtpSender__encoder  # type: ignore[attr-defined]
-        assert encoder.codec is None, "the server must never encode"
-    # Every receiver in this test (the server's and the viewers') got a passthrough, not a
-    # decoder: aiortc's own get_decoder is no longer reachable.
-    assert aiortc_glue.decoders_made[decoders_before:] == ["video/VP8"] * 4
-    assert broadcast.keyframe_requests >= 1
+    await publish(engine, peers, VideoStreamTrack(), AudioStreamTrack())
+    watched = await asyncio.gather(*(watch(engine, peers, ("video", "audio")) for _ in range(3)))
+    for _, tracks in watched:
+        video = [await receive(tracks["video"]) for _ in range(20)]
+        audio = [await receive(tracks["audio"]) for _ in range(20)]
+        assert all(isinstance(p, av.Packet) for p in video + audio)
+        assert video[0].is_keyframe
+        assert [p.pts for p in video] == sorted(p.pts for p in video)
+    publication = engine.live("panel")
+    assert publication is not None
+    for forwarder in publication.streams.values():
+        assert len(forwarder.live) == 3
+        assert forwarder.packets_out >= 3 * 20
+    # Only the viewers made (passthrough) decoders; the server reassembled no frames (no
+    # recorder reads them) and opened no encoder for any viewer.
+    assert (
+        sorted(aiortc_glue.decoders_made[decoders_before:])
+        == ["audio/opus"] * 3 + ["video/VP8"] * 3
+    )
+    assert all(b.packets == 0 for b in publication.broadcasts.values())
+    for viewer in engine.viewers.values():
+        for sender in viewer.peer.getSenders():
+            assert sender._RTCRtpSender__encoder is None  # type: ignore[attr-defined]
 
 
-async def test_a_late_viewer_gets_a_keyframe_quickly(peers: Peers) -> None:
-    broadcast, _ = await publish(peers)
-    await watch(peers, broadcast)
-    packets, _, first_after = await watch(peers, broadcast)
-    assert packets[0].is_keyframe
-    assert first_after < 2
+async def test_a_new_viewer_starts_from_the_keyframe_cache(
+    engine: MediaEngine, peers: list[RTCPeerConnection]
+) -> None:
+    clip = await asyncio.to_thread(encode_clip, 300, 300)  # one keyframe in 10 s
+    await publish(engine, peers, ClipTrack(clip))
+    publication = engine.live("panel")
+    assert publication is not None
+    video = publication.streams["video"]
+    deadline = time.monotonic() + 5
+    while video.packets_in < 2 * FPS:  # two seconds past the only keyframe
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    started = time.monotonic()
+    _, tracks = await watch(engine, peers)
+    first = await receive(tracks["video"])
+    waited = time.monotonic() - started
+    assert first.is_keyframe
+    assert waited < 1.0, f"the first frame took {waited:.2f} s"
+    frames = [await receive(tracks["video"]) for _ in range(FPS)]
+    steps = {b.pts - a.pts for a, b in zip([first, *frames], frames, strict=False)}
+    assert steps == {90_000 // FPS}, "every frame since the keyframe arrived, in order"
+
+
+async def test_a_lossy_viewer_recovers_packets_by_nack(
+    engine: MediaEngine, peers: list[RTCPeerConnection]
+) -> None:
+    await publish(engine, peers, VideoStreamTrack())
+    viewer, tracks = await watch(engine, peers)
+    receiver = next(t.receiver for t in viewer.getTransceivers() if t.kind == "video")
+    handle = receiver._handle_rtp_packet
+    dropped: set[int] = set()
+    video_payload_type = next(
+        c.payloadType
+        for t in viewer.getTransceivers()
+        for c in t._codecs
+        if c.mimeType == "video/VP8"
+    )
+
+    async def lossy(packet: Any, arrival_time_ms: int) -> None:
+        sequence = packet.sequence_number
+        # the first copy of every 7th packet is lost; its retransmission passes
+        lost = packet.payload_type == video_payload_type and sequence % 7 == 3
+        if lost and sequence not in dropped:
+            dropped.add(sequence)
+            return
+        await handle(packet, arrival_time_ms=arrival_time_ms)
+
+    receiver._handle_rtp_packet = lossy  # type: ignore[method-assign]
+    frames = [await receive(tracks["video"]) for _ in range(60)]
+    steps = {b.pts - a.pts for a, b in itertools.pairwise(frames)}
+    assert all(2990 <= step <= 3010 for step in steps), f"frames lost for good: {steps}"
+    publication = engine.live("panel")
+    assert publication is not None
+    subscriber = publication.streams["video"].live[0]
+    assert len(dropped) >= 5
+    assert subscriber.retransmitted >= len(dropped) - 2
 
 
 def test_keyframe_detection() -> None:
@@ -113,15 +219,17 @@ def test_keyframe_detection() -> None:
     assert aiortc_glue.h264_is_keyframe(b"\x00\x00\x00\x01\x67\x42\x00\x00\x00\x01\x65")
     assert not aiortc_glue.h264_is_keyframe(b"\x00\x00\x00\x01\x41\x9a")
     assert not aiortc_glue.vp8_is_keyframe(b"")
-
-
-class SilentSource(MediaStreamTrack):
-    """A publisher track that never sends: only keyframe requests matter here."""
-
-    kind = "video"
-
-    async def recv(self) -> Any:
-        await asyncio.Event().wait()
+    # RTP level: VP8 descriptor S=1, PID=0, then a key frame tag; H.264 single NAL,
+    # STAP-A holding an SPS, the first FU-A fragment of an IDR slice
+    assert aiortc_glue.vp8_rtp_keyframe(b"\x10", b"\x10\x02\x00")
+    assert not aiortc_glue.vp8_rtp_keyframe(b"\x00", b"\x10\x02\x00")
+    assert not aiortc_glue.vp8_rtp_keyframe(b"\x10", b"\x11\x02\x00")
+    assert aiortc_glue.h264_rtp_keyframe(b"\x65\x88")
+    assert aiortc_glue.h264_rtp_keyframe(b"\x18\x00\x02\x67\x42\x00\x02\x68\xce")
+    assert aiortc_glue.h264_rtp_keyframe(b"\x7c\x85\x00")
+    assert not aiortc_glue.h264_rtp_keyframe(b"\x7c\x05\x00")
+    assert not aiortc_glue.h264_rtp_keyframe(b"\x41\x9a")
+    assert not aiortc_glue.h264_rtp_keyframe(b"")
 
 
 async def test_keyframe_requests_inside_the_interval_are_deferred_not_dropped() -> None:
@@ -130,11 +238,11 @@ async def test_keyframe_requests_inside_the_interval_are_deferred_not_dropped() 
     async def request() -> None:
         sent.append(time.monotonic())
 
-    broadcast = Broadcast(SilentSource(), request, keyframe_interval=0.3)
-    first = broadcast.subscribe()  # the first viewer's request goes out at once
+    requests = KeyframeRequests(request, interval=0.3)
+    requests.wanted()  # the first viewer's request goes out at once
     await asyncio.sleep(0)
-    second = broadcast.subscribe()  # inside the interval: deferred to its end
-    broadcast.keyframe_wanted()  # and merged with any other request meanwhile
+    requests.wanted()  # inside the interval: deferred to its end
+    requests.wanted()  # and merged with any other request meanwhile
     deadline = time.monotonic() + 5
     while len(sent) < 2:
         assert time.monotonic() < deadline, "the deferred request never went out"
@@ -142,6 +250,4 @@ async def test_keyframe_requests_inside_the_interval_are_deferred_not_dropped() 
     assert sent[1] - sent[0] >= 0.29
     await asyncio.sleep(0.4)
     assert len(sent) == 2
-    first.stop()
-    second.stop()
-    await broadcast.close()
+    requests.close()

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from recordings.recorder import (
 )
 from recordings.storage import LocalStorage
 from server.media import aiortc_glue
-from server.media.engine import MediaEngine, Publication
+from server.media.engine import MediaEngine, Publication, ingest_tracks
 from server.media.relay import Broadcast
 from server.media.synthetic import start_synthetic_panel
 from tests.integration.test_media_relay import NO_ICE_SERVERS, connect
@@ -139,12 +138,7 @@ async def aiortc_publication(peers: list[RTCPeerConnection], video_mime: str) ->
     await connect(publisher, ingest)
     await until(lambda: len(arrived) == 2, "both tracks at the ingest")
     publication = Publication("panel", "resource", NOW, peer=ingest)
-    for transceiver in ingest.getTransceivers():
-        track = transceiver.receiver.track
-        publication.broadcasts[track.kind] = Broadcast(
-            track, partial(aiortc_glue.request_keyframe_from, transceiver.receiver)
-        )
-        publication.codecs[track.kind] = aiortc_glue.negotiated_mime_type(transceiver)
+    ingest_tracks(publication, ingest)
     return publication
 
 

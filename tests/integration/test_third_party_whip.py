@@ -29,17 +29,15 @@ TESTS = Path(__file__).resolve().parents[1]
 
 
 async def forwarded_packets(engine: MediaEngine, kinds: set[str], minimum: int) -> dict[str, int]:
-    """Packets the publication of ``panel`` forwarded per kind, once each of ``kinds`` reached
-    ``minimum`` or 15 s passed."""
+    """RTP packets that reached the forwarders of ``panel``'s publication, per kind, once each
+    of ``kinds`` reached ``minimum`` or 15 s passed."""
     deadline = time.monotonic() + 15
     counts: dict[str, int] = {}
     while time.monotonic() < deadline:
         publication = engine.live("panel")
         if publication is not None:
-            for kind, broadcast in publication.broadcasts.items():
-                if not broadcast.subscribers:
-                    broadcast.subscribe()  # a subscriber starts the forwarding pump
-                counts[kind] = broadcast.packets
+            for kind, forwarder in publication.streams.items():
+                counts[kind] = forwarder.packets_in
             if all(counts.get(kind, 0) >= minimum for kind in kinds):
                 break
         await asyncio.sleep(0.1)
