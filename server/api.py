@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, MEDIA, METRICS, SETTINGS, STORE
+from server.media.stream_key import StreamKey
 from server.pages import (
     CODE_PATTERN,
     current_programme,
@@ -68,7 +69,7 @@ async def session_api(request: web.Request) -> web.StreamResponse:
 @routes.get(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream")
 async def stream_api(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
-    state = request.app[MEDIA].state(session.code).as_json()
+    state = request.app[MEDIA].state(StreamKey.panel(session.code)).as_json()
     return web.json_response({**state, "whep": f"/whep/{session.code}"})
 
 

@@ -288,7 +288,7 @@ async def stop_watching(request: web.Request) -> web.StreamResponse:
     viewer = engine.viewers.get(request.match_info["resource"])
     if viewer is None:
         return web.Response(status=204)  # already ended, like a publication above
-    if not viewer.session_code.startswith(f"{code}/{request.match_info['room']}/"):
+    if not viewer.key.in_room(code, request.match_info["room"]):
         raise AppError(404, "media.unknown_resource", "There is no such viewer.")
     await engine.leave(viewer)
     return web.Response(status=200)

@@ -18,6 +18,7 @@ from server.backends import BackendURLError, open_store
 from server.clock import utc_now
 from server.keys import MEDIA, STORE
 from server.logs import AccessLogger, configure_logging
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from server.programme_source import ScheduleSourceError, read_schedule_source
 from server.settings import Settings, SettingsError, build_settings
@@ -202,7 +203,7 @@ DEMO_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("demo_tasks")
 
 def end_demo_panel(app: web.Application) -> None:
     """The demo's live panel ends on time, so its recording lands in the archive."""
-    publication = app[MEDIA].live(LIVE_PANEL_CODE)
+    publication = app[MEDIA].live(StreamKey.panel(LIVE_PANEL_CODE))
     if publication is not None:
         task = asyncio.get_running_loop().create_task(app[MEDIA].unpublish(publication))
         app[DEMO_TASKS].add(task)

@@ -7,6 +7,7 @@ from aiohttp import web
 from server import auth
 from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, IDENTITY_CODEC, LOGIN_LINKS, MEDIA, METRICS, QA, STORE
+from server.media.stream_key import StreamKey
 from server.middleware import set_cookie
 from server.rendering import render
 from server.request_body import form_text
@@ -41,7 +42,7 @@ async def programme_view(request: web.Request) -> web.StreamResponse:
         return render(request, "empty_programme.html", {})
     page = programme_page(programme, request.app[CLOCK]())
     media = request.app[MEDIA]
-    streams = {s.code: media.state(s.code) for s in page.now_and_next.live}
+    streams = {s.code: media.state(StreamKey.panel(s.code)) for s in page.now_and_next.live}
     context = {"page": page, "nav": "programme", "streams": streams}
     return render(request, "programme.html", context, programme=programme)
 
@@ -64,7 +65,7 @@ async def session_view(request: web.Request) -> web.StreamResponse:
             "roles": roles,
             "starts_in": humanize_delta(page.starts_in) if page.starts_in else "",
             "qa": qa,
-            "stream": request.app[MEDIA].state(session.code),
+            "stream": request.app[MEDIA].state(StreamKey.panel(session.code)),
         },
         programme=programme,
     )

@@ -31,6 +31,7 @@ from recordings.storage import RecordingStorage
 from server.backends.store import Store
 from server.keys import Clock
 from server.media.engine import MediaEngine, Publication
+from server.media.stream_key import StreamKey
 from server.qa_service import DomainEvent, QAService
 
 log = logging.getLogger("plenaria.recordings")
@@ -71,10 +72,9 @@ class RecordingController:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _media_changed(self, code: str) -> None:
-        if "/" in code:  # a break-out room member's call is not recorded
-            return
-        self._spawn(self.reconcile(code))
+    def _media_changed(self, key: StreamKey) -> None:
+        if key.is_panel:  # a break-out room member's call is not recorded
+            self._spawn(self.reconcile(key.session))
 
     def _on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
         if any(isinstance(event, RecordingWanted) for event in events):
@@ -83,7 +83,7 @@ class RecordingController:
     async def reconcile(self, code: str) -> None:
         """Record ``code`` exactly when it is live and wanted."""
         async with self._lock:
-            publication = None if self._closed else self._media.live(code)
+            publication = None if self._closed else self._media.live(StreamKey.panel(code))
             active = self.active.get(code)
             wanted = publication is not None and self._service.archive.wants_recording(code)
             if active is not None and (not wanted or active.publication is not publication):

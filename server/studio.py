@@ -6,6 +6,7 @@ from aiohttp import web
 
 from server.errors import AppError
 from server.keys import IDENTITY, MEDIA
+from server.media.stream_key import StreamKey
 from server.pages import CODE_PATTERN, find_session
 from server.rendering import render
 from sessions.roles import Role
@@ -24,7 +25,7 @@ async def studio(request: web.Request) -> web.StreamResponse:
     response = render(
         request,
         "studio.html",
-        {"session": session, "stream": request.app[MEDIA].state(session.code)},
+        {"session": session, "stream": request.app[MEDIA].state(StreamKey.panel(session.code))},
         programme=programme,
     )
     response.headers["Cache-Control"] = "no-store"

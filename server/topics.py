@@ -23,6 +23,7 @@ from recordings.archive import MarkerAdded, RecordingChanged, RecordingWanted
 from server.hub import Hub
 from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
+from server.media.stream_key import StreamKey
 from server.qa_service import DomainEvent, QAService
 from sessions.qa import (
     HighlightChanged,
@@ -131,7 +132,7 @@ def snapshot(
     if match["room"]:
         return room_snapshot(code, match["room"], identity, sources)
     if match["kind"] == "live":
-        return media.state(code).as_json()
+        return media.state(StreamKey.panel(code)).as_json()
     if match["kind"] == "breakouts":
         return service.breakouts(code).snapshot(sources.now)
     qa = service.session(code)
@@ -221,10 +222,10 @@ class StreamStatePublisher:
         self._media = media
         self._seq = time.time_ns() // 1000
 
-    def __call__(self, code: str) -> None:
-        if "/" in code:  # a break-out room member's call, not a session's stream
+    def __call__(self, key: StreamKey) -> None:
+        if not key.is_panel:  # a break-out room member's call, not a session's stream
             return
         self._seq += 1
         self._hub.publish_merged(
-            live_topic(code), self._seq, "stream", self._media.state(code).as_json()
+            live_topic(key.session), self._seq, "stream", self._media.state(key).as_json()
         )

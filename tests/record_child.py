@@ -17,6 +17,7 @@ from pathlib import Path
 from recordings.recorder import Recorder
 from recordings.storage import LocalStorage
 from server.media.engine import MediaEngine
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 
 REPORT_EVERY = 0.1
@@ -25,7 +26,7 @@ REPORT_EVERY = 0.1
 async def record(root: Path, key_stem: str, seconds: float | None) -> None:
     engine = MediaEngine()
     start_synthetic_panel(engine, "panel", dt.datetime.now(dt.UTC))
-    publication = engine.live("panel")
+    publication = engine.live(StreamKey.panel("panel"))
     assert publication is not None
     recorder = Recorder(publication.broadcasts, publication.codecs, LocalStorage(root), key_stem)
     recorder.start()

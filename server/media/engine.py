@@ -13,9 +13,11 @@ import contextlib
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from aiortc import (
     RTCConfiguration,
@@ -29,6 +31,7 @@ from server.errors import AppError
 from server.media import aiortc_glue
 from server.media.relay import Broadcast, KeyframeRequest, KeyframeRequests, Packet
 from server.media.rtp_forwarding import StreamForwarder, Subscriber
+from server.media.stream_key import StreamKey
 
 log = logging.getLogger("plenaria.media")
 
@@ -66,7 +69,7 @@ async def answer(peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], Non
 
 @dataclass(eq=False)
 class Publication:
-    session_code: str
+    key: StreamKey
     resource: str
     started_at: dt.datetime
     peer: RTCPeerConnection | None = None
@@ -138,13 +141,17 @@ class StreamState:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False)
 class Pause:
-    """A publication that dropped: its start, its resource and when the pause lapses."""
+    """A publication that dropped: its start, its resource, when the pause lapses, and the
+    viewers held connected meanwhile (they continue when the publisher returns)."""
 
     started_at: dt.datetime
     resource: str
     until: float
+    dropped_at: float
+    codecs: dict[str, str]
+    held: list[Viewer]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +165,7 @@ class Subscription:
 
 @dataclass(eq=False)
 class Viewer:
-    session_code: str
+    key: StreamKey
     resource: str
     peer: RTCPeerConnection
     subscriptions: list[Subscription] = field(default_factory=list)
@@ -168,60 +175,95 @@ class Viewer:
 class MediaEngine:
     def __init__(self) -> None:
         aiortc_glue.install()
-        self.publications: dict[str, Publication] = {}
+        self.publications: dict[StreamKey, Publication] = {}
         self.viewers: dict[str, Viewer] = {}
-        self.pauses: dict[str, Pause] = {}
-        self.listeners: list[Callable[[str], None]] = []
-        """Called with a session code whenever its stream state or viewer count changes."""
+        self.pauses: dict[StreamKey, Pause] = {}
+        self.listeners: list[Callable[[StreamKey], None]] = []
+        """Called with a stream's key whenever its state or viewer count changes."""
         self._reports: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def _changed(self, session_code: str) -> None:
+    def _changed(self, key: StreamKey) -> None:
         for listener in self.listeners:
             try:
-                listener(session_code)
+                listener(key)
             except Exception:
                 log.exception("a stream state listener failed")
 
-    def live(self, session_code: str) -> Publication | None:
-        return self.publications.get(session_code)
+    def live(self, key: StreamKey) -> Publication | None:
+        return self.publications.get(key)
 
-    def viewer_count(self, session_code: str) -> int:
-        return sum(v.session_code == session_code for v in self.viewers.values())
+    def viewer_count(self, key: StreamKey) -> int:
+        return sum(v.key == key for v in self.viewers.values())
 
-    def paused(self, session_code: str) -> Pause | None:
-        pause = self.pauses.get(session_code)
+    def paused(self, key: StreamKey) -> Pause | None:
+        pause = self.pauses.get(key)
         return pause if pause and pause.until > asyncio.get_running_loop().time() else None
 
-    def state(self, session_code: str) -> StreamState:
-        viewers = self.viewer_count(session_code)
-        if publication := self.publications.get(session_code):
+    def state(self, key: StreamKey) -> StreamState:
+        viewers = self.viewer_count(key)
+        if publication := self.publications.get(key):
             return StreamState("live", publication.started_at, viewers)
-        if pause := self.paused(session_code):
+        if pause := self.paused(key):
             return StreamState("paused", pause.started_at, viewers)
         return StreamState("offline", None, viewers)
 
-    def end_pause(self, session_code: str, resource: str) -> bool:
+    async def end_pause(self, key: StreamKey, resource: str) -> bool:
         """The dropped publisher's DELETE arrived after all: the stream ended."""
-        pause = self.pauses.get(session_code)
+        pause = self.pauses.get(key)
         if pause is None or pause.resource != resource:
             return False
-        del self.pauses[session_code]
-        self._changed(session_code)
+        await self._end_pause(key, pause)
         return True
 
-    def _started_at(self, session_code: str, now: dt.datetime) -> dt.datetime:
-        """A publisher returning from a pause continues the stream it dropped."""
-        pause = self.paused(session_code)
-        self.pauses.pop(session_code, None)
-        return pause.started_at if pause else now
+    async def _end_pause(self, key: StreamKey, pause: Pause) -> None:
+        if self.pauses.get(key) is pause:
+            del self.pauses[key]
+        for viewer in pause.held:
+            await self.leave(viewer)
+        self._changed(key)
+
+    def _resume(self, publication: Publication) -> None:
+        """A publisher returning from a pause continues the stream it dropped: same start,
+        and the viewers held meanwhile continue (from its first keyframe, their sequence
+        numbers and timestamps running on) unless it changed codec."""
+        key = publication.key
+        pause = self.paused(key)
+        self.pauses.pop(key, None)
+        if pause is None:
+            return
+        publication.started_at = pause.started_at
+        gap = time.monotonic() - pause.dropped_at
+        for viewer in pause.held:
+            if self.viewers.get(viewer.resource) is not viewer:
+                continue
+            kinds = [s.forwarder.kind for s in viewer.subscriptions]
+            if any(
+                kind not in publication.streams or publication.codecs[kind] != pause.codecs[kind]
+                for kind in kinds
+            ):
+                self._spawn(self.leave(viewer))
+                continue
+            viewer.subscriptions = [
+                Subscription(s.transceiver, publication.streams[s.forwarder.kind], s.subscriber)
+                for s in viewer.subscriptions
+            ]
+            if viewer.started:
+                for subscription in viewer.subscriptions:
+                    subscription.forwarder.adopt(subscription.subscriber, gap)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def publish(
-        self, session_code: str, offer_sdp: str, now: dt.datetime
+        self, key: StreamKey, offer_sdp: str, now: dt.datetime, *, pause_on_drop: bool = True
     ) -> tuple[Publication, str]:
-        if session_code in self.publications:
+        if key in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
         peer = RTCPeerConnection(NO_ICE_SERVERS)
-        publication = Publication(session_code, secrets.token_urlsafe(12), now, peer=peer)
+        publication = Publication(key, secrets.token_urlsafe(12), now, peer=peer)
         tracks: list[MediaStreamTrack] = []
         peer.on("track", tracks.append)
 
@@ -231,62 +273,72 @@ class MediaEngine:
 
         await answer(peer, offer_sdp, check)
         ingest_tracks(publication, peer)
-        publication.started_at = self._started_at(session_code, now)
-        self.publications[session_code] = publication
+        self._resume(publication)
+        self.publications[key] = publication
 
         @peer.on("connectionstatechange")
         async def ended() -> None:
             if peer.connectionState in ("failed", "closed"):
-                await self.unpublish(publication, dropped=True)
+                await self.unpublish(publication, dropped=pause_on_drop)
 
-        log.info("publishing", extra={"session": session_code, "codecs": publication.codecs})
-        self._changed(session_code)
+        log.info("publishing", extra={"stream": str(key), "codecs": publication.codecs})
+        self._changed(key)
         return publication, peer.localDescription.sdp
 
     def publish_local(
         self,
-        session_code: str,
+        key: StreamKey,
         sources: list[tuple[MediaStreamTrack, KeyframeRequest | None, str]],
         now: dt.datetime,
         stop: Callable[[], None],
     ) -> Publication:
         """Publish tracks made in this process: (track, keyframe request, MIME type)."""
-        if session_code in self.publications:
+        if key in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
-        publication = Publication(
-            session_code, secrets.token_urlsafe(12), self._started_at(session_code, now), stop=stop
-        )
+        publication = Publication(key, secrets.token_urlsafe(12), now, stop=stop)
         for track, request_keyframe, mime in sources:
             publication.add_stream(track.kind, mime, track, request_keyframe)
-        self.publications[session_code] = publication
-        self._changed(session_code)
+        self._resume(publication)
+        self.publications[key] = publication
+        self._changed(key)
         return publication
 
     async def unpublish(self, publication: Publication, *, dropped: bool = False) -> None:
         """End a publication; ``dropped`` when its connection failed rather than the
         publisher ending it, which leaves the session paused for :data:`PAUSE_SECONDS`."""
-        code = publication.session_code
-        if self.publications.get(code) is not publication:
+        key = publication.key
+        if self.publications.get(key) is not publication:
             return
-        del self.publications[code]
+        del self.publications[key]
+        watching = [v for v in self.viewers.values() if v.key == key]
         if dropped:
             loop = asyncio.get_running_loop()
-            self.pauses[code] = Pause(
-                publication.started_at, publication.resource, loop.time() + PAUSE_SECONDS
+            pause = Pause(
+                publication.started_at,
+                publication.resource,
+                loop.time() + PAUSE_SECONDS,
+                time.monotonic(),
+                dict(publication.codecs),
+                watching,
             )
-            loop.call_later(PAUSE_SECONDS, self._changed, code)
+            self.pauses[key] = pause
+            loop.call_later(PAUSE_SECONDS, lambda: self._spawn(self._end_pause(key, pause)))
+            for viewer in watching:
+                for subscription in viewer.subscriptions:
+                    subscription.forwarder.remove(subscription.subscriber)
         for broadcast in publication.broadcasts.values():
             await broadcast.close()
         if publication.peer is not None:
             await publication.peer.close()
         if publication.stop is not None:
             await asyncio.to_thread(publication.stop)
-        for viewer in [v for v in self.viewers.values() if v.session_code == code]:
-            await self.leave(viewer)
-        self._changed(code)
+        if not dropped:
+            for viewer in watching:
+                await self.leave(viewer)
+        self._changed(key)
 
-    async def watch(self, session_code: str, offer_sdp: str) -> tuple[Viewer, str]:
-        publication = self.publications.get(session_code)
+    async def watch(self, key: StreamKey, offer_sdp: str) -> tuple[Viewer, str]:
+        publication = self.publications.get(key)
         if publication is None:
             raise AppError(
                 409,
@@ -295,7 +347,7 @@ class MediaEngine:
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         peer = RTCPeerConnection(NO_ICE_SERVERS)
-        viewer = Viewer(session_code, secrets.token_urlsafe(12), peer)
+        viewer = Viewer(key, secrets.token_urlsafe(12), peer)
 
         def wire() -> None:
             for transceiver in peer.getTransceivers():
@@ -314,7 +366,7 @@ class MediaEngine:
 
         await answer(peer, offer_sdp, wire)
         self.viewers[viewer.resource] = viewer
-        self._changed(session_code)
+        self._changed(key)
         self._report_senders()
 
         @peer.on("connectionstatechange")
@@ -357,12 +409,14 @@ class MediaEngine:
 
     async def leave(self, viewer: Viewer) -> None:
         if self.viewers.pop(viewer.resource, None) is not None:
-            self._changed(viewer.session_code)
+            self._changed(viewer.key)
         for subscription in viewer.subscriptions:
             subscription.forwarder.remove(subscription.subscriber)
         await viewer.peer.close()
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         if self._reports is not None:
             self._reports.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -9,6 +9,7 @@ from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, MEDIA, SETTINGS
 from server.media import aiortc_glue
 from server.media.engine import RETRY_AFTER_SECONDS, Publication
+from server.media.stream_key import StreamKey
 from server.pages import CODE_PATTERN, find_session
 from sessions.roles import Role
 
@@ -82,7 +83,7 @@ async def sdp_options(request: web.Request) -> web.StreamResponse:
 async def whep_head(request: web.Request) -> web.StreamResponse:
     """Whether there is anything to watch, without negotiating."""
     await find_session(request)
-    if request.app[MEDIA].live(request.match_info["code"]) is None:
+    if request.app[MEDIA].live(StreamKey.panel(request.match_info["code"])) is None:
         return web.Response(status=409, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return web.Response(status=200)
 
@@ -95,7 +96,9 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
     if session.do_not_stream:
         raise AppError(403, "media.not_streamed", "The programme marks this session not streamed.")
     offer = await read_offer(request)
-    publication, answer = await request.app[MEDIA].publish(code, offer, request.app[CLOCK]())
+    publication, answer = await request.app[MEDIA].publish(
+        StreamKey.panel(code), offer, request.app[CLOCK]()
+    )
     return sdp_answer(request, answer, f"/whip/{code}/{publication.resource}")
 
 
@@ -103,7 +106,7 @@ def own_publication(request: web.Request) -> Publication:
     """The publication a WHIP resource URL names, for its speaker only."""
     code = request.match_info["code"]
     require_speaker(request, code)
-    publication = request.app[MEDIA].live(code)
+    publication = request.app[MEDIA].live(StreamKey.panel(code))
     if publication is None or publication.resource != request.match_info["resource"]:
         raise AppError(404, "media.unknown_resource", "There is no such publication.")
     return publication
@@ -113,7 +116,9 @@ def own_publication(request: web.Request) -> Publication:
 async def whip_stop(request: web.Request) -> web.StreamResponse:
     code, resource = request.match_info["code"], request.match_info["resource"]
     require_speaker(request, code)
-    if not request.app[MEDIA].end_pause(code, resource):  # else it dropped before the DELETE
+    if not await request.app[MEDIA].end_pause(
+        StreamKey.panel(code), resource
+    ):  # else it dropped before the DELETE
         await request.app[MEDIA].unpublish(own_publication(request))
     return web.Response(status=200)
 
@@ -130,7 +135,7 @@ async def whip_trickle(request: web.Request) -> web.StreamResponse:
 @routes.patch(WHEP + RESOURCE)
 async def whep_trickle(request: web.Request) -> web.StreamResponse:
     viewer = request.app[MEDIA].viewers.get(request.match_info["resource"])
-    if viewer is None or viewer.session_code != request.match_info["code"]:
+    if viewer is None or viewer.key != StreamKey.panel(request.match_info["code"]):
         raise AppError(404, "media.unknown_resource", "There is no such viewer.")
     await trickle(request, viewer.peer)
     return web.Response(status=204)
@@ -155,14 +160,14 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
     await find_session(request)
     offer = await read_offer(request)
-    viewer, answer = await request.app[MEDIA].watch(code, offer)
+    viewer, answer = await request.app[MEDIA].watch(StreamKey.panel(code), offer)
     return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
 
 
 @routes.delete(WHEP + RESOURCE)
 async def whep_stop(request: web.Request) -> web.StreamResponse:
     viewer = request.app[MEDIA].viewers.get(request.match_info["resource"])
-    if viewer is None or viewer.session_code != request.match_info["code"]:
+    if viewer is None or viewer.key != StreamKey.panel(request.match_info["code"]):
         raise AppError(404, "media.unknown_resource", "There is no such viewer.")
     await request.app[MEDIA].leave(viewer)
     return web.Response(status=200)

@@ -3,7 +3,8 @@
 Every member of a room publishes once (a WHIP-style offer) and watches each other member
 (one WHEP-style connection per member), so a room of n people costs the server n
 publications and n·(n−1) forwarded streams, and nothing is decoded or encoded. A member's
-stream is an ordinary publication whose key is ``<session>/<room>/<participant>``.
+stream is an ordinary publication keyed by ``StreamKey.call(session, room, participant)``;
+it does not pause when it drops (a member who reconnects publishes afresh).
 
 Who may publish or watch in which room is the break-out domain's decision (assignments and
 visits); this module only carries media and the per-member call state (muted, camera off,
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from server.media import aiortc_glue
 from server.media.engine import MediaEngine, Publication, Viewer
+from server.media.stream_key import StreamKey
 
 log = logging.getLogger("plenaria.media")
 
@@ -32,15 +34,6 @@ RoomListener = Callable[[str, str], None]
 """Called with (session code, room id) when a room's members, call state or speaker change."""
 
 
-def member_key(session_code: str, room_id: str, participant_id: str) -> str:
-    return f"{session_code}/{room_id}/{participant_id}"
-
-
-def split_key(key: str) -> tuple[str, str, str] | None:
-    parts = key.split("/")
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
-
-
 @dataclass
 class CallState:
     muted: bool = False
@@ -50,7 +43,9 @@ class CallState:
 class RoomCalls:
     def __init__(self, engine: MediaEngine) -> None:
         self.engine = engine
-        self.states: dict[str, CallState] = {}
+        self.states: dict[StreamKey, CallState] = {}
+        self.members: dict[tuple[str, str], dict[str, Publication]] = {}
+        """Each room's live members' publications, by participant id."""
         self.speakers: dict[tuple[str, str], str] = {}
         self.listeners: list[RoomListener] = []
         self._last_sent: dict[tuple[str, str], dict[str, object]] = {}
@@ -61,17 +56,12 @@ class RoomCalls:
 
     def publications(self, session_code: str, room_id: str) -> dict[str, Publication]:
         """The room's live members' publications, by participant id."""
-        prefix = f"{session_code}/{room_id}/"
-        return {
-            key[len(prefix) :]: publication
-            for key, publication in self.engine.publications.items()
-            if key.startswith(prefix)
-        }
+        return dict(self.members.get((session_code, room_id), {}))
 
     def snapshot(self, session_code: str, room_id: str) -> dict[str, object]:
         members = {}
         for participant_id, publication in self.publications(session_code, room_id).items():
-            state = self.states.get(publication.session_code, CallState())  # keyed by member
+            state = self.states.get(publication.key, CallState())
             members[participant_id] = {
                 "kinds": sorted(publication.broadcasts),
                 "muted": state.muted,
@@ -86,43 +76,43 @@ class RoomCalls:
     ) -> tuple[Publication, str]:
         """Publish a member's camera and microphone; a member who publishes again (a
         reload, a second tab) replaces their earlier stream."""
-        key = member_key(session_code, room_id, participant_id)
+        key = StreamKey.call(session_code, room_id, participant_id)
         earlier = self.engine.live(key)
         if earlier is not None:
             await self.engine.unpublish(earlier)
-        self.engine.pauses.pop(key, None)
         self.states[key] = CallState()
         self._watch_speakers()
-        return await self.engine.publish(key, offer, now)
+        publication, answer = await self.engine.publish(key, offer, now, pause_on_drop=False)
+        self.members.setdefault((session_code, room_id), {})[participant_id] = publication
+        self._notify(session_code, room_id)
+        return publication, answer
 
     async def watch(
         self, session_code: str, room_id: str, participant_id: str, offer: str
     ) -> tuple[Viewer, str]:
-        return await self.engine.watch(member_key(session_code, room_id, participant_id), offer)
+        return await self.engine.watch(StreamKey.call(session_code, room_id, participant_id), offer)
 
     def set_state(
         self, session_code: str, room_id: str, participant_id: str, state: CallState
     ) -> None:
-        key = member_key(session_code, room_id, participant_id)
+        key = StreamKey.call(session_code, room_id, participant_id)
         if self.engine.live(key) is None:
             return
         self.states[key] = state
         self._notify(session_code, room_id)
 
     async def end_member(self, session_code: str, room_id: str, participant_id: str) -> None:
-        key = member_key(session_code, room_id, participant_id)
-        publication = self.engine.live(key)
+        publication = self.engine.live(StreamKey.call(session_code, room_id, participant_id))
         if publication is not None:
             await self.engine.unpublish(publication)
-        self.engine.pauses.pop(key, None)
 
     async def keep_only(self, session_code: str, allowed: set[tuple[str, str]]) -> None:
         """End every call of this session whose (room, participant) is not in ``allowed``:
         members moved elsewhere, rooms closed."""
-        for key in list(self.engine.publications):
-            parts = split_key(key)
-            if parts and parts[0] == session_code and (parts[1], parts[2]) not in allowed:
-                await self.end_member(*parts)
+        for (session, room_id), members in list(self.members.items()):
+            for participant_id in list(members):
+                if session == session_code and (room_id, participant_id) not in allowed:
+                    await self.end_member(session, room_id, participant_id)
 
     async def close(self) -> None:
         if self._watcher is not None:
@@ -145,13 +135,16 @@ class RoomCalls:
             except Exception:
                 log.exception("a room listener failed")
 
-    def _engine_changed(self, key: str) -> None:
-        parts = split_key(key)
-        if parts is None:
+    def _engine_changed(self, key: StreamKey) -> None:
+        if key.room is None or key.member is None:
             return
         if self.engine.live(key) is None:
             self.states.pop(key, None)
-        self._notify(parts[0], parts[1])
+            room = self.members.get((key.session, key.room), {})
+            room.pop(key.member, None)
+            if not room:
+                self.members.pop((key.session, key.room), None)
+        self._notify(key.session, key.room)
 
     def _watch_speakers(self) -> None:
         if self._watcher is None or self._watcher.done():
@@ -166,17 +159,14 @@ class RoomCalls:
         """Name each room's loudest member who is speaking; a room falls silent keeps its
         last speaker highlighted, as video calls do."""
         loudest: dict[tuple[str, str], tuple[int, str]] = {}
-        for key, publication in self.engine.publications.items():
-            parts = split_key(key)
-            audio = publication.streams.get("audio")
-            if parts is None or audio is None:
-                continue
-            if self.states.get(key, CallState()).muted:
-                continue
-            level = aiortc_glue.audio_level(audio)
-            room = (parts[0], parts[1])
-            if level < SPEAKING_BELOW_DBOV and level < loudest.get(room, (128, ""))[0]:
-                loudest[room] = (level, parts[2])
+        for room, members in self.members.items():
+            for participant_id, publication in members.items():
+                audio = publication.streams.get("audio")
+                if audio is None or self.states.get(publication.key, CallState()).muted:
+                    continue
+                level = aiortc_glue.audio_level(audio)
+                if level < SPEAKING_BELOW_DBOV and level < loudest.get(room, (128, ""))[0]:
+                    loudest[room] = (level, participant_id)
         for room, (_, participant_id) in loudest.items():
             if self.speakers.get(room) != participant_id:
                 self.speakers[room] = participant_id

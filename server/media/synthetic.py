@@ -21,6 +21,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.video.frame import PictureType
 
 from server.media.engine import MediaEngine
+from server.media.stream_key import StreamKey
 
 if TYPE_CHECKING:
     Packet = av.Packet[Any]
@@ -150,7 +151,7 @@ def start_synthetic_panel(engine: MediaEngine, session_code: str, now: dt.dateti
     """Publish a synthetic panel into ``session_code`` until the engine closes."""
     panel = SyntheticPanel(asyncio.get_running_loop())
     engine.publish_local(
-        session_code,
+        StreamKey.panel(session_code),
         [(panel.video, panel.request_keyframe, "video/VP8"), (panel.audio, None, "audio/opus")],
         now,
         panel.stop,

@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from server.keys import LOGIN_LINKS, MEDIA, RECORDER, STORE
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.demo import LIVE_PANEL_CODE
 from sessions.roles import Role
@@ -87,7 +88,7 @@ async def test_a_recorded_panel_is_replayed_from_the_archive(server: Server, pag
     await expect(item.locator(".rec-status")).to_have_text("Recording")
 
     await until(lambda: ended.recorder.state.duration_seconds >= 1.5, 10, "1.5 s of the opening")
-    opening = engine.live(ENDED_CODE)
+    opening = engine.live(StreamKey.panel(ENDED_CODE))
     assert opening is not None
     await engine.unpublish(opening)
 
@@ -98,7 +99,7 @@ async def test_a_recorded_panel_is_replayed_from_the_archive(server: Server, pag
     await expect(panel.get_by_label("Marker", exact=True)).to_have_value("")
 
     await until(lambda: active.recorder.state.duration_seconds >= 5, 10, "5 s of the panel")
-    publication = engine.live(CODE)
+    publication = engine.live(StreamKey.panel(CODE))
     assert publication is not None
     await engine.unpublish(publication)
     view = await published(server, active.recording_id, 20)

@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from server.keys import MEDIA
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.demo import LIVE_PANEL_CODE
 from tests.e2e.conftest import Server, page_until
@@ -35,11 +36,11 @@ async def test_the_session_page_plays_the_live_panel(browser: Browser, server: S
     await page.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
     await frames_keep_coming(page)
     assert await page.evaluate(WIDTH) == 640
-    assert server.app[MEDIA].viewer_count(LIVE_PANEL_CODE) == 1
+    assert server.app[MEDIA].viewer_count(StreamKey.panel(LIVE_PANEL_CODE)) == 1
     await expect(page.locator("[data-player-viewers]")).to_have_text("1 watching")
 
     engine = server.app[MEDIA]
-    publication = engine.live(LIVE_PANEL_CODE)
+    publication = engine.live(StreamKey.panel(LIVE_PANEL_CODE))
     assert publication is not None
     await engine.unpublish(publication, dropped=True)
     await expect(page.locator("[data-player-badge]")).to_have_text("Paused")
@@ -66,7 +67,7 @@ async def test_the_programme_shows_which_live_session_is_streaming(
     await watcher.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
     await expect(note).to_have_text("· streaming, 1 watching")
     await watcher.close()
-    publication = server.app[MEDIA].live(LIVE_PANEL_CODE)
+    publication = server.app[MEDIA].live(StreamKey.panel(LIVE_PANEL_CODE))
     assert publication is not None
     await server.app[MEDIA].unpublish(publication, dropped=True)
     await expect(note).to_have_text("· stream paused")

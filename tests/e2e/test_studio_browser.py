@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from server.keys import LOGIN_LINKS, MEDIA, STORE
+from server.media.stream_key import StreamKey
 from sessions.demo import LIVE_PANEL_CODE
 from sessions.roles import Role
 from tests.e2e.conftest import Server
@@ -38,7 +39,7 @@ async def test_publish_from_the_studio_and_watch_on_the_session_page(
     await expect(camera.locator("option").first).to_be_attached()
     await studio.get_by_role("button", name="Go live").click()
     await expect(studio.locator("[data-studio-badge]")).to_have_text("Live")
-    assert app[MEDIA].live(LIVE_PANEL_CODE) is not None
+    assert app[MEDIA].live(StreamKey.panel(LIVE_PANEL_CODE)) is not None
 
     audience = await browser.new_context()
     viewer = await audience.new_page()
@@ -50,7 +51,7 @@ async def test_publish_from_the_studio_and_watch_on_the_session_page(
     await expect(studio.locator("[data-studio-badge]")).to_have_text("Offline")
     await expect(viewer.locator("[data-player-badge]")).to_have_text("Offline")
     await expect(viewer.locator("[data-player-message]")).to_have_text("The stream has ended.")
-    assert app[MEDIA].live(LIVE_PANEL_CODE) is None
+    assert app[MEDIA].live(StreamKey.panel(LIVE_PANEL_CODE)) is None
     assert errors == []
     await speaker.close()
     await audience.close()

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from defusedxml import ElementTree
 
 from server.keys import MEDIA, QA, RECORDER, RECORDINGS, STORE
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from tests.integration.conftest import NOW, conference
 from tests.integration.test_qa_api import ANN, MOD, ask, moderate
@@ -43,7 +44,7 @@ async def record_panel(client: Client, seconds: float = 3.0, marker: bool = Fals
         )
         assert response.status == 201
     await until(lambda: active.recorder.state.duration_seconds >= seconds)
-    publication = engine.live("panel")
+    publication = engine.live(StreamKey.panel("panel"))
     assert publication is not None
     await engine.unpublish(publication)
     archive = client.app[QA].archive
@@ -164,7 +165,9 @@ async def test_moderators_stop_and_restart_recording_and_add_markers(client: Cli
     state = await (await client.get("/api/sessions/panel/recordings", headers=MOD)).json()
     assert state["recording"] is False
     assert [r["id"] for r in state["recordings"]] == [first.recording_id]
-    assert engine.live("panel") is not None, "stopping the recording never stops the stream"
+    assert engine.live(StreamKey.panel("panel")) is not None, (
+        "stopping the recording never stops the stream"
+    )
 
     assert (
         await client.post("/api/sessions/panel/recording", json={"recording": True}, headers=MOD)
@@ -188,7 +191,7 @@ async def test_do_not_record_is_respected(client: Client) -> None:
     await client.app[STORE].replace_programme(changed, NOW)
     engine, recorder = client.app[MEDIA], client.app[RECORDER]
     start_synthetic_panel(engine, "panel", NOW)
-    await until(lambda: engine.live("panel"))
+    await until(lambda: engine.live(StreamKey.panel("panel")))
     await recorder.reconcile("panel")  # whatever the listener does, this settles it
     assert recorder.active == {}
     assert client.app[QA].archive.recordings == {}

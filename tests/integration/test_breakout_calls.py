@@ -21,6 +21,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 from server.keys import MEDIA, QA, ROOM_CALLS
 from server.media import aiortc_glue
+from server.media.stream_key import StreamKey
 from tests.integration.test_media_relay import NO_ICE_SERVERS
 from tests.integration.test_qa_api import MOD, token
 
@@ -160,7 +161,7 @@ async def test_three_participants_each_receive_the_other_two(
     room = await (await client.get(f"{BREAKOUTS}/rooms/room-1", headers=PEOPLE["ann"])).json()
     assert room["call"]["speaker"] == "id-bob"
     assert sorted(room["call"]["members"]) == ["id-ann", "id-bob", "id-cyd"]
-    assert client.app[MEDIA].viewer_count("panel/room-1/id-ann") == 2
+    assert client.app[MEDIA].viewer_count(StreamKey.call("panel", "room-1", "id-ann")) == 2
 
     # a participant moved out of the room loses the call there
     await command(client, "move", MOD, participant_id="id-cyd", room_id="")

@@ -24,6 +24,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from server.media import aiortc_glue
 from server.media.engine import MediaEngine
 from server.media.relay import KeyframeRequests
+from server.media.stream_key import StreamKey
 
 aiortc_glue.install()
 
@@ -106,7 +107,7 @@ async def publish(engine: MediaEngine, peers: list[RTCPeerConnection], *tracks: 
     for track in tracks:
         publisher.addTransceiver(track, direction="sendonly")
     await publisher.setLocalDescription(await publisher.createOffer())
-    _, answer = await engine.publish("panel", publisher.localDescription.sdp, NOW)
+    _, answer = await engine.publish(StreamKey.panel("panel"), publisher.localDescription.sdp, NOW)
     await publisher.setRemoteDescription(RTCSessionDescription(answer, "answer"))
 
 
@@ -120,7 +121,7 @@ async def watch(
     for kind in kinds:
         viewer.addTransceiver(kind, direction="recvonly")
     await viewer.setLocalDescription(await viewer.createOffer())
-    _, answer = await engine.watch("panel", viewer.localDescription.sdp)
+    _, answer = await engine.watch(StreamKey.panel("panel"), viewer.localDescription.sdp)
     await viewer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
     assert set(tracks) == set(kinds)
     return viewer, tracks
@@ -138,7 +139,7 @@ async def test_viewers_receive_forwarded_audio_and_video(
         assert all(isinstance(p, av.Packet) for p in video + audio)
         assert video[0].is_keyframe
         assert [p.pts for p in video] == sorted(p.pts for p in video)
-    publication = engine.live("panel")
+    publication = engine.live(StreamKey.panel("panel"))
     assert publication is not None
     for forwarder in publication.streams.values():
         assert len(forwarder.live) == 3
@@ -160,7 +161,7 @@ async def test_a_new_viewer_starts_from_the_keyframe_cache(
 ) -> None:
     clip = await asyncio.to_thread(encode_clip, 300, 300)  # one keyframe in 10 s
     await publish(engine, peers, ClipTrack(clip))
-    publication = engine.live("panel")
+    publication = engine.live(StreamKey.panel("panel"))
     assert publication is not None
     video = publication.streams["video"]
     deadline = time.monotonic() + 5
@@ -206,7 +207,7 @@ async def test_a_lossy_viewer_recovers_packets_by_nack(
     frames = [await receive(tracks["video"]) for _ in range(60)]
     steps = {b.pts - a.pts for a, b in itertools.pairwise(frames)}
     assert all(2990 <= step <= 3010 for step in steps), f"frames lost for good: {steps}"
-    publication = engine.live("panel")
+    publication = engine.live(StreamKey.panel("panel"))
     assert publication is not None
     subscriber = publication.streams["video"].live[0]
     assert len(dropped) >= 5
@@ -251,3 +252,34 @@ async def test_keyframe_requests_inside_the_interval_are_deferred_not_dropped() 
     await asyncio.sleep(0.4)
     assert len(sent) == 2
     requests.close()
+
+
+async def test_viewers_held_through_a_publisher_drop_continue_in_step(
+    engine: MediaEngine, peers: list[RTCPeerConnection]
+) -> None:
+    key = StreamKey.panel("panel")
+    await publish(engine, peers, VideoStreamTrack())
+    viewer, tracks = await watch(engine, peers)
+    before = [await receive(tracks["video"]) for _ in range(10)]
+    await peers[0].close()  # the publisher drops: no DELETE
+    deadline = time.monotonic() + 10
+    while engine.live(key) is not None:
+        assert time.monotonic() < deadline, "the drop was never noticed"
+        await asyncio.sleep(0.05)
+    assert engine.state(key).state == "paused"
+    assert engine.viewer_count(key) == 1, "the viewer is held, not dropped"
+    dropped_at = time.monotonic()
+    await asyncio.sleep(0.5)
+    await publish(engine, peers, VideoStreamTrack())  # a new encoder, new sequence and clock
+    after = [await receive(tracks["video"]) for _ in range(10)]
+    gap = time.monotonic() - dropped_at
+    # the viewer's jitter buffer lets go of the old stream's last frame, then the new
+    # publisher's first keyframe follows
+    resumed = next(i for i, p in enumerate(after) if p.is_keyframe)
+    assert resumed <= 1
+    frames = [*before, *after]
+    jump = after[resumed].pts - frames[len(before) + resumed - 1].pts
+    assert 0.4 * 90_000 < jump < gap * 90_000 + 9_000, "timestamps run on across the gap"
+    assert [p.pts for p in frames] == sorted(p.pts for p in frames)
+    inbound = [s for s in (await viewer.getStats()).values() if s.type == "inbound-rtp"]
+    assert inbound[0].packetsLost <= 2, "sequence numbers run on with no gap"

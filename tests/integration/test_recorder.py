@@ -38,6 +38,7 @@ from recordings.storage import LocalStorage
 from server.media import aiortc_glue
 from server.media.engine import MediaEngine, Publication, ingest_tracks
 from server.media.relay import Broadcast
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from tests.integration.test_media_relay import NO_ICE_SERVERS, connect
 
@@ -137,7 +138,7 @@ async def aiortc_publication(peers: list[RTCPeerConnection], video_mime: str) ->
     ingest.on("track", arrived.append)
     await connect(publisher, ingest)
     await until(lambda: len(arrived) == 2, "both tracks at the ingest")
-    publication = Publication("panel", "resource", NOW, peer=ingest)
+    publication = Publication(StreamKey.panel("panel"), "resource", NOW, peer=ingest)
     ingest_tracks(publication, ingest)
     return publication
 
@@ -156,7 +157,7 @@ async def engine() -> AsyncIterator[MediaEngine]:
 
 def synthetic_publication(engine: MediaEngine) -> Publication:
     start_synthetic_panel(engine, "panel", NOW)
-    publication = engine.live("panel")
+    publication = engine.live(StreamKey.panel("panel"))
     assert publication is not None
     return publication
 

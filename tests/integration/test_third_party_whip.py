@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from server.keys import MEDIA
 from server.media.engine import MediaEngine
+from server.media.stream_key import StreamKey
 from tests.integration.test_whip_whep import speaker
 
 Client = TestClient[web.Request, web.Application]
@@ -34,7 +35,7 @@ async def forwarded_packets(engine: MediaEngine, kinds: set[str], minimum: int) 
     deadline = time.monotonic() + 15
     counts: dict[str, int] = {}
     while time.monotonic() < deadline:
-        publication = engine.live("panel")
+        publication = engine.live(StreamKey.panel("panel"))
         if publication is not None:
             for kind, forwarder in publication.streams.items():
                 counts[kind] = forwarder.packets_in
@@ -108,4 +109,4 @@ async def test_ffmpeg_publishes_video_and_audio_then_deletes(
     assert "streamed" in stdout
     assert counts["video"] >= 30 and counts["audio"] >= 30, counts
     # closing the muxer sent DELETE on the Location it was given: the publication is over
-    assert client.app[MEDIA].live("panel") is None
+    assert client.app[MEDIA].live(StreamKey.panel("panel")) is None

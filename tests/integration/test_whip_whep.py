@@ -19,6 +19,7 @@ from server.app import create_app
 from server.auth import bearer_codec
 from server.keys import MEDIA
 from server.media import aiortc_glue
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.roles import Identity, Role
 from tests.helpers import SECRET, settings_for
@@ -103,7 +104,7 @@ async def test_whip_statuses(client: Client, peers: list[RTCPeerConnection]) -> 
     assert (await client.delete(location, headers=BOB)).status == 403
     assert (await client.delete("/whip/panel/nope", headers=speaker())).status == 404
     assert (await client.delete(location, headers=speaker())).status == 200
-    assert client.app[MEDIA].live("panel") is None
+    assert client.app[MEDIA].live(StreamKey.panel("panel")) is None
 
 
 async def viewer_offer(peers: list[RTCPeerConnection]) -> RTCPeerConnection:
@@ -137,7 +138,7 @@ async def test_whep_viewers_receive_the_published_video(
 
     received = await asyncio.gather(*(watch() for _ in range(3)))
     assert all(packets[0].is_keyframe for packets in received)
-    assert client.app[MEDIA].viewer_count("panel") == 3
+    assert client.app[MEDIA].viewer_count(StreamKey.panel("panel")) == 3
     garbage = await client.post("/whep/panel", data="nonsense", headers=SDP)
     assert garbage.status == 422
 
@@ -170,7 +171,7 @@ async def test_the_synthetic_panel_reaches_a_whep_viewer(
     assert len({p.pts for p in video}) == 10
     assert all(p.size > 0 for p in audio)
     await client.app[MEDIA].close()
-    assert client.app[MEDIA].live("panel") is None
+    assert client.app[MEDIA].live(StreamKey.panel("panel")) is None
 
 
 async def test_stream_state_api(client: Client, peers: list[RTCPeerConnection]) -> None:
@@ -210,8 +211,8 @@ async def wait_for_state(client: Client, state: str) -> dict[str, Any]:
     """The stream state of ``panel`` once it is ``state`` (and, when live, connected)."""
     deadline = time.monotonic() + 10
     while True:
-        stream = client.app[MEDIA].state("panel").as_json()
-        publication = client.app[MEDIA].live("panel")
+        stream = client.app[MEDIA].state(StreamKey.panel("panel")).as_json()
+        publication = client.app[MEDIA].live(StreamKey.panel("panel"))
         peer = publication.peer if publication else None
         if stream["state"] == state and (peer is None or peer.connectionState == "connected"):
             return stream
