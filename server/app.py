@@ -44,6 +44,7 @@ from server.keys import (
 )
 from server.media import http as media_http
 from server.media.engine import MediaEngine
+from server.media.metrics import MediaCollector
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
 from server.middleware import (
@@ -89,11 +90,14 @@ async def qa_context(app: web.Application) -> AsyncIterator[None]:
 async def media_context(app: web.Application) -> AsyncIterator[None]:
     engine = MediaEngine()
     engine.listeners.append(StreamStatePublisher(app[HUB], engine))
+    collector = MediaCollector(engine)
+    app[METRICS].registry.register(collector)
     app[MEDIA] = engine
     app[ROOM_CALLS] = RoomCalls(engine)
     yield
     await app[ROOM_CALLS].close()
     await engine.close()
+    app[METRICS].registry.unregister(collector)
 
 
 async def recordings_context(app: web.Application) -> AsyncIterator[None]:

@@ -121,6 +121,24 @@ def ingest_tracks(publication: Publication, peer: RTCPeerConnection) -> None:
         )
 
 
+@dataclass(slots=True)
+class ForwardingCounts:
+    """Packet counts summed over forwarders."""
+
+    received: int = 0
+    forwarded: int = 0
+    retransmitted: int = 0
+    duplicates: int = 0
+    backed_up: int = 0
+
+    def add(self, forwarder: StreamForwarder) -> None:
+        self.received += forwarder.packets_in
+        self.forwarded += forwarder.packets_out
+        self.retransmitted += forwarder.retransmitted
+        self.duplicates += forwarder.duplicates
+        self.backed_up += forwarder.backed_up
+
+
 def clock_rate(mime_type: str) -> int:
     return 90_000 if mime_type.lower().startswith("video/") else 48_000
 
@@ -182,6 +200,8 @@ class MediaEngine:
         """Called with a stream's key whenever its state or viewer count changes."""
         self._reports: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.retired_totals: dict[str, ForwardingCounts] = {}
+        """Packet counts of ended publications, by kind, so /metrics counters never drop."""
 
     def _changed(self, key: StreamKey) -> None:
         for listener in self.listeners:
@@ -310,6 +330,8 @@ class MediaEngine:
         if self.publications.get(key) is not publication:
             return
         del self.publications[key]
+        for kind, forwarder in publication.streams.items():
+            self.retired_totals.setdefault(kind, ForwardingCounts()).add(forwarder)
         watching = [v for v in self.viewers.values() if v.key == key]
         if dropped:
             loop = asyncio.get_running_loop()

@@ -344,6 +344,8 @@ class StreamForwarder:
         self.packets_in = 0
         self.packets_out = 0
         self.duplicates = 0
+        self.retransmitted = 0
+        self.backed_up = 0
 
     # -- viewers ------------------------------------------------------------------------------
 
@@ -447,6 +449,7 @@ class StreamForwarder:
 
     def _back_up(self, subscribers: list[Subscriber], *, live: bool = True) -> None:
         """Viewers whose sockets are full wait for the next keyframe (video) or packet."""
+        self.backed_up += len(subscribers)
         for subscriber in subscribers:
             subscriber.backed_up += 1
             if live:
@@ -471,6 +474,7 @@ class StreamForwarder:
             extensions = self._extensions(packet, ntp)[subscriber.profile_index]
             subscriber.resend(packet, sequence & SEQUENCE_MASK, extensions)
             sent += 1
+        self.retransmitted += sent
         return sent
 
     def keyframe_requested(self) -> None:

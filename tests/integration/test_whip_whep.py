@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamTrack
+from prometheus_client.parser import text_string_to_metric_families
 
 from server.app import create_app
 from server.auth import bearer_codec
@@ -139,6 +140,18 @@ async def test_whep_viewers_receive_the_published_video(
     received = await asyncio.gather(*(watch() for _ in range(3)))
     assert all(packets[0].is_keyframe for packets in received)
     assert client.app[MEDIA].viewer_count(StreamKey.panel("panel")) == 3
+    metrics = await (await client.get("/metrics")).text()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+    }
+    assert samples[("plenaria_media_viewers", ())] == 3
+    assert samples[("plenaria_media_publications", (("stream", "panel"),))] == 1
+    received_video = samples[("plenaria_media_packets_received_total", (("kind", "video"),))]
+    forwarded_video = samples[("plenaria_media_packets_forwarded_total", (("kind", "video"),))]
+    assert received_video >= 20
+    assert forwarded_video >= 3 * 20
     garbage = await client.post("/whep/panel", data="nonsense", headers=SDP)
     assert garbage.status == 422
 

@@ -1,0 +1,75 @@
+"""The media engine's figures for ``/metrics``, read at scrape time (nothing per packet)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from server.media.engine import ForwardingCounts, MediaEngine
+
+HELP = {
+    "received": "RTP packets received from publishers.",
+    "forwarded": "RTP packets sent to viewers (first transmissions).",
+    "retransmitted": "RTP packets sent again to viewers who reported them lost (NACK).",
+    "duplicates": "Packets from publishers dropped as already held.",
+    "backed_up": "Times a viewer's socket backed up and it skipped to the next keyframe.",
+}
+
+
+class MediaCollector(Collector):
+    def __init__(self, engine: MediaEngine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self._engine
+        publications = GaugeMetricFamily(
+            "plenaria_media_publications", "Live publications.", labels=["stream"]
+        )
+        panels = sum(key.is_panel for key in engine.publications)
+        publications.add_metric(["panel"], panels)
+        publications.add_metric(["call"], len(engine.publications) - panels)
+        yield publications
+        yield GaugeMetricFamily(
+            "plenaria_media_viewers", "Connected viewers (WHEP and break-out watches).",
+            value=len(engine.viewers),
+        )  # fmt: skip
+        totals = {kind: replace(counts) for kind, counts in engine.retired_totals.items()}
+        for publication in engine.publications.values():
+            for kind, forwarder in publication.streams.items():
+                totals.setdefault(kind, ForwardingCounts()).add(forwarder)
+        for name, help_text in HELP.items():
+            family = CounterMetricFamily(
+                f"plenaria_media_packets_{name}", help_text, labels=["kind"]
+            )
+            for kind, total in sorted(totals.items()):
+                family.add_metric([kind], getattr(total, name))
+            yield family
+        loss = GaugeMetricFamily(
+            "plenaria_media_viewer_loss_ratio",
+            "Fraction of packets lost to viewers, from their last receiver reports.",
+            labels=["statistic"],
+        )
+        rtt = GaugeMetricFamily(
+            "plenaria_media_viewer_round_trip_seconds",
+            "Round-trip time to viewers, from their last receiver reports.",
+            labels=["statistic"],
+        )
+        reports = [
+            s.subscriber.report
+            for viewer in engine.viewers.values()
+            for s in viewer.subscriptions
+            if s.subscriber.report is not None
+        ]
+        if reports:
+            losses = [r.fraction_lost for r in reports]
+            loss.add_metric(["mean"], sum(losses) / len(losses))
+            loss.add_metric(["max"], max(losses))
+            trips = [r.round_trip_time for r in reports if r.round_trip_time is not None]
+            if trips:
+                rtt.add_metric(["mean"], sum(trips) / len(trips))
+                rtt.add_metric(["max"], max(trips))
+        yield loss
+        yield rtt
