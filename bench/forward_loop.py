@@ -2,12 +2,15 @@
 
 Feeds 30 s of 720p VP8 at 1.5 Mbit/s (packetised as a publisher would) through the media
 engine's ``StreamForwarder`` with N viewers, each with its own SRTP context and its own UDP
-socket sending to a loopback port (as each WebRTC viewer has its own ICE socket). The floor,
-in the same run, is the least any forwarder must do per viewer per packet: pack a 12-byte
-header, SRTP-protect, one ``sendto``. CPU time of this one process (no event loop, no aiortc
-tasks), best of 3.
+socket sending to a loopback port (as each WebRTC viewer has its own ICE socket), through the
+engine's own SRTP fast path (``aiortc_glue.srtp_protector``). The floor, in the same run, is
+the least any forwarder must do per viewer per packet: pack a 12-byte header, SRTP-protect,
+one ``sendto``, with the same SRTP primitive; ``stock_floor`` does it with pylibsrtp's
+``Session.protect``. SRTP profile AEAD_AES_256_GCM (what aiortc and Chromium negotiate; pass
+``--profile cm`` for AES128_CM_SHA1_80). CPU time of this one process (no event loop, no
+aiortc tasks), best of 3.
 
-    .venv/bin/python bench/forward_loop.py [--viewers 1,16,64]
+    .venv/bin/python bench/forward_loop.py [--viewers 1,16,64] [--profile gcm|cm]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fanout import encode_clip
 from bench.forwarding_paths import SECONDS, publisher_rtp
-from server.media.aiortc_glue import vp8_rtp_keyframe
+from server.media.aiortc_glue import srtp_protector, vp8_rtp_keyframe
 from server.media.rtp_forwarding import (
     ExtensionIds,
     ExtensionProfile,
@@ -42,8 +45,18 @@ from server.media.rtp_forwarding import (
 HEADER = struct.Struct("!BBHII")
 
 
+PROFILES = {
+    "gcm": (Policy.SRTP_PROFILE_AEAD_AES_256_GCM, 44),
+    "cm": (Policy.SRTP_PROFILE_AES128_CM_SHA1_80, 30),
+}
+PROFILE = PROFILES["gcm"]
+
+
 def srtp_session() -> Session:
-    return Session(Policy(key=os.urandom(30), ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+    profile, key_length = PROFILE
+    return Session(
+        Policy(key=os.urandom(key_length), ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile)
+    )
 
 
 def source_packets(rtp: list[bytes]) -> list[SourcePacket]:
@@ -81,11 +94,13 @@ class Sockets:
 
 def make_sink(session: Session, sender: socket.socket, address: Any) -> Any:
     """As ``aiortc_glue.sink_for`` makes it: protect, then ``sendto``."""
-    protect = session.protect
+    protect = srtp_protector(session)
     send = sender.sendto
 
     def sink(data: bytes) -> bool:
-        send(protect(data), address)
+        protected = protect(data)
+        if protected is not None:
+            send(protected, address)
         return True
 
     return sink
@@ -108,14 +123,15 @@ def engine_run(packets: list[SourcePacket], viewers: int) -> float:
     return spent
 
 
-def floor_run(packets: list[SourcePacket], viewers: int) -> float:
+def floor_run(packets: list[SourcePacket], viewers: int, *, stock: bool = False) -> float:
     sockets = Sockets(viewers)
     sessions = [srtp_session() for _ in range(viewers)]
+    protectors: list[Any] = [s.protect if stock else srtp_protector(s) for s in sessions]
     started = time.process_time()
     for packet in packets:
         for index, sender in enumerate(sockets.senders):
             data = HEADER.pack(0x80, 96, packet.sequence, packet.timestamp, 1000 + index)
-            sender.sendto(sessions[index].protect(data + packet.payload), sockets.address)
+            sender.sendto(protectors[index](data + packet.payload), sockets.address)
     spent = time.process_time() - started
     sockets.close()
     return spent
@@ -124,17 +140,26 @@ def floor_run(packets: list[SourcePacket], viewers: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--viewers", default="1,16,64")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="gcm")
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = PROFILES[args.profile]
     clip = encode_clip(SECONDS)
     packets = source_packets(publisher_rtp(clip))
-    results: dict[str, Any] = {"packets": len(packets), "seconds_of_stream": SECONDS}
+    results: dict[str, Any] = {
+        "packets": len(packets),
+        "seconds_of_stream": SECONDS,
+        "srtp_profile": args.profile,
+    }
     for viewers in [int(v) for v in args.viewers.split(",")]:
         forwarded = len(packets) * viewers
         engine = min(engine_run(packets, viewers) for _ in range(3))
         floor = min(floor_run(packets, viewers) for _ in range(3))
+        stock_floor = min(floor_run(packets, viewers, stock=True) for _ in range(3))
         results[str(viewers)] = {
             "engine_us_per_forwarded_packet": round(engine / forwarded * 1e6, 2),
             "floor_us_per_forwarded_packet": round(floor / forwarded * 1e6, 2),
+            "stock_floor_us_per_forwarded_packet": round(stock_floor / forwarded * 1e6, 2),
             "engine_vs_floor": round(engine / floor, 2),
             "engine_cpu_percent_per_viewer": round(engine / SECONDS / viewers * 100, 3),
         }

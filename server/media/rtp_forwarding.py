@@ -209,15 +209,17 @@ class Subscriber:
                 return (sequence - offset) & SEQUENCE_MASK
         return None
 
-    def send(self, packet: SourcePacket, extensions: bytes, marker_bit: int) -> bool:
-        """Rewrite and send one packet; False when the sink refused it (backed up)."""
+    def send(self, packet: SourcePacket, body: bytes, marker_bit: int) -> bool:
+        """Rewrite and send one packet (``body``: this viewer's header extensions and the
+        payload, shared by every viewer with the same extensions); False when the sink
+        refused it (backed up)."""
         sequence = (packet.sequence + self.sequence_offset) & SEQUENCE_MASK
         timestamp = (packet.timestamp + self.timestamp_offset) & TIMESTAMP_MASK
         header = RTP_HEADER.pack(
             self.first_byte, self.payload_type | marker_bit, sequence, timestamp, self.ssrc
         )
         assert self.sink is not None
-        if not self.sink(header + extensions + packet.payload):
+        if not self.sink(header + body):
             return False
         self.last_sequence = sequence
         self.last_timestamp = timestamp
@@ -394,6 +396,11 @@ class StreamForwarder:
         send_time = abs_send_time(ntp)
         return [profile.render(packet.audio_level, send_time) for profile in self._profiles]
 
+    def _bodies(self, packet: SourcePacket, ntp: int) -> list[bytes]:
+        """Header extensions + payload, once per distinct extension profile."""
+        payload = packet.payload
+        return [extensions + payload for extensions in self._extensions(packet, ntp)]
+
     # -- packets ------------------------------------------------------------------------------
 
     def push(self, packet: SourcePacket) -> None:
@@ -414,11 +421,11 @@ class StreamForwarder:
                 start = None
         if self.live:
             ntp = self.last_ntp = self._clock()
-            extensions = self._extensions(packet, ntp)
+            bodies = self._bodies(packet, ntp)
             marker_bit = 0x80 if packet.marker else 0
             backed_up: list[Subscriber] | None = None
             for subscriber in self.live:
-                if not subscriber.send(packet, extensions[subscriber.profile_index], marker_bit):
+                if not subscriber.send(packet, bodies[subscriber.profile_index], marker_bit):
                     backed_up = backed_up or []
                     backed_up.append(subscriber)
             self.packets_out += len(self.live)
@@ -439,9 +446,9 @@ class StreamForwarder:
         subscriber.resume_ticks = None
         ntp = self.last_ntp = self._clock()
         for packet in held:
-            extensions = self._extensions(packet, ntp)
+            body = self._bodies(packet, ntp)[subscriber.profile_index]
             marker_bit = 0x80 if packet.marker else 0
-            if not subscriber.send(packet, extensions[subscriber.profile_index], marker_bit):
+            if not subscriber.send(packet, body, marker_bit):
                 self._back_up([subscriber], live=False)
                 return
             self.packets_out += 1

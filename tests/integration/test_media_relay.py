@@ -283,3 +283,39 @@ async def test_viewers_held_through_a_publisher_drop_continue_in_step(
     assert [p.pts for p in frames] == sorted(p.pts for p in frames)
     inbound = [s for s in (await viewer.getStats()).values() if s.type == "inbound-rtp"]
     assert inbound[0].packetsLost <= 2, "sequence numbers run on with no gap"
+
+
+async def test_packets_the_publisher_lost_are_recovered_upstream_and_forwarded(
+    engine: MediaEngine, peers: list[RTCPeerConnection]
+) -> None:
+    """The server's receiver NACKs what the publisher's packets lost on the way in; the
+    publisher's retransmission (RTX) is unwrapped and forwarded late, in its place."""
+    await publish(engine, peers, VideoStreamTrack())
+    publication = engine.live(StreamKey.panel("panel"))
+    assert publication is not None and publication.peer is not None
+    receiver = next(t.receiver for t in publication.peer.getTransceivers() if t.kind == "video")
+    handle = receiver._handle_rtp_packet
+    media_payload_types = {
+        c.payloadType
+        for t in publication.peer.getTransceivers()
+        for c in t._codecs
+        if c.mimeType == "video/VP8"
+    }
+    dropped: set[int] = set()
+
+    async def lossy(packet: Any, arrival_time_ms: int) -> None:
+        sequence = packet.sequence_number
+        lost = packet.payload_type in media_payload_types and sequence % 9 == 4
+        if lost and sequence not in dropped:
+            dropped.add(sequence)
+            return
+        await handle(packet, arrival_time_ms=arrival_time_ms)
+
+    receiver._handle_rtp_packet = lossy  # type: ignore[method-assign]
+    _, tracks = await watch(engine, peers)
+    frames = [await receive(tracks["video"]) for _ in range(60)]
+    steps = {b.pts - a.pts for a, b in itertools.pairwise(frames)}
+    assert all(2990 <= step <= 3010 for step in steps), f"frames lost for good: {steps}"
+    assert len(dropped) >= 5
+    assert publication.streams["video"].history.latest is not None
+    assert all(publication.streams["video"].history.get(s) for s in sorted(dropped)[:-2])
