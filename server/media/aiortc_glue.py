@@ -26,18 +26,18 @@ import importlib.metadata
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import aiortc
 import av
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCRtpReceiver, RTCRtpSender, clock
 from aiortc import rtcrtpreceiver as _receiver_module
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
 from pylibsrtp import SRTP_MAX_TRAILER_LEN, Session
 from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
@@ -266,6 +266,111 @@ def tap_receiver(
         attribute,
         _ForwardingJitterBuffer(inner, forwarder, mime_type.lower(), frames_wanted),
     )
+
+
+def ingest_eagerly(peer: Any) -> int:
+    """Take a publisher's RTP off aiortc's receive queue: each SRTP packet is unprotected,
+    parsed and handed to its receiver in the datagram callback itself, instead of via
+    aioice's queue and the DTLS transport's reading task (two loop turns and a future per
+    packet). The receiver's own handling (statistics, RTX, NACKs, REMB, the forwarder's tap)
+    runs unchanged. STUN, DTLS and RTCP keep their usual path. Call once the connection is
+    up; returns how many sockets now take the fast path."""
+    taken = 0
+    for dtls in {t.receiver.transport for t in peer.getTransceivers() if t.receiver}:
+        if dtls._rx_srtp is None:
+            continue
+        unprotect = srtp_unprotector(dtls._rx_srtp)
+        extensions = dtls._rtp_header_extensions_map
+        router = dtls._rtp_router
+        for protocol in dtls.transport._connection._protocols:
+            protocol.datagram_received = _eager_receiver(
+                protocol.datagram_received, unprotect, extensions, router
+            )
+            taken += 1
+    return taken
+
+
+def _eager_receiver(
+    slow: Callable[[bytes, Any], None],
+    unprotect: Callable[[bytes], bytes | None],
+    extensions: Any,
+    router: Any,
+) -> Callable[[bytes, Any], None]:
+    def datagram_received(data: bytes, address: Any) -> None:
+        # RTP, not RTCP (RFC 5761 4): first byte 128-191, second byte outside 192-208
+        if len(data) < 12 or not 127 < data[0] < 192 or 191 < data[1] < 209:
+            slow(data, address)
+            return
+        plain = unprotect(data)
+        if plain is None:
+            return  # not authentic, or replayed: aiortc drops these too
+        try:
+            packet = RtpPacket.parse(plain, extensions)
+        except ValueError:
+            return
+        receiver = router.route_rtp(packet)
+        if receiver is not None:
+            run_eagerly(receiver._handle_rtp_packet(packet, arrival_time_ms=clock.current_ms()))
+
+    return datagram_received
+
+
+def run_eagerly(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` now, up to its first real suspension (aiortc's packet handlers
+    await only sends that complete at once); if it does suspend, a task finishes it."""
+    try:
+        waiting = coroutine.send(None)
+    except StopIteration:
+        return
+    except Exception:
+        log.exception("handling a publisher's packet failed")
+        return
+    task = asyncio.get_running_loop().create_task(_finish(coroutine, waiting))
+    _finishing.add(task)
+    task.add_done_callback(_finishing.discard)
+
+
+_finishing: set[asyncio.Task[None]] = set()
+
+
+async def _finish(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+    while True:
+        try:
+            await waiting
+        except BaseException as error:  # the awaited future failed: let the coroutine see it
+            try:
+                waiting = coroutine.throw(error)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return
+
+
+def srtp_unprotector(session: Session) -> Callable[[bytes], bytes | None]:
+    """SRTP-unprotect with ``session``, as ``Session.unprotect`` does without its per-call
+    allocation; None for a packet that does not authenticate (or is too long)."""
+    length = _srtp_ffi.new("int *")
+    cdata = session._cdata
+    buffer = session._buffer
+    context = session._srtp[0]
+    unprotect = _srtp_lib.srtp_unprotect
+    limit = len(cdata)
+
+    def unprotect_packet(packet: bytes, session: Session = session) -> bytes | None:
+        size = len(packet)
+        if size > limit:
+            return None
+        length[0] = size
+        buffer[0:size] = packet
+        if unprotect(context, cdata, length):
+            return None
+        plain: bytes = buffer[0 : length[0]]
+        return plain
+
+    return unprotect_packet
 
 
 class FramePacketizer:

@@ -297,8 +297,10 @@ class MediaEngine:
         self.publications[key] = publication
 
         @peer.on("connectionstatechange")
-        async def ended() -> None:
-            if peer.connectionState in ("failed", "closed"):
+        async def changed() -> None:
+            if peer.connectionState == "connected":
+                aiortc_glue.ingest_eagerly(peer)
+            elif peer.connectionState in ("failed", "closed"):
                 await self.unpublish(publication, dropped=pause_on_drop)
 
         log.info("publishing", extra={"stream": str(key), "codecs": publication.codecs})

@@ -317,5 +317,46 @@ async def test_packets_the_publisher_lost_are_recovered_upstream_and_forwarded(
     steps = {b.pts - a.pts for a, b in itertools.pairwise(frames)}
     assert all(2990 <= step <= 3010 for step in steps), f"frames lost for good: {steps}"
     assert len(dropped) >= 5
-    assert publication.streams["video"].history.latest is not None
-    assert all(publication.streams["video"].history.get(s) for s in sorted(dropped)[:-2])
+    # recovered and held (one lost before anything arrived cannot be detected as missing,
+    # and the latest may still be on its way)
+    history = publication.streams["video"].history
+    assert sum(history.get(s) is not None for s in dropped) >= len(dropped) - 2
+
+
+async def test_a_publishers_rtp_skips_the_receive_queue(
+    engine: MediaEngine, peers: list[RTCPeerConnection]
+) -> None:
+    await publish(engine, peers, VideoStreamTrack(), AudioStreamTrack())
+    publication = engine.live(StreamKey.panel("panel"))
+    assert publication is not None and publication.peer is not None
+    dtls: Any = publication.peer.getTransceivers()[0].receiver.transport
+    forwarders = publication.streams.values()
+    deadline = time.monotonic() + 5
+    while sum(f.packets_in for f in forwarders) < 20:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    queued_before = dtls._RTCDtlsTransport__rx_packets
+    forwarded_before = sum(f.packets_in for f in forwarders)
+    await asyncio.sleep(1)
+    queued = dtls._RTCDtlsTransport__rx_packets - queued_before
+    forwarded = sum(f.packets_in for f in forwarders) - forwarded_before
+    assert forwarded >= 60, "video and audio keep arriving"
+    assert queued <= 10, "only RTCP, STUN and DTLS take aiortc's queue"
+
+
+async def test_run_eagerly_finishes_a_handler_that_suspends() -> None:
+    gate: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    done: list[int] = []
+
+    async def handler() -> None:
+        done.append(0)
+        done.append(await gate)
+
+    aiortc_glue.run_eagerly(handler())
+    assert done == [0], "ran at once, up to the await"
+    gate.set_result(7)
+    deadline = time.monotonic() + 2
+    while len(done) < 2:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    assert done == [0, 7]
