@@ -352,23 +352,11 @@ async def _finish(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
 def srtp_unprotector(session: Session) -> Callable[[bytes], bytes | None]:
     """SRTP-unprotect with ``session``, as ``Session.unprotect`` does without its per-call
     allocation; None for a packet that does not authenticate (or is too long)."""
-    length = _srtp_ffi.new("int *")
-    cdata = session._cdata
-    buffer = session._buffer
-    context = session._srtp[0]
-    unprotect = _srtp_lib.srtp_unprotect
-    limit = len(cdata)
+    transform = _srtp_transform(session, _srtp_lib.srtp_unprotect, 0)
 
-    def unprotect_packet(packet: bytes, session: Session = session) -> bytes | None:
-        size = len(packet)
-        if size > limit:
-            return None
-        length[0] = size
-        buffer[0:size] = packet
-        if unprotect(context, cdata, length):
-            return None
-        plain: bytes = buffer[0 : length[0]]
-        return plain
+    def unprotect_packet(packet: bytes) -> bytes | None:
+        plain = transform(packet)
+        return None if plain is None else bytes(plain)
 
     return unprotect_packet
 
@@ -509,26 +497,32 @@ def srtp_protector(session: Session) -> Callable[[bytes], memoryview | None]:
     per call there (a fresh length cell, a type check, a copy out): the result is a view of
     the session's own buffer, valid until its next use, so it must be sent at once (asyncio
     copies what it cannot send right away). None for a packet SRTP refuses (too long)."""
+    return _srtp_transform(session, _srtp_lib.srtp_protect, SRTP_MAX_TRAILER_LEN)
+
+
+def _srtp_transform(
+    session: Session, function: Any, headroom: int
+) -> Callable[[bytes], memoryview | None]:
+    """``function`` (libsrtp's protect or unprotect) on ``session``'s context and buffer."""
     length = _srtp_ffi.new("int *")
     cdata = session._cdata
     buffer = session._buffer
     view = memoryview(buffer)
     context = session._srtp[0]
-    protect = _srtp_lib.srtp_protect
-    limit = len(cdata) - SRTP_MAX_TRAILER_LEN
+    limit = len(cdata) - headroom
 
-    def protect_packet(packet: bytes, session: Session = session) -> memoryview | None:
+    def transform(packet: bytes, session: Session = session) -> memoryview | None:
         # ``session`` stays referenced: its context must outlive this closure.
         size = len(packet)
         if size > limit:
             return None
         length[0] = size
         buffer[0:size] = packet
-        if protect(context, cdata, length):
+        if function(context, cdata, length):
             return None
         return view[: length[0]]
 
-    return protect_packet
+    return transform
 
 
 def update_sender_report(sender: RTCRtpSender, subscriber: Subscriber, ntp: int) -> None:

@@ -7,7 +7,7 @@ import struct
 
 from pylibsrtp import Policy, Session
 
-from server.media.aiortc_glue import srtp_protector
+from server.media.aiortc_glue import srtp_protector, srtp_unprotector
 
 PROFILES = [
     (Policy.SRTP_PROFILE_AES128_CM_SHA1_80, 30),
@@ -39,3 +39,16 @@ def test_a_packet_too_long_for_srtp_is_refused_not_raised() -> None:
     protect = srtp_protector(session)
     assert protect(packet(1, 1500)) is None
     assert protect(packet(2, 100)) is not None
+
+
+def test_the_unprotector_verifies_and_refuses_tampering() -> None:
+    key = os.urandom(30)
+    sender = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+    unprotect = srtp_unprotector(Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND)))
+    plain = packet(5, 300)
+    protected = sender.protect(plain)
+    assert unprotect(protected) == plain
+    assert unprotect(protected) is None, "a replay is refused"
+    tampered = bytearray(sender.protect(packet(6, 300)))
+    tampered[20] ^= 0xFF
+    assert unprotect(bytes(tampered)) is None
