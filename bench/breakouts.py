@@ -9,17 +9,18 @@ the same two routes: ``POST /publish/{room}/{member}`` and ``POST /watch/{room}/
 
 Members are simulated by one worker process per room. A member's publisher sends a clip
 encoded once in advance (VP8 with the encoder settings of ``server/media/synthetic.py``,
-640x360 at 25 fps and 0.8 Mbit/s by default, plus Opus), replayed at real-time pace from a
-random point. Its five receivers are aiortc peers that complete ICE, DTLS and SRTP; by
-default (``--receivers rtp``) they count RTP packets and frames (marker bits) as they
-arrive and do nothing else, which costs a third of ``bench/fanout.py``'s receivers
-(``--receivers frames``: aiortc depacketises each frame, handed on undecoded). The server
+640x360 at 25 fps and 0.8 Mbit/s by default, plus Opus), packetised once and replayed at
+real-time pace from a random point (``bench/light_peers.PacedPublisher``). Its five
+receivers are ``bench/light_peers.CountingViewer``s: they complete ICE, DTLS and SRTP with
+the server, then count SRTP datagrams (packets, frames from marker bits, loss from sequence
+gaps) straight off their sockets and do nothing else, so the load generator stays light
+enough for a dozen rooms on this box. The server
 process's own CPU is read from ``/proc/<pid>/stat`` over a steady window; 100 % is one
 core. Levels stop at the first that saturates (frames delivered below the publishers'
 rate, loss, or the box near 200 %).
 
     .venv/bin/python bench/breakouts.py [--rooms 1,2,3,4,6] [--stock-rooms 1,2,4,6]
-        [--window 15] [--size 640x360] [--bitrate 800000] [--receivers rtp|frames]
+        [--window 15] [--size 640x360] [--bitrate 800000]
 """
 
 from __future__ import annotations
@@ -41,15 +42,29 @@ from typing import TYPE_CHECKING, Any
 
 import av
 from aiohttp import web
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 from av.video.frame import PictureType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fanout import CLOCK_TICKS, NO_ICE, cpu_seconds, negotiate, wait_listening  # noqa: E402
+from bench.fanout import (  # noqa: E402
+    NO_ICE,
+    box_busy_seconds,
+    connected,
+    cpu_seconds,
+    negotiate,
+    wait_listening,
+)
+from bench.light_peers import (  # noqa: E402
+    CountingViewer,
+    Counts,
+    PacedPublisher,
+    PacketisedClip,
+    payload_kinds,
+)
 from bench.stock_relay import answer as stock_answer  # noqa: E402
 from server.media import synthetic  # noqa: E402
 from tests.processes import free_port  # noqa: E402
@@ -240,116 +255,55 @@ def serve(mode: str, port: int) -> None:
 # -- one room's six members (in a worker process) ------------------------------------------------
 
 
-class RtpCount:
-    """One receiver's packets, counted as they arrive (after SRTP), with nothing decoded,
-    depacketised or buffered: a video frame ends at a packet with the marker bit."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.packets = 0
-        self.frames = 0
-        self._first = -1
-        self._highest = -1
-
-    def add(self, sequence: int, marker: int) -> None:
-        self.packets += 1
-        self.frames += marker if self.kind == "video" else 1
-        if self._first < 0:
-            self._first = self._highest = sequence
-            return
-        ahead = (sequence - self._highest) & 0xFFFF
-        if ahead < 0x8000:
-            self._highest += ahead
-
-    @property
-    def lost(self) -> int:
-        return max(self._highest - self._first + 1 - self.packets, 0) if self.packets else 0
-
-
-def count_rtp_only(counters: list[RtpCount]) -> None:
-    """Replace every receiver's RTP handling in this process by :class:`RtpCount`."""
-
-    async def handle(receiver: RTCRtpReceiver, packet: Any, arrival_time_ms: int = 0) -> None:
-        counter: RtpCount | None = getattr(receiver, "_bench_count", None)
-        if counter is None:
-            counter = RtpCount(receiver.track.kind)
-            receiver._bench_count = counter  # type: ignore[attr-defined]
-            counters.append(counter)
-        counter.add(packet.sequence_number, packet.marker)
-
-    RTCRtpReceiver._handle_rtp_packet = handle  # type: ignore[method-assign, assignment]
-
-
-async def room_worker(base: str, room: str, clip_path: Path, receivers: str) -> None:
-    """Six members: each publishes the clip and watches the five others.
-
-    ``receivers`` is ``rtp`` (count packets as they arrive, see :class:`RtpCount`) or
-    ``frames`` (bench/fanout.py's receivers: aiortc depacketises each frame, and
-    ``aiortc_glue`` hands it on undecoded to a task that counts it)."""
+async def room_worker(base: str, room: str, clip_path: Path) -> None:
+    """Six members: each publishes the clip (a ``PacedPublisher``, from a random point) and
+    watches the five others (``CountingViewer``s: ICE, DTLS and SRTP with the server, then
+    SRTP datagrams counted off the socket; see ``bench/light_peers.py``)."""
     from server.media import aiortc_glue
 
     aiortc_glue.install()
-    counters: list[RtpCount] = []
-    if receivers == "rtp":
-        count_rtp_only(counters)
     clip = read_clip(clip_path)
-    publishers: list[RTCPeerConnection] = []
-    viewers: list[RTCPeerConnection] = []
-    frames: dict[str, list[int]] = {"video": [], "audio": []}
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def count(track: MediaStreamTrack) -> None:
-        counts = frames[track.kind]
-        counts.append(0)
-        slot = len(counts) - 1
-        while True:
-            try:
-                await track.recv()
-            except MediaStreamError:
-                return
-            counts[slot] += 1
-
-    def on_track(track: MediaStreamTrack) -> None:
-        if receivers == "frames":
-            task = asyncio.create_task(count(track))
-            tasks.add(task)
+    clips = {
+        "video": PacketisedClip.from_frames("video", "video/VP8", clip["v"], FPS),
+        "audio": PacketisedClip.from_frames(
+            "audio", "audio/opus", clip["a"], AUDIO_RATE / AUDIO_FRAME
+        ),
+    }
+    publishers: list[PacedPublisher] = []
+    viewers: list[CountingViewer] = []
 
     async def publish(member: int) -> None:
-        peer = RTCPeerConnection(NO_ICE)
-        publishers.append(peer)
-        peer.addTrack(PacedClip("video", clip["v"], FPS))
-        peer.addTrack(PacedClip("audio", clip["a"], AUDIO_RATE / AUDIO_FRAME))
-        await negotiate(peer, f"{base}/publish/{room}/m{member}", {})
+        publisher = PacedPublisher(RTCPeerConnection(NO_ICE), clips, start=random.random())
+        publishers.append(publisher)
+        publisher.add_tracks()
+        await negotiate(publisher.peer, f"{base}/publish/{room}/m{member}", {})
+        await connected(publisher.peer)
+        publisher.start()
 
     async def watch(member: int) -> None:
         peer = RTCPeerConnection(NO_ICE)
-        viewers.append(peer)
-        peer.on("track", on_track)
+        viewer = CountingViewer(peer)
+        viewers.append(viewer)
         peer.addTransceiver("video", direction="recvonly")
         peer.addTransceiver("audio", direction="recvonly")
         await negotiate(peer, f"{base}/watch/{room}/m{member}", {})
+        await connected(peer)
+        viewer.take_over(payload_kinds(peer.remoteDescription.sdp))
 
-    async def snapshot() -> dict[str, Any]:
-        if receivers == "rtp":
-            return {
-                "receivers": len(viewers),
-                "video_frames": [c.frames for c in counters if c.kind == "video"],
-                "audio_frames": sum(c.frames for c in counters if c.kind == "audio"),
-                "rtp_received": sum(c.packets for c in counters),
-                "rtp_lost": sum(c.lost for c in counters),
-            }
-        received = lost = 0
-        for peer in viewers:
-            for stats in (await peer.getStats()).values():
-                if getattr(stats, "type", "") == "inbound-rtp":
-                    lost += max(stats.packetsLost, 0)
-                    received += stats.packetsReceived
+    def snapshot() -> dict[str, Any]:
+        counts = Counts()
+        for viewer in viewers:
+            viewer.add_to(counts)
+        received = sum(counts.packets.get(k, 0) for k in ("video", "audio"))
+        expected = sum(counts.expected.get(k, 0) for k in ("video", "audio"))
         return {
             "receivers": len(viewers),
-            "video_frames": frames["video"],
-            "audio_frames": sum(frames["audio"]),
+            "video_frames": [
+                sum(s.frames for s in v.streams.values() if s.kind == "video") for v in viewers
+            ],
+            "audio_frames": counts.packets.get("audio", 0),
             "rtp_received": received,
-            "rtp_lost": lost,
+            "rtp_lost": max(expected - received, 0),
         }
 
     started = time.monotonic()
@@ -360,7 +314,7 @@ async def room_worker(base: str, room: str, clip_path: Path, receivers: str) -> 
     wanted = MEMBERS * (MEMBERS - 1)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        seeing = [n for n in (await snapshot())["video_frames"] if n]
+        seeing = [n for n in snapshot()["video_frames"] if n]
         if len(seeing) == wanted:
             break
         await asyncio.sleep(0.1)
@@ -371,20 +325,14 @@ async def room_worker(base: str, room: str, clip_path: Path, receivers: str) -> 
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while (await reader.readline()).strip() == b"snap":
-        print(json.dumps(await snapshot()), flush=True)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*(peer.close() for peer in viewers + publishers))
+        print(json.dumps(snapshot()), flush=True)
+    await asyncio.gather(
+        *(p.close() for p in publishers), *(v.peer.close() for v in viewers),
+        return_exceptions=True,
+    )  # fmt: skip
 
 
 # -- driver -------------------------------------------------------------------------------------
-
-
-def box_busy_seconds() -> float:
-    """CPU seconds all cores spent busy since boot (/proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
 class Rooms:
@@ -393,10 +341,9 @@ class Rooms:
     def __init__(self) -> None:
         self.workers: list[asyncio.subprocess.Process] = []
 
-    async def add(self, base: str, room: str, clip: Path, receivers: str) -> dict[str, Any]:
+    async def add(self, base: str, room: str, clip: Path) -> dict[str, Any]:
         worker = await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--room", base, "--room-id", room, "--clip", str(clip),
-            "--receivers", receivers,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         self.workers.append(worker)
@@ -545,8 +492,7 @@ async def run_mode(
         have = 0
         for level in levels:
             setup = [
-                (await rooms.add(base, f"r{room}", clip, args.receivers))["setup_s"]
-                for room in range(have, level)
+                (await rooms.add(base, f"r{room}", clip))["setup_s"] for room in range(have, level)
             ]
             have = level
             await asyncio.sleep(args.settle)
@@ -588,7 +534,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         f" + Opus {audio_bits / 1e3:.0f} kbit/s",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
-        "receivers": args.receivers,
         "window_s": args.window,
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -632,7 +577,6 @@ if __name__ == "__main__":
     parser.add_argument("--settle", type=float, default=3.0)
     parser.add_argument("--size", default=f"{synthetic.WIDTH}x{synthetic.HEIGHT}")
     parser.add_argument("--bitrate", type=int, default=synthetic.VIDEO_BITRATE)
-    parser.add_argument("--receivers", choices=["rtp", "frames"], default="rtp")
     parser.add_argument("--modes", type=lambda t: t.split(","), default=["ours", "stock"])
     parser.add_argument("--serve", choices=["ours", "stock"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -643,8 +587,6 @@ if __name__ == "__main__":
     if arguments.serve:
         serve(arguments.serve, arguments.port)
     elif arguments.room:
-        asyncio.run(
-            room_worker(arguments.room, arguments.room_id, arguments.clip, arguments.receivers)
-        )
+        asyncio.run(room_worker(arguments.room, arguments.room_id, arguments.clip))
     else:
         print(json.dumps(asyncio.run(main(arguments)), indent=2))

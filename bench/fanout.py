@@ -1,13 +1,32 @@
-"""Media fan-out: server CPU per viewer for one 720p ~1.5 Mbit/s VP8 stream.
+"""Media fan-out of one conference panel: 720p VP8 at ~1.5 Mbit/s and Opus, to many viewers.
 
-Compares, in one run, Plenaria's forwarding engine (`plenaria serve`, WHIP in, WHEP out),
-Janus 1.1.2's streaming plugin (Debian's `janus`, fed the same stream as RTP by ffmpeg
-`-c copy`) and stock aiortc (`bench/stock_relay.py`: decode once, MediaRelay, encode per
-viewer).
-The publisher sends a stream encoded once in advance; viewers are light aiortc receivers
-in worker processes that complete ICE, DTLS and SRTP and count packets without decoding.
+Compares, in one run:
+- **Plenaria** (``plenaria serve``): publisher over WHIP, viewers over WHEP, RTP forwarded;
+- **Janus 1.1.2**'s streaming plugin (Debian's ``janus``), one mountpoint carrying the same
+  video and audio, fed as RTP by two ``ffmpeg -re -stream_loop -1 -c copy``;
+- **stock aiortc** (``bench/stock_relay.py``: decode once, ``MediaRelay``, encode per viewer).
 
-    .venv/bin/python bench/fanout.py [--levels 1,4,16,32,64] [--window 10]
+The clip (10 s of a moving test pattern and a tone) is encoded once in advance; both
+Plenaria's publisher and Janus's feeders send those same packets, looping at real-time pace
+(sequence numbers and timestamps run on across loops). Plenaria's and stock's publisher is a
+``bench/light_peers.PacedPublisher``.
+
+Viewers are ``bench/light_peers.CountingViewer``s in ``--workers`` processes: each completes
+ICE, DTLS and SRTP with the server, then counts SRTP datagrams straight off its socket (no
+unprotect, no depacketising, no RTCP), so the box can drive hundreds of viewers and the
+server does all of its per-viewer work. A few full aiortc receivers per level (passthrough
+decoders, nothing decoded) measure the first frame: from sending the offer to the first
+complete video frame.
+
+Per level: the server's CPU (``/proc/<pid>/stat``, 100 % = one core) over ``--window``
+seconds after ``--settle`` seconds, the workers' CPU and the whole box's (to show the load
+generator is not the limit), packets/s delivered to viewers, µs of server CPU per delivered
+packet, loss (from sequence-number gaps), video frames/s and audio packets/s per viewer.
+
+    .venv/bin/python bench/fanout.py [--levels 1,16,64,150,300] [--stock-levels 1,4,8]
+        [--window 10] [--workers 4] [--modes plenaria,janus,stock]
+
+It needs Debian's ``janus`` and ``ffmpeg`` (``apt-get install janus ffmpeg``).
 """
 
 from __future__ import annotations
@@ -33,6 +52,13 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.light_peers import (  # noqa: E402
+    CountingViewer,
+    Counts,
+    PacedPublisher,
+    PacketisedClip,
+    payload_kinds,
+)
 from server.auth import bearer_codec  # noqa: E402
 from server.backends import open_store  # noqa: E402
 from sessions.demo import LIVE_PANEL_CODE, demo_programme  # noqa: E402
@@ -42,8 +68,12 @@ from tests.processes import free_port  # noqa: E402
 SECRET = "fanout-bench-secret-0123456789abcdef"  # noqa: S105 - a throwaway server
 CODE = LIVE_PANEL_CODE
 WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 30, 1_500_000
+CLIP_SECONDS = 10
+AUDIO_RATE, AUDIO_FRAME = 48_000, 960
 NO_ICE = RTCConfiguration(iceServers=[])
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SETUP_CONCURRENCY = 8
+"""Viewers a worker negotiates at once."""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -51,8 +81,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def box_busy_seconds() -> float:
+    """CPU seconds the whole box spent busy (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
+# -- the clip -------------------------------------------------------------------------------------
+
+
 def encode_clip(seconds: int) -> list[Any]:
-    """The stream, encoded once: VP8 packets of a moving test pattern."""
+    """The video, encoded once: VP8 packets of a moving test pattern, a keyframe every 2 s."""
     source = av.open(f"testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}", format="lavfi")
     encoder = av.CodecContext.create("libvpx", "w")
     encoder.width, encoder.height, encoder.pix_fmt = WIDTH, HEIGHT, "yuv420p"
@@ -71,8 +111,34 @@ def encode_clip(seconds: int) -> list[Any]:
     return packets
 
 
+def encode_audio(seconds: int, path: Path) -> list[Any]:
+    """The audio, encoded once into an Ogg file (for Janus's feeder) and read back."""
+    output = av.open(str(path), "w", format="ogg")
+    stream = output.add_stream("libopus", rate=AUDIO_RATE)
+    stream.codec_context.layout = "stereo"
+    stream.codec_context.format = "s16"
+    stream.codec_context.bit_rate = 64_000
+    source = av.open("sine=frequency=440:sample_rate=48000", format="lavfi")
+    resampler = av.AudioResampler(
+        format="s16", layout="stereo", rate=AUDIO_RATE, frame_size=AUDIO_FRAME
+    )
+    made = 0
+    for raw in source.decode(audio=0):
+        for frame in resampler.resample(raw):
+            for packet in stream.encode(frame):
+                output.mux(packet)
+                made += 1
+        if made >= seconds * AUDIO_RATE // AUDIO_FRAME:
+            break
+    for packet in stream.encode(None):
+        output.mux(packet)
+    output.close()
+    with av.open(str(path)) as container:
+        return [p for p in container.demux(audio=0) if p.size]
+
+
 def write_ivf(packets: list[Any], path: Path) -> None:
-    """The clip as an IVF file, for ffmpeg to send to Janus as RTP with ``-c copy``."""
+    """The video as an IVF file, for ffmpeg to send to Janus as RTP with ``-c copy``."""
     header = (
         b"DKIF" + (0).to_bytes(2, "little") + (32).to_bytes(2, "little") + b"VP80"
         + WIDTH.to_bytes(2, "little") + HEIGHT.to_bytes(2, "little")
@@ -85,6 +151,20 @@ def write_ivf(packets: list[Any], path: Path) -> None:
             data = bytes(packet)
             file.write(len(data).to_bytes(4, "little") + index.to_bytes(8, "little") + data)
 
+
+def load_clips(folder: Path) -> dict[str, PacketisedClip]:
+    video = encode_clip(CLIP_SECONDS)
+    write_ivf(video, folder / "clip.ivf")
+    audio = encode_audio(CLIP_SECONDS, folder / "clip.ogg")
+    return {
+        "video": PacketisedClip.from_packets("video", "video/VP8", video, FPS),
+        "audio": PacketisedClip.from_packets(
+            "audio", "audio/opus", audio, AUDIO_RATE / AUDIO_FRAME
+        ),
+    }
+
+
+# -- Janus --------------------------------------------------------------------------------------
 
 JANUS_CONFIG = """general: {{
     configs_folder = "{folder}"
@@ -109,13 +189,16 @@ JANUS_STREAMING = """bench: {{
     type = "rtp"
     id = 1
     description = "bench"
-    media = ( {{ type = "video" mid = "v" port = {rtp_port} pt = 96 codec = "vp8" }} )
+    media = (
+        {{ type = "video" mid = "v" port = {video_port} pt = 96 codec = "vp8" }},
+        {{ type = "audio" mid = "a" port = {audio_port} pt = 111 codec = "opus" }}
+    )
 }}
 """
 
 
-def write_janus_config(folder: Path, port: int, rtp_port: int) -> None:
-    """Janus with only the HTTP transport and the streaming plugin, one RTP mountpoint."""
+def write_janus_config(folder: Path, port: int, video_port: int, audio_port: int) -> None:
+    """Janus with only the HTTP transport and the streaming plugin, one A/V mountpoint."""
 
     def others(kind: str, keep: str) -> str:
         found = Path(f"/usr/lib/x86_64-linux-gnu/janus/{kind}").glob("*.so")
@@ -129,24 +212,39 @@ def write_janus_config(folder: Path, port: int, rtp_port: int) -> None:
         )
     )
     (folder / "janus.transport.http.jcfg").write_text(JANUS_HTTP.format(port=port))
-    (folder / "janus.plugin.streaming.jcfg").write_text(JANUS_STREAMING.format(rtp_port=rtp_port))
+    (folder / "janus.plugin.streaming.jcfg").write_text(
+        JANUS_STREAMING.format(video_port=video_port, audio_port=audio_port)
+    )
 
 
-async def start_janus(folder: Path, port: int, clip: Path) -> list[asyncio.subprocess.Process]:
-    rtp_port = free_port()
-    await asyncio.to_thread(write_janus_config, folder, port, rtp_port)
+def feeder(clip: Path, port: int, payload_type: int) -> list[str]:
+    return [
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
+        "-i", str(clip), "-c", "copy", "-payload_type", str(payload_type),
+        "-f", "rtp", f"rtp://127.0.0.1:{port}?pkt_size=1200",
+    ]  # fmt: skip
+
+
+async def start_janus(folder: Path, port: int) -> list[asyncio.subprocess.Process]:
+    video_port, audio_port = free_port(), free_port()
+    await asyncio.to_thread(write_janus_config, folder, port, video_port, audio_port)
     janus = await asyncio.create_subprocess_exec(
         "janus", "-F", str(folder), "-C", str(folder / "janus.jcfg"),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     await wait_listening(port)
-    feeder = await asyncio.create_subprocess_exec(
-        "ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
-        "-i", str(clip), "-c", "copy", "-an", "-payload_type", "96",
-        "-f", "rtp", f"rtp://127.0.0.1:{rtp_port}?pkt_size=1200",
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    return [janus, feeder]
+    feeders = [
+        await asyncio.create_subprocess_exec(
+            *feeder(folder / name, rtp_port, payload_type),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        for name, rtp_port, payload_type in (
+            ("clip.ivf", video_port, 96),
+            ("clip.ogg", audio_port, 111),
+        )
+    ]
+    return [janus, *feeders]
 
 
 class JanusViewer:
@@ -194,29 +292,7 @@ class JanusViewer:
                 await response.read()
 
 
-class ClipTrack(MediaStreamTrack):
-    """Plays the pre-encoded clip in a loop at real-time pace, as a camera would."""
-
-    kind = "video"
-
-    def __init__(self, packets: list[Any]) -> None:
-        super().__init__()
-        self._packets = packets
-        self._index = 0
-        self._started = time.monotonic()
-
-    async def recv(self) -> Any:
-        due = self._started + self._index / FPS
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        source = self._packets[self._index % len(self._packets)]
-        packet = av.Packet(bytes(source))
-        packet.pts = self._index
-        packet.time_base = fractions.Fraction(1, FPS)
-        packet.is_keyframe = source.is_keyframe
-        self._index += 1
-        return packet
+# -- signalling ---------------------------------------------------------------------------------
 
 
 async def negotiate(peer: RTCPeerConnection, url: str, headers: dict[str, str]) -> None:
@@ -234,66 +310,208 @@ async def negotiate(peer: RTCPeerConnection, url: str, headers: dict[str, str]) 
         await peer.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
 
 
-# -- viewers (in worker processes) ----------------------------------------------------------
+async def connected(peer: RTCPeerConnection, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while peer.connectionState != "connected":
+        if peer.connectionState in ("failed", "closed") or time.monotonic() > deadline:
+            raise RuntimeError(f"the connection did not come up: {peer.connectionState}")
+        await asyncio.sleep(0.02)
 
 
-async def viewers(base: str, count: int) -> None:
+async def wait_listening(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+# -- viewers (in worker processes) --------------------------------------------------------------
+
+
+class Worker:
+    """One load-generating process: counting viewers and a few full receivers."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.viewers: list[CountingViewer] = []
+        self.receivers: list[RTCPeerConnection] = []
+        self.janus: list[JanusViewer] = []
+        self.http = aiohttp.ClientSession()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def offer_to(self, peer: RTCPeerConnection) -> None:
+        if self.base.startswith("janus+"):
+            viewer = JanusViewer(self.base.removeprefix("janus+"), self.http)
+            self.janus.append(viewer)
+            await viewer.watch(peer)
+        else:
+            peer.addTransceiver("video", direction="recvonly")
+            peer.addTransceiver("audio", direction="recvonly")
+            await negotiate(peer, f"{self.base}/whep/{CODE}", {})
+
+    async def add_counting(self) -> None:
+        peer = RTCPeerConnection(NO_ICE)
+        viewer = CountingViewer(peer)
+        self.viewers.append(viewer)
+        await self.offer_to(peer)
+        await connected(peer)
+        description = peer.remoteDescription or peer.localDescription
+        viewer.take_over(payload_kinds(description.sdp))
+
+    async def add_receiver(self) -> float:
+        """A full receiver: seconds from the offer to its first complete video frame."""
+        peer = RTCPeerConnection(NO_ICE)
+        self.receivers.append(peer)
+        started = time.monotonic()
+        video: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video" and not video.done():
+                video.set_result(track)
+            else:
+                self._drain(track)
+
+        peer.on("track", on_track)
+        await self.offer_to(peer)
+        track = await asyncio.wait_for(video, 30)
+        await asyncio.wait_for(track.recv(), 30)
+        first = time.monotonic() - started
+        self._drain(track)
+        return first
+
+    def _drain(self, track: MediaStreamTrack) -> None:
+        async def drain() -> None:
+            try:
+                while True:
+                    await track.recv()
+            except MediaStreamError:
+                return
+
+        task = asyncio.create_task(drain())
+        self.tasks.add(task)
+
+    async def add(self, counting: int, receivers: int) -> list[float]:
+        gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+        async def one() -> None:
+            async with gate:
+                await self.add_counting()
+
+        await asyncio.gather(*(one() for _ in range(counting)))
+        return [await self.add_receiver() for _ in range(receivers)]
+
+    def counts(self) -> Counts:
+        counts = Counts()
+        for viewer in self.viewers:
+            viewer.add_to(counts)
+        return counts
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for janus in self.janus:
+            if janus.poller is not None:
+                janus.poller.cancel()
+        peers = [v.peer for v in self.viewers] + self.receivers
+        await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
+        await self.http.close()
+
+
+async def worker_main(base: str) -> None:
+    """Commands on stdin, one JSON line each on stdout: ``add N R``, ``counts``, ``quit``."""
     from server.media import aiortc_glue
 
     aiortc_glue.install()
-    peers: list[RTCPeerConnection] = []
-    all_ready = asyncio.Event()
-    counts: list[int] = []
-    first: list[float] = []
-
-    http = aiohttp.ClientSession()
-
-    async def one(index: int) -> None:
-        peer = RTCPeerConnection(NO_ICE)
-        peers.append(peer)
-        started = time.monotonic()
-        arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
-        peer.on("track", arrived.set_result)
-        if base.startswith("janus+"):
-            await JanusViewer(base.removeprefix("janus+"), http).watch(peer)
-        else:
-            peer.addTransceiver("video", direction="recvonly")
-            await negotiate(peer, f"{base}/whep/{CODE}", {})
-        track = await arrived
-        counts.append(0)
-        slot = len(counts) - 1
-        await track.recv()
-        first.append(time.monotonic() - started)
-        if len(first) == count:
-            all_ready.set()
-        while True:
-            try:
-                await track.recv()
-            except MediaStreamError:
-                return
-            counts[slot] += 1
-
-    tasks = [asyncio.create_task(one(i)) for i in range(count)]
-    await asyncio.wait_for(all_ready.wait(), 120)
-    print(json.dumps({"ready": True, "first_frame_s": first}), flush=True)
+    worker = Worker(base)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    await reader.readline()
-    lost = received = 0
-    for peer in peers:
-        for stats in (await peer.getStats()).values():
-            if getattr(stats, "type", "") == "inbound-rtp":
-                lost += max(stats.packetsLost, 0)
-                received += stats.packetsReceived
-    print(json.dumps({"frames": counts, "rtp_received": received, "rtp_lost": lost}), flush=True)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*(peer.close() for peer in peers))
-    await http.close()
+    while True:
+        command = (await reader.readline()).decode().split()
+        if not command or command[0] == "quit":
+            break
+        if command[0] == "add":
+            first = await worker.add(int(command[1]), int(command[2]))
+            print(json.dumps({"first_frame_s": first}), flush=True)
+        elif command[0] == "counts":
+            print(json.dumps(worker.counts().as_json()), flush=True)
+    await worker.close()
 
 
-# -- driver -------------------------------------------------------------------------------------
+class Workers:
+    def __init__(self, base: str, count: int) -> None:
+        self.base = base
+        self.count = count
+        self.processes: list[asyncio.subprocess.Process] = []
+
+    async def start(self) -> None:
+        for _ in range(self.count):
+            self.processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    self.base,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    limit=1 << 24,
+                )
+            )
+
+    async def ask(self, process: asyncio.subprocess.Process, line: str) -> dict[str, Any]:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(line.encode() + b"\n")
+        await process.stdin.drain()
+        reply = await asyncio.wait_for(process.stdout.readline(), 600)
+        if not reply:
+            raise RuntimeError("a viewer worker died")
+        answer: dict[str, Any] = json.loads(reply)
+        return answer
+
+    async def add(self, viewers: int, receivers: int) -> list[float]:
+        """Spread ``viewers`` counting viewers over the workers; ``receivers`` full ones."""
+        shares = [viewers // self.count + (i < viewers % self.count) for i in range(self.count)]
+        extra = [receivers // self.count + (i < receivers % self.count) for i in range(self.count)]
+        replies = await asyncio.gather(
+            *(
+                self.ask(p, f"add {share} {more}")
+                for p, share, more in zip(self.processes, shares, extra, strict=True)
+            )
+        )
+        return [s for reply in replies for s in reply["first_frame_s"]]
+
+    async def counts(self) -> Counts:
+        total = Counts()
+        for reply in await asyncio.gather(*(self.ask(p, "counts") for p in self.processes)):
+            total.rtcp += reply["rtcp"]
+            for name in ("packets", "octets", "frames", "expected"):
+                table = getattr(total, name)
+                for kind, value in reply[name].items():
+                    table[kind] = table.get(kind, 0) + value
+        return total
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(p.pid) for p in self.processes)
+
+    async def close(self) -> None:
+        for process in self.processes:
+            if process.returncode is None and process.stdin is not None:
+                process.stdin.write(b"quit\n")
+        for process in self.processes:
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+# -- driver ---------------------------------------------------------------------------------------
 
 
 async def start_plenaria(data: Path, port: int) -> asyncio.subprocess.Process:
@@ -314,114 +532,162 @@ async def start_stock(port: int) -> asyncio.subprocess.Process:
     )
 
 
-async def wait_listening(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not start")
-
-
 def speaker_headers() -> dict[str, str]:
     identity = Identity("bench-speaker", "Bench").with_role(CODE, Role.SPEAKER)
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     return {"Authorization": f"Bearer {bearer_codec(SECRET.encode()).dumps(identity, expires)}"}
 
 
-async def run_mode(mode: str, clip: list[Any], levels: list[int], window: float) -> dict[str, Any]:
+async def publish(base: str, clips: dict[str, PacketisedClip]) -> PacedPublisher:
+    publisher = PacedPublisher(RTCPeerConnection(NO_ICE), clips)
+    publisher.add_tracks()
+    await negotiate(publisher.peer, f"{base}/whip/{CODE}", speaker_headers())
+    await connected(publisher.peer)
+    publisher.start()
+    return publisher
+
+
+async def measure(server: int, workers: Workers | None, window: float) -> dict[str, Any]:
+    before = (cpu_seconds(server), workers.cpu_seconds() if workers else 0.0, box_busy_seconds())
+    counts_before = await workers.counts() if workers else Counts()
+    started = time.monotonic()
+    await asyncio.sleep(window)
+    counts_after = await workers.counts() if workers else Counts()
+    elapsed = time.monotonic() - started
+    after = (cpu_seconds(server), workers.cpu_seconds() if workers else 0.0, box_busy_seconds())
+    server_cpu, workers_cpu, box_cpu = (b - a for a, b in zip(before, after, strict=True))
+
+    def delta(name: str, kind: str) -> int:
+        table_after: dict[str, int] = getattr(counts_after, name)
+        table_before: dict[str, int] = getattr(counts_before, name)
+        return table_after.get(kind, 0) - table_before.get(kind, 0)
+
+    packets = sum(delta("packets", k) for k in ("video", "audio"))
+    expected = sum(delta("expected", k) for k in ("video", "audio"))
+    return {
+        "server_cpu_percent": round(server_cpu / elapsed * 100, 1),
+        "workers_cpu_percent": round(workers_cpu / elapsed * 100, 1),
+        "box_cpu_percent": round(box_cpu / elapsed * 100, 1),
+        "packets_per_s": round(packets / elapsed),
+        "server_us_per_packet": round(server_cpu / packets * 1e6, 2) if packets else None,
+        "loss_percent": round(100 * max(expected - packets, 0) / expected, 3) if expected else 0,
+        "video_packets": delta("packets", "video"),
+        "video_frames": delta("frames", "video"),
+        "audio_packets": delta("packets", "audio"),
+        "elapsed": elapsed,
+    }
+
+
+async def run_mode(
+    mode: str, folder: Path, clips: dict[str, PacketisedClip], levels: list[int], args: Any
+) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        helpers: list[asyncio.subprocess.Process] = []
-        if mode == "janus":
-            ivf = Path(tmp) / "clip.ivf"
-            write_ivf(clip, ivf)
-            server, *helpers = await start_janus(Path(tmp), port, ivf)
-            base = f"janus+{base}"
-        elif mode == "plenaria":
-            server = await start_plenaria(Path(tmp), port)
-        else:
-            server = await start_stock(port)
-        workers: list[asyncio.subprocess.Process] = []
-        publisher = RTCPeerConnection(NO_ICE)
-        try:
-            await wait_listening(port)
-            if mode != "janus":
-                publisher.addTrack(ClipTrack(clip))
-                await negotiate(publisher, f"{base}/whip/{CODE}", speaker_headers())
-            await asyncio.sleep(2)
-            idle_start = cpu_seconds(server.pid)
-            await asyncio.sleep(window)
-            cpu = {0: (cpu_seconds(server.pid) - idle_start) / window * 100}
-            first_frames: list[float] = []
-            have = 0
-            for level in levels:
-                worker = await asyncio.create_subprocess_exec(
-                    sys.executable, __file__, "--viewers", base, "--count", str(level - have),
-                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    limit=1 << 24,
-                )  # fmt: skip
-                workers.append(worker)
-                assert worker.stdout is not None
-                ready = json.loads(await asyncio.wait_for(worker.stdout.readline(), 120))
-                first_frames += ready["first_frame_s"]
-                have = level
-                await asyncio.sleep(2)
-                started = cpu_seconds(server.pid)
-                await asyncio.sleep(window)
-                cpu[level] = (cpu_seconds(server.pid) - started) / window * 100
-                print(f"{mode}: {level} viewers, server CPU {cpu[level]:.1f} %", file=sys.stderr)
-            received = lost = 0
-            for worker in workers:
-                assert worker.stdin is not None
-                assert worker.stdout is not None
-                worker.stdin.write(b"done\n")
-                await worker.stdin.drain()
-                report = json.loads(await asyncio.wait_for(worker.stdout.readline(), 60))
-                received += report["rtp_received"]
-                lost += report["rtp_lost"]
-        finally:
-            for worker in workers + helpers:
-                if worker.returncode is None:
-                    worker.kill()
-                await worker.wait()
+    helpers: list[asyncio.subprocess.Process] = []
+    publisher: PacedPublisher | None = None
+    if mode == "janus":
+        server, *helpers = await start_janus(folder, port)
+        base = f"janus+{base}"
+    elif mode == "plenaria":
+        server = await start_plenaria(folder, port)
+    else:
+        server = await start_stock(port)
+    workers = Workers(base, args.workers)
+    rows: list[dict[str, Any]] = []
+    try:
+        await wait_listening(port)
+        if mode != "janus":
+            publisher = await publish(base, clips)
+        await asyncio.sleep(args.settle)
+        idle = await measure(server.pid, None, args.window)
+        rows.append({"viewers": 0, **idle})
+        print(f"{mode}: idle, server CPU {idle['server_cpu_percent']} %", file=sys.stderr)
+        await workers.start()
+        have = full = 0
+        for level in levels:
+            receivers = min(args.receivers, level - have)
+            first = await workers.add(level - have - receivers, receivers)
+            have, full = level, full + receivers
+            await asyncio.sleep(args.settle)
+            row = {"viewers": level, **await measure(server.pid, workers, args.window)}
+            elapsed = row.pop("elapsed")
+            counting = level - full  # the full receivers are not counted
+            row["counting_viewers"] = counting
+            row["video_fps_per_viewer"] = round(row["video_frames"] / max(counting, 1) / elapsed, 1)
+            row["audio_packets_per_s_per_viewer"] = round(
+                row["audio_packets"] / max(counting, 1) / elapsed, 1
+            )
+            row["first_frame_s"] = [round(s, 3) for s in first]
+            rows.append(row)
+            print(f"{mode}: {json.dumps(row)}", file=sys.stderr)
+            if row["box_cpu_percent"] > 190 or row["loss_percent"] > 5:
+                print(f"{mode}: saturated at {level} viewers", file=sys.stderr)
+                break
+        if publisher is not None:  # what the connected viewers cost with no media flowing
+            for task in publisher.tasks:
+                task.cancel()
+            await asyncio.sleep(args.settle)
+            quiet = await measure(server.pid, workers, args.window)
+            print(f"{mode}: no media, {json.dumps(quiet)}", file=sys.stderr)
+            rows[-1]["server_cpu_percent_without_media"] = quiet["server_cpu_percent"]
+    finally:
+        await workers.close()
+        if publisher is not None:
             await publisher.close()
-            server.terminate()
-            await server.wait()
-    top = levels[-1]
-    return {
-        "cpu_percent_by_viewers": {str(k): round(v, 1) for k, v in cpu.items()},
-        "marginal_cpu_percent_per_viewer": round((cpu[top] - cpu[0]) / top, 2),
-        "first_frame_s_p50": round(sorted(first_frames)[len(first_frames) // 2], 2),
-        "first_frame_s_max": round(max(first_frames), 2),
-        "rtp_loss_percent": round(100 * lost / max(received + lost, 1), 2),
-    }
+        for helper in helpers:
+            helper.kill()
+            await helper.wait()
+        server.terminate()
+        await server.wait()
+    return summarise(rows)
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    idle, top = rows[0], rows[-1]
+    firsts = sorted(s for row in rows for s in row.get("first_frame_s", []))
+    held = [r for r in rows[1:] if r["loss_percent"] < 1 and r["box_cpu_percent"] < 190]
+    summary: dict[str, Any] = {"levels": rows}
+    if top["viewers"]:
+        marginal = (top["server_cpu_percent"] - idle["server_cpu_percent"]) / top["viewers"]
+        summary["marginal_cpu_percent_per_viewer"] = round(marginal, 3)
+        summary["viewers_per_core_extrapolated"] = round(100 / marginal) if marginal > 0 else None
+    if firsts:
+        summary["first_frame_s_p50"] = firsts[len(firsts) // 2]
+        summary["first_frame_s_max"] = firsts[-1]
+    summary["viewers_held_below_1_percent_loss"] = held[-1]["viewers"] if held else 0
+    return summary
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    clip = await asyncio.to_thread(encode_clip, 10)
-    size = sum(p.size for p in clip)
     results: dict[str, Any] = {
-        "stream": f"{WIDTH}x{HEIGHT} VP8 {FPS} fps, {size * 8 / 10 / 1e6:.2f} Mbit/s",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
+        "date": dt.date.today().isoformat(),
     }
-    modes = (("plenaria", args.levels), ("janus", args.levels), ("stock", args.stock_levels))
-    for mode, levels in modes:
-        if mode in args.modes:
-            results[mode] = await run_mode(mode, clip, levels, args.window)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        clips = await asyncio.to_thread(load_clips, folder)
+        video_bits = sum(len(p) for f, _ in clips["video"].frames for p in f) * 8 / CLIP_SECONDS
+        audio_bits = sum(len(p) for f, _ in clips["audio"].frames for p in f) * 8 / CLIP_SECONDS
+        results["stream"] = (
+            f"{WIDTH}x{HEIGHT} VP8 {FPS} fps {video_bits / 1e6:.2f} Mbit/s"
+            f" + Opus {audio_bits / 1e3:.0f} kbit/s (RTP payload)"
+        )
+        for mode, levels in (
+            ("plenaria", args.levels),
+            ("janus", args.levels),
+            ("stock", args.stock_levels),
+        ):
+            if mode in args.modes:
+                results[mode] = await run_mode(mode, folder, clips, levels, args)
     per_viewer = {
-        m: r["marginal_cpu_percent_per_viewer"] for m, r in results.items() if m in args.modes
+        m: results[m].get("marginal_cpu_percent_per_viewer") for m in args.modes if m in results
     }
     ours = per_viewer.get("plenaria")
     if ours:
-        for other in ("stock", "janus"):
-            if other in per_viewer:
-                results[f"{other}_vs_plenaria_per_viewer"] = round(per_viewer[other] / ours, 2)
+        for other in ("janus", "stock"):
+            if per_viewer.get(other):
+                results[f"plenaria_vs_{other}_per_viewer"] = round(ours / per_viewer[other], 3)
     return results
 
 
@@ -431,16 +697,18 @@ def levels(text: str) -> list[int]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--levels", type=levels, default=[1, 4, 16, 32, 64])
+    parser.add_argument("--levels", type=levels, default=[1, 16, 64, 150, 300])
     parser.add_argument("--stock-levels", type=levels, default=[1, 4, 8])
     parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--receivers", type=int, default=1, help="full receivers per level")
     parser.add_argument(
         "--modes", type=lambda t: t.split(","), default=["plenaria", "janus", "stock"]
     )
-    parser.add_argument("--viewers", metavar="URL", help=argparse.SUPPRESS)
-    parser.add_argument("--count", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.viewers:
-        asyncio.run(viewers(arguments.viewers, arguments.count))
+    if arguments.worker:
+        asyncio.run(worker_main(arguments.worker))
     else:
         print(json.dumps(asyncio.run(main(arguments)), indent=2))

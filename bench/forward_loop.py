@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fanout import encode_clip
 from bench.forwarding_paths import SECONDS, publisher_rtp
-from server.media.aiortc_glue import srtp_protector, vp8_rtp_keyframe
+from server.media.aiortc_glue import srtp_protector, udp_sink, vp8_rtp_keyframe
 from server.media.rtp_forwarding import (
     ExtensionIds,
     ExtensionProfile,
@@ -93,17 +93,8 @@ class Sockets:
 
 
 def make_sink(session: Session, sender: socket.socket, address: Any) -> Any:
-    """As ``aiortc_glue.sink_for`` makes it: protect, then ``sendto``."""
-    protect = srtp_protector(session)
-    send = sender.sendto
-
-    def sink(data: bytes) -> bool:
-        protected = protect(data)
-        if protected is not None:
-            send(protected, address)
-        return True
-
-    return sink
+    """As ``aiortc_glue.sink_for`` makes it (nothing is ever queued by asyncio here)."""
+    return udp_sink(session, sender, address, lambda: 0)
 
 
 def engine_run(packets: list[SourcePacket], viewers: int) -> float:

@@ -72,12 +72,18 @@ from bench.breakouts import (  # noqa: E402
     AUDIO_RATE,
     FPS,
     PacedClip,
-    box_busy_seconds,
     encode_clip,
     read_clip,
     write_clip,
 )
-from bench.fanout import CLOCK_TICKS, NO_ICE, cpu_seconds, negotiate, wait_listening  # noqa: E402
+from bench.fanout import (  # noqa: E402
+    CLOCK_TICKS,
+    NO_ICE,
+    box_busy_seconds,
+    cpu_seconds,
+    negotiate,
+    wait_listening,
+)
 from bench.stock_relay import answer as stock_answer  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 

@@ -1,7 +1,8 @@
 """The baseline for bench/fanout.py: stock aiortc, as its examples relay media.
 
-WHIP in, WHEP out, but the receiver decodes and `MediaRelay` hands decoded frames to each
-viewer's sender, which encodes them again: one encoder per viewer.
+WHIP in (video and audio), WHEP out, but the receiver decodes and `MediaRelay` hands
+decoded frames to each viewer's sender, which encodes them again: one encoder per viewer
+and track.
 
     .venv/bin/python bench/stock_relay.py PORT
 """
@@ -32,7 +33,8 @@ async def whip(request: web.Request) -> web.Response:
     tracks: list[MediaStreamTrack] = []
     peer.on("track", tracks.append)
     await peer.setRemoteDescription(RTCSessionDescription(await request.text(), "offer"))
-    request.app[SOURCE]["video"] = tracks[0]
+    for track in tracks:
+        request.app[SOURCE][track.kind] = track
     request.app[SOURCE]["relay"] = MediaRelay()
     return await answer(request, peer)
 
@@ -45,8 +47,9 @@ async def whep(request: web.Request) -> web.Response:
     request.app[PEERS].append(peer)
     await peer.setRemoteDescription(RTCSessionDescription(await request.text(), "offer"))
     for transceiver in peer.getTransceivers():
-        transceiver.sender.replaceTrack(source["relay"].subscribe(source["video"]))
-        transceiver.direction = "sendonly"
+        if transceiver.kind in source:
+            transceiver.sender.replaceTrack(source["relay"].subscribe(source[transceiver.kind]))
+            transceiver.direction = "sendonly"
     return await answer(request, peer)
 
 

@@ -25,6 +25,7 @@ import fractions
 import importlib.metadata
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
 
 from server.media.rtp_forwarding import (
+    RTP_HEADER_FIELDS,
     ExtensionIds,
     ExtensionProfile,
     ReceiverReport,
@@ -476,17 +478,51 @@ def sink_for(sender: RTCRtpSender) -> Sink | None:
     if srtp is None or pair is None or pair.protocol.transport is None:
         return None
     transport: Any = pair.protocol.transport  # a selector datagram transport
-    protect = srtp_protector(srtp)
-    sendto = transport.sendto
-    buffered = transport.get_write_buffer_size
-    address = pair.remote_addr
+    return udp_sink(srtp, transport._sock, pair.remote_addr, transport.get_write_buffer_size)
 
-    def send(packet: bytes) -> bool:
+
+def udp_sink(
+    session: Session, sock: socket.socket, address: Any, buffered: Callable[[], int]
+) -> Sink:
+    """A sink that writes the RTP header and body into ``session``'s own buffer, protects it
+    there and sends the result with one ``sendto`` on ``sock`` (past asyncio's transport,
+    whose checks cost more than the send): nothing is allocated per packet but the view
+    handed to the kernel. False while the viewer is backed up: asyncio holds data queued
+    for the socket (``buffered``), or the kernel would block."""
+    length = _srtp_ffi.new("int *")
+    cdata = session._cdata
+    buffer = session._buffer
+    view = memoryview(buffer)
+    context = session._srtp[0]
+    protect = _srtp_lib.srtp_protect
+    pack_header = RTP_HEADER_FIELDS.pack_into
+    sendto = sock.sendto
+    limit = len(cdata) - SRTP_MAX_TRAILER_LEN
+
+    def send(
+        first_bits: int,
+        sequence: int,
+        timestamp: int,
+        ssrc: int,
+        body: bytes,
+        session: Session = session,  # its context must outlive this closure
+    ) -> bool:
         if buffered():
             return False
-        protected = protect(packet)
-        if protected is not None:
-            sendto(protected, address)
+        size = 12 + len(body)
+        if size > limit:
+            return True  # longer than SRTP allows: dropped, the viewer NACKs it in vain
+        pack_header(view, 0, first_bits, sequence, timestamp, ssrc)
+        view[12:size] = body
+        length[0] = size
+        if protect(context, cdata, length):
+            return True
+        try:
+            sendto(view[: length[0]], address)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True  # the socket closed under a leaving viewer
         return True
 
     return send

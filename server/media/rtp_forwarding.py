@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-RTP_HEADER = struct.Struct("!BBHII")
 RTX_ORIGINAL_SEQUENCE = struct.Struct("!H")
 ONE_BYTE_PROFILE = b"\xbe\xde"
 SEQUENCE_MASK = 0xFFFF
@@ -40,9 +39,12 @@ AUDIO_HISTORY = 256
 EPOCHS_KEPT = 8
 NTP_EPOCH_OFFSET = 2_208_988_800
 
-Sink = Callable[[bytes], bool]
-"""Sends one RTP packet to one viewer; False when the viewer's socket is backed up and the
-packet was not sent."""
+Sink = Callable[[int, int, int, int, bytes], bool]
+"""Sends one RTP packet to one viewer, given its header's first two bytes (as one 16-bit
+number), sequence number, timestamp, SSRC, and what follows the fixed header (extensions
+and payload); False when the viewer's socket is backed up and the packet was not sent. The
+sink writes the header itself, so no per-viewer header object is made."""
+RTP_HEADER_FIELDS = struct.Struct("!HHII")
 
 
 def sequence_newer(a: int, b: int) -> bool:
@@ -159,7 +161,9 @@ class Subscriber:
         self.kind = kind
         self.parameters: SubscriberParameters | None = None
         self.sink: Sink | None = None
-        self.first_byte = 0x80
+        self.first_bits = 0x8000
+        """The header's first two bytes, marker bit clear: version, extension flag, payload
+        type."""
         self.payload_type = 0
         self.ssrc = 0
         self.profile_index = 0
@@ -189,7 +193,8 @@ class Subscriber:
         self.payload_type = parameters.payload_type
         self.ssrc = parameters.ssrc
         self.profile_index = profile_index
-        self.first_byte = 0x90 if _has_extensions(parameters.extensions) else 0x80
+        first_byte = 0x90 if _has_extensions(parameters.extensions) else 0x80
+        self.first_bits = (first_byte << 8) | parameters.payload_type
 
     def rebase(self, first: SourcePacket, *, elapsed_ticks: int | None = None) -> None:
         """Continue this viewer's sequence numbers (and, when the source changed, its
@@ -215,11 +220,8 @@ class Subscriber:
         refused it (backed up)."""
         sequence = (packet.sequence + self.sequence_offset) & SEQUENCE_MASK
         timestamp = (packet.timestamp + self.timestamp_offset) & TIMESTAMP_MASK
-        header = RTP_HEADER.pack(
-            self.first_byte, self.payload_type | marker_bit, sequence, timestamp, self.ssrc
-        )
         assert self.sink is not None
-        if not self.sink(header + body):
+        if not self.sink(self.first_bits | marker_bit, sequence, timestamp, self.ssrc, body):
             return False
         self.last_sequence = sequence
         self.last_timestamp = timestamp
@@ -234,19 +236,25 @@ class Subscriber:
         marker_bit = 0x80 if packet.marker else 0
         timestamp = (packet.timestamp + self.timestamp_offset) & TIMESTAMP_MASK
         rtx_ssrc, rtx_payload_type = self.parameters.rtx_ssrc, self.parameters.rtx_payload_type
+        first_bits = self.first_bits & 0xFF00
         if rtx_ssrc is not None and rtx_payload_type is not None:
-            header = RTP_HEADER.pack(
-                self.first_byte, rtx_payload_type | marker_bit, self.rtx_sequence, timestamp,
+            sent = self.sink(
+                first_bits | rtx_payload_type | marker_bit,
+                self.rtx_sequence,
+                timestamp,
                 rtx_ssrc,
-            )  # fmt: skip
-            self.rtx_sequence = (self.rtx_sequence + 1) & SEQUENCE_MASK
-            payload = RTX_ORIGINAL_SEQUENCE.pack(sequence) + packet.payload
-        else:
-            header = RTP_HEADER.pack(
-                self.first_byte, self.payload_type | marker_bit, sequence, timestamp, self.ssrc
+                extensions + RTX_ORIGINAL_SEQUENCE.pack(sequence) + packet.payload,
             )
-            payload = packet.payload
-        if self.sink(header + extensions + payload):
+            self.rtx_sequence = (self.rtx_sequence + 1) & SEQUENCE_MASK
+        else:
+            sent = self.sink(
+                first_bits | self.payload_type | marker_bit,
+                sequence,
+                timestamp,
+                self.ssrc,
+                extensions + packet.payload,
+            )
+        if sent:
             self.retransmitted += 1
 
     def sender_report(self, ntp_at_last: int) -> tuple[int, int, int, int] | None:

@@ -11,6 +11,7 @@ from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParam
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from server.media.rtp_forwarding import (
+    RTP_HEADER_FIELDS,
     ExtensionIds,
     ExtensionProfile,
     SourcePacket,
@@ -48,10 +49,11 @@ class Wire:
         self.full = False
         self._map = extension_map()
 
-    def __call__(self, data: bytes) -> bool:
+    def __call__(self, first_bits: int, sequence: int, timestamp: int, ssrc: int, body: bytes):
         if self.full:
             return False
-        self.sent.append(RtpPacket.parse(data, self._map))
+        header = RTP_HEADER_FIELDS.pack(first_bits, sequence, timestamp, ssrc)
+        self.sent.append(RtpPacket.parse(header + body, self._map))
         return True
 
     @property
