@@ -64,6 +64,7 @@ from bench.light_peers import (  # noqa: E402
     PacedPublisher,
     PacketisedClip,
     payload_kinds,
+    pin_ice_to_loopback,
 )
 from bench.stock_relay import answer as stock_answer  # noqa: E402
 from server.media import synthetic  # noqa: E402
@@ -248,6 +249,7 @@ def stock_app() -> web.Application:
 
 
 def serve(mode: str, port: int) -> None:
+    pin_ice_to_loopback()
     app = ours_app() if mode == "ours" else stock_app()
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 
@@ -262,6 +264,7 @@ async def room_worker(base: str, room: str, clip_path: Path) -> None:
     from server.media import aiortc_glue
 
     aiortc_glue.install()
+    pin_ice_to_loopback()
     clip = read_clip(clip_path)
     clips = {
         "video": PacketisedClip.from_frames("video", "video/VP8", clip["v"], FPS),

@@ -26,7 +26,12 @@ packet, loss (from sequence-number gaps), video frames/s and audio packets/s per
     .venv/bin/python bench/fanout.py [--levels 1,16,64,150,300] [--stock-levels 1,4,8]
         [--window 10] [--workers 4] [--modes plenaria,janus,stock]
 
-It needs Debian's ``janus`` and ``ffmpeg`` (``apt-get install janus ffmpeg``).
+It needs Debian's ``janus`` and ``ffmpeg`` (``apt-get install janus ffmpeg``), and root for
+``unshare --net``: the script runs itself again in a network namespace of its own, holding
+only ``lo`` and a veth pair that leads nowhere, both 127.0.0.1, so every packet of the run
+stays on 127.0.0.1 (Janus's ICE skips loopback interfaces, so it takes the veth's address;
+every aiortc peer, the servers included, gathers 127.0.0.1 only). Without root it runs in
+place, without Janus.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import fractions
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +63,9 @@ from bench.light_peers import (  # noqa: E402
     Counts,
     PacedPublisher,
     PacketisedClip,
+    loopback_environment,
     payload_kinds,
+    pin_ice_to_loopback,
 )
 from server.auth import bearer_codec  # noqa: E402
 from server.backends import open_store  # noqa: E402
@@ -74,6 +82,28 @@ NO_ICE = RTCConfiguration(iceServers=[])
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SETUP_CONCURRENCY = 8
 """Viewers a worker negotiates at once."""
+PRIVATE_NETWORK = "FANOUT_PRIVATE_NETWORK"
+"""Set once this script runs in its own network namespace (1), or could not (0)."""
+NETWORK_SETUP = (
+    "ip link set lo up && ip link add bench0 type veth peer name bench1"
+    " && ip link set bench1 up && ip link set bench0 up && ip addr add 127.0.0.1/32 dev bench0"
+)
+
+
+def enter_private_network() -> None:
+    """Run this script again in a network namespace of its own (see the module docstring)."""
+    if os.environ.get(PRIVATE_NETWORK):
+        return
+    probe = subprocess.run(["unshare", "--net", "sh", "-c", NETWORK_SETUP], capture_output=True)
+    if probe.returncode != 0:
+        reason = probe.stderr.decode().strip()
+        print(f"fanout: no network namespace ({reason}): Janus is skipped", file=sys.stderr)
+        os.environ[PRIVATE_NETWORK] = "0"
+        return
+    os.environ[PRIVATE_NETWORK] = "1"
+    script = f'{NETWORK_SETUP} && exec "$0" "$@"'
+    command = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
+    os.execvp("unshare", ["unshare", "--net", "--", "sh", "-c", script, *command])  # noqa: S606
 
 
 def cpu_seconds(pid: int) -> float:
@@ -173,13 +203,15 @@ JANUS_CONFIG = """general: {{
     events_folder = "/usr/lib/x86_64-linux-gnu/janus/events"
     loggers_folder = "/usr/lib/x86_64-linux-gnu/janus/loggers"
     debug_level = 3
+    session_timeout = 0
 }}
-media: {{ rtp_port_range = "30000-40000" }}
-nat: {{ nice_debug = false ice_ignore_list = "vmnet" }}
+media: {{ rtp_port_range = "20000-29999" ipv6 = false }}
+nat: {{ nice_debug = false ice_enforce_list = "bench0" ignore_mdns = true }}
 plugins: {{ disable = "{disabled_plugins}" }}
 transports: {{ disable = "{disabled_transports}" }}
 events: {{ broadcast = false }}
 """
+
 JANUS_HTTP = """general: {{
     json = "compact" base_path = "/janus" http = true port = {port} ip = "127.0.0.1"
 }}
@@ -228,7 +260,7 @@ def feeder(clip: Path, port: int, payload_type: int) -> list[str]:
 async def start_janus(folder: Path, port: int) -> list[asyncio.subprocess.Process]:
     video_port, audio_port = free_port(), free_port()
     await asyncio.to_thread(write_janus_config, folder, port, video_port, audio_port)
-    janus = await asyncio.create_subprocess_exec(
+    janus = await asyncio.create_subprocess_exec(  # ICE on bench0: 127.0.0.1, see the top
         "janus", "-F", str(folder), "-C", str(folder / "janus.jcfg"),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
@@ -254,7 +286,6 @@ class JanusViewer:
         self.base = base
         self.http = http
         self.url = ""
-        self.poller: asyncio.Task[None] | None = None
 
     async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         body = {**body, "transaction": os.urandom(6).hex()}
@@ -284,12 +315,8 @@ class JanusViewer:
                 "jsep": {"type": "answer", "sdp": peer.localDescription.sdp},
             },
         )
-        self.poller = asyncio.create_task(self.keep_alive(session))
-
-    async def keep_alive(self, session: int) -> None:
-        while True:
-            async with self.http.get(f"{self.base}/janus/{session}?maxev=1") as response:
-                await response.read()
+        # sessions never time out (``session_timeout = 0``): no keep-alive polling, as
+        # a WHEP viewer needs none
 
 
 # -- signalling ---------------------------------------------------------------------------------
@@ -363,8 +390,9 @@ class Worker:
         description = peer.remoteDescription or peer.localDescription
         viewer.take_over(payload_kinds(description.sdp))
 
-    async def add_receiver(self) -> float:
-        """A full receiver: seconds from the offer to its first complete video frame."""
+    async def add_receiver(self) -> tuple[float, float]:
+        """A full receiver: seconds from the offer to its first complete video frame, and to
+        its first keyframe (a viewer's first picture; a server may send others before)."""
         peer = RTCPeerConnection(NO_ICE)
         self.receivers.append(peer)
         started = time.monotonic()
@@ -379,10 +407,13 @@ class Worker:
         peer.on("track", on_track)
         await self.offer_to(peer)
         track = await asyncio.wait_for(video, 30)
-        await asyncio.wait_for(track.recv(), 30)
+        packet: Any = await asyncio.wait_for(track.recv(), 30)
         first = time.monotonic() - started
+        while not packet.is_keyframe:
+            packet = await asyncio.wait_for(track.recv(), 30)
+        keyframe = time.monotonic() - started
         self._drain(track)
-        return first
+        return first, keyframe
 
     def _drain(self, track: MediaStreamTrack) -> None:
         async def drain() -> None:
@@ -395,7 +426,7 @@ class Worker:
         task = asyncio.create_task(drain())
         self.tasks.add(task)
 
-    async def add(self, counting: int, receivers: int) -> list[float]:
+    async def add(self, counting: int, receivers: int) -> list[tuple[float, float]]:
         gate = asyncio.Semaphore(SETUP_CONCURRENCY)
 
         async def one() -> None:
@@ -414,9 +445,6 @@ class Worker:
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
-        for janus in self.janus:
-            if janus.poller is not None:
-                janus.poller.cancel()
         peers = [v.peer for v in self.viewers] + self.receivers
         await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
         await self.http.close()
@@ -427,6 +455,7 @@ async def worker_main(base: str) -> None:
     from server.media import aiortc_glue
 
     aiortc_glue.install()
+    pin_ice_to_loopback()
     worker = Worker(base)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -474,7 +503,7 @@ class Workers:
         answer: dict[str, Any] = json.loads(reply)
         return answer
 
-    async def add(self, viewers: int, receivers: int) -> list[float]:
+    async def add(self, viewers: int, receivers: int) -> list[list[float]]:
         """Spread ``viewers`` counting viewers over the workers; ``receivers`` full ones."""
         shares = [viewers // self.count + (i < viewers % self.count) for i in range(self.count)]
         extra = [receivers // self.count + (i < receivers % self.count) for i in range(self.count)]
@@ -522,14 +551,15 @@ async def start_plenaria(data: Path, port: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("plenaria")), "serve", "--data", str(data),
         "--port", str(port), "--log-level", "WARNING",
-        env={**os.environ, "PLENARIA_SECRET_KEY": SECRET},
+        env={**loopback_environment(data), "PLENARIA_SECRET_KEY": SECRET},
     )  # fmt: skip
 
 
-async def start_stock(port: int) -> asyncio.subprocess.Process:
+async def start_stock(folder: Path, port: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bench" / "stock_relay.py"), str(port)
-    )
+        sys.executable, str(ROOT / "bench" / "stock_relay.py"), str(port),
+        env=loopback_environment(folder),
+    )  # fmt: skip
 
 
 def speaker_headers() -> dict[str, str]:
@@ -591,7 +621,7 @@ async def run_mode(
     elif mode == "plenaria":
         server = await start_plenaria(folder, port)
     else:
-        server = await start_stock(port)
+        server = await start_stock(folder, port)
     workers = Workers(base, args.workers)
     rows: list[dict[str, Any]] = []
     try:
@@ -617,7 +647,8 @@ async def run_mode(
             row["audio_packets_per_s_per_viewer"] = round(
                 row["audio_packets"] / max(counting, 1) / elapsed, 1
             )
-            row["first_frame_s"] = [round(s, 3) for s in first]
+            row["first_frame_s"] = [round(frame, 3) for frame, _ in first]
+            row["first_keyframe_s"] = [round(keyframe, 3) for _, keyframe in first]
             rows.append(row)
             print(f"{mode}: {json.dumps(row)}", file=sys.stderr)
             if row["box_cpu_percent"] > 190 or row["loss_percent"] > 5:
@@ -642,19 +673,42 @@ async def run_mode(
     return summarise(rows)
 
 
+def held(row: dict[str, Any]) -> bool:
+    """Every viewer got the stream at full rate: < 1 % loss, ≥ 90 % of the video frames and
+    audio packets, and the box not saturated."""
+    return bool(
+        row["loss_percent"] < 1
+        and row["box_cpu_percent"] < 190
+        and row["video_fps_per_viewer"] >= 0.9 * FPS
+        and row["audio_packets_per_s_per_viewer"] >= 0.9 * AUDIO_RATE / AUDIO_FRAME
+    )
+
+
+def marginal(idle: dict[str, Any], row: dict[str, Any]) -> float:
+    spent = float(row["server_cpu_percent"]) - float(idle["server_cpu_percent"])
+    return round(spent / int(row["viewers"]), 3)
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    idle, top = rows[0], rows[-1]
+    """Marginal CPU per viewer at each level held, and at the highest one."""
+    idle = rows[0]
     firsts = sorted(s for row in rows for s in row.get("first_frame_s", []))
-    held = [r for r in rows[1:] if r["loss_percent"] < 1 and r["box_cpu_percent"] < 190]
+    keyframes = sorted(s for row in rows for s in row.get("first_keyframe_s", []))
+    kept = [r for r in rows[1:] if r["counting_viewers"] and held(r)]
     summary: dict[str, Any] = {"levels": rows}
-    if top["viewers"]:
-        marginal = (top["server_cpu_percent"] - idle["server_cpu_percent"]) / top["viewers"]
-        summary["marginal_cpu_percent_per_viewer"] = round(marginal, 3)
-        summary["viewers_per_core_extrapolated"] = round(100 / marginal) if marginal > 0 else None
+    summary["marginal_cpu_percent_per_viewer_by_level"] = {
+        str(r["viewers"]): marginal(idle, r) for r in kept
+    }
+    if kept:
+        per_viewer = marginal(idle, kept[-1])
+        summary["marginal_cpu_percent_per_viewer"] = per_viewer
+        summary["viewers_per_core_extrapolated"] = round(100 / per_viewer) if per_viewer else None
     if firsts:
         summary["first_frame_s_p50"] = firsts[len(firsts) // 2]
         summary["first_frame_s_max"] = firsts[-1]
-    summary["viewers_held_below_1_percent_loss"] = held[-1]["viewers"] if held else 0
+        summary["first_keyframe_s_p50"] = keyframes[len(keyframes) // 2]
+        summary["first_keyframe_s_max"] = keyframes[-1]
+    summary["viewers_held"] = kept[-1]["viewers"] if kept else 0
     return summary
 
 
@@ -664,6 +718,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         f"Python {platform.python_version()}",
         "date": dt.date.today().isoformat(),
     }
+    pin_ice_to_loopback()
+    if os.environ.get(PRIVATE_NETWORK) == "0" and "janus" in args.modes:
+        args.modes = [m for m in args.modes if m != "janus"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clips = await asyncio.to_thread(load_clips, folder)
@@ -680,14 +737,24 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         ):
             if mode in args.modes:
                 results[mode] = await run_mode(mode, folder, clips, levels, args)
-    per_viewer = {
-        m: results[m].get("marginal_cpu_percent_per_viewer") for m in args.modes if m in results
-    }
-    ours = per_viewer.get("plenaria")
-    if ours:
-        for other in ("janus", "stock"):
-            if per_viewer.get(other):
-                results[f"plenaria_vs_{other}_per_viewer"] = round(ours / per_viewer[other], 3)
+    ours = results.get("plenaria", {}).get("marginal_cpu_percent_per_viewer_by_level", {})
+    for other in ("janus", "stock"):
+        theirs = results.get(other, {}).get("marginal_cpu_percent_per_viewer_by_level", {})
+        both = [level for level in theirs if level in ours]
+        if both:  # compared at the highest level both held
+            level = max(both, key=int)
+            results[f"plenaria_vs_{other}_per_viewer"] = {
+                "viewers": int(level),
+                "ratio": round(ours[level] / theirs[level], 3),
+            }
+        elif theirs and results["plenaria"].get("marginal_cpu_percent_per_viewer"):
+            results[f"plenaria_vs_{other}_per_viewer"] = {  # each at its own highest level
+                "ratio": round(
+                    results["plenaria"]["marginal_cpu_percent_per_viewer"]
+                    / results[other]["marginal_cpu_percent_per_viewer"],
+                    3,
+                )
+            }
     return results
 
 
@@ -708,6 +775,8 @@ if __name__ == "__main__":
     )
     parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if not arguments.worker:
+        enter_private_network()
     if arguments.worker:
         asyncio.run(worker_main(arguments.worker))
     else:

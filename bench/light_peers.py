@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import av
@@ -27,6 +29,36 @@ from aiortc import RTCPeerConnection
 
 from server.media import aiortc_glue
 from server.media.rtp_forwarding import SourcePacket, StreamForwarder, Subscriber
+
+# -- loopback only ------------------------------------------------------------------------------
+
+
+def pin_ice_to_loopback() -> None:
+    """Make aioice gather 127.0.0.1 only in this process (by default it skips loopback and
+    offers the machine's other addresses): a benchmark's traffic stays on loopback."""
+    import aioice.ice
+
+    def loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return ["127.0.0.1"]
+
+    aioice.ice.get_host_addresses = loopback
+
+
+LOOPBACK_SITECUSTOMIZE = """import aioice.ice
+
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+"""
+
+
+def loopback_environment(folder: Path) -> dict[str, str]:
+    """The environment for a Python server under test whose aioice gathers 127.0.0.1 only
+    (a ``sitecustomize`` on its ``PYTHONPATH``)."""
+    site = folder / "loopback-site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(LOOPBACK_SITECUSTOMIZE)
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
 
 # -- viewers ------------------------------------------------------------------------------------
 
