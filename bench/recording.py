@@ -84,7 +84,9 @@ from bench.fanout import (  # noqa: E402
     negotiate,
     wait_listening,
 )
+from bench.light_peers import pin_ice_to_loopback  # noqa: E402
 from bench.stock_relay import answer as stock_answer  # noqa: E402
+from server.media.stream_key import StreamKey  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 
 WIDTH, HEIGHT, BITRATE = 1280, 720, 1_500_000
@@ -147,7 +149,9 @@ class RecordServer:
             return await stock_answer(request, peer)
         from recordings.recorder import Recorder
 
-        publication, sdp = await self.engine.publish(code, offer, dt.datetime.now(dt.UTC))
+        publication, sdp = await self.engine.publish(
+            StreamKey.panel(code), offer, dt.datetime.now(dt.UTC)
+        )
         if self.mode == "ours":
             ours = Recorder(publication.broadcasts, publication.codecs, self.storage, code)
             ours.start()
@@ -990,6 +994,7 @@ def parser() -> argparse.ArgumentParser:
 
 if __name__ == "__main__":
     arguments = parser().parse_args()
+    pin_ice_to_loopback()  # every role of this script: WebRTC traffic stays on 127.0.0.1
     if arguments.record_server:
         record_server(arguments.record_server, arguments.port, arguments.out)
     elif arguments.publishers:
