@@ -156,6 +156,37 @@ async def test_viewers_receive_forwarded_audio_and_video(
             assert sender._RTCRtpSender__encoder is None  # type: ignore[attr-defined]
 
 
+async def test_sender_reports_go_out_and_receiver_reports_come_back(
+    engine: MediaEngine, peers: list[RTCPeerConnection]
+) -> None:
+    """The viewers' RTCP receiver reports reach their subscribers with loss and a round
+    trip, which aiortc works out from the sender reports carrying the forwarded counts."""
+    await publish(engine, peers, VideoStreamTrack(), AudioStreamTrack())
+    viewer, tracks = await watch(engine, peers, ("video", "audio"))
+    for _ in range(10):
+        await receive(tracks["video"])
+    subscriptions = next(iter(engine.viewers.values())).subscriptions
+    deadline = time.monotonic() + 10
+    while not all(
+        s.subscriber.report is not None and s.subscriber.report.round_trip_time is not None
+        for s in subscriptions
+    ):
+        assert time.monotonic() < deadline, "no receiver report with a round trip came back"
+        await asyncio.sleep(0.1)
+    for subscription in subscriptions:
+        report = subscription.subscriber.report
+        assert report is not None
+        assert report.round_trip_time is not None
+        assert 0 <= report.round_trip_time < 1
+        assert report.fraction_lost == 0
+        assert subscription.subscriber.packets > 0
+    # the viewer's side saw the sender reports: aiortc files them as remote-outbound stats
+    stats = await viewer.getStats()
+    sent = [s for s in stats.values() if s.type == "remote-outbound-rtp"]
+    assert {s.kind for s in sent} == {"audio", "video"}
+    assert all(s.packetsSent > 0 for s in sent)
+
+
 async def test_a_new_viewer_starts_from_the_keyframe_cache(
     engine: MediaEngine, peers: list[RTCPeerConnection]
 ) -> None:
