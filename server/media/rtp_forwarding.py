@@ -4,8 +4,9 @@ A publication's track is a :class:`StreamForwarder`. Each packet that reaches it
 publisher's connection after SRTP unprotect, or packetised once from frames made in this
 process) is kept in a short history and handed to every live :class:`Subscriber`, which
 rewrites what differs per viewer (SSRC, sequence number, timestamp, payload type, header
-extensions) and gives the bytes to its :data:`Sink` (SRTP protect + ``sendto`` on the
-viewer's selected candidate pair). No task, queue or await per viewer per packet.
+extensions) and gives the header fields and the shared body (extensions + payload) to its
+:data:`Sink`, which writes the packet into the viewer's SRTP buffer, protects it and sends it
+on the viewer's selected candidate pair. No task, queue or await per viewer per packet.
 
 What an SFU still owes each viewer lives here too: a new viewer starts at once from the
 packets since the last keyframe; a viewer whose socket backs up waits for the next keyframe
