@@ -65,6 +65,7 @@ from bench.light_peers import (  # noqa: E402
     PacketisedClip,
     payload_kinds,
     pin_ice_to_loopback,
+    stop_processes,
 )
 from bench.stock_relay import answer as stock_answer  # noqa: E402
 from server.media import synthetic  # noqa: E402
@@ -377,15 +378,7 @@ class Rooms:
         return sum(cpu_seconds(w.pid) for w in self.workers)
 
     async def close(self) -> None:
-        for worker in self.workers:
-            if worker.returncode is None and worker.stdin is not None:
-                worker.stdin.write(b"stop\n")
-        for worker in self.workers:
-            try:
-                await asyncio.wait_for(worker.wait(), 20)
-            except TimeoutError:
-                worker.kill()
-                await worker.wait()
+        await stop_processes(self.workers, b"stop")
 
 
 async def measure(server: int, rooms: Rooms, window: float) -> dict[str, float]:

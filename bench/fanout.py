@@ -66,6 +66,7 @@ from bench.light_peers import (  # noqa: E402
     loopback_environment,
     payload_kinds,
     pin_ice_to_loopback,
+    stop_processes,
 )
 from server.auth import bearer_codec  # noqa: E402
 from server.backends import open_store  # noqa: E402
@@ -518,26 +519,14 @@ class Workers:
     async def counts(self) -> Counts:
         total = Counts()
         for reply in await asyncio.gather(*(self.ask(p, "counts") for p in self.processes)):
-            total.rtcp += reply["rtcp"]
-            for name in ("packets", "octets", "frames", "expected"):
-                table = getattr(total, name)
-                for kind, value in reply[name].items():
-                    table[kind] = table.get(kind, 0) + value
+            total.add_json(reply)
         return total
 
     def cpu_seconds(self) -> float:
         return sum(cpu_seconds(p.pid) for p in self.processes)
 
     async def close(self) -> None:
-        for process in self.processes:
-            if process.returncode is None and process.stdin is not None:
-                process.stdin.write(b"quit\n")
-        for process in self.processes:
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_processes(self.processes, b"quit")
 
 
 # -- driver ---------------------------------------------------------------------------------------

@@ -106,6 +106,14 @@ class Counts:
     expected: dict[str, int] = field(default_factory=dict)
     rtcp: int = 0
 
+    def add_json(self, other: dict[str, Any]) -> None:
+        """Add another worker's counts (as ``as_json`` gave them)."""
+        self.rtcp += other["rtcp"]
+        for name in ("packets", "octets", "frames", "expected"):
+            table: dict[str, int] = getattr(self, name)
+            for kind, value in other[name].items():
+                table[kind] = table.get(kind, 0) + value
+
     def as_json(self) -> dict[str, Any]:
         return {
             "packets": self.packets,
@@ -177,6 +185,19 @@ class CountingViewer:
                 (counts.expected, stream.expected),
             ):
                 table[stream.kind] = table.get(stream.kind, 0) + value
+
+
+async def stop_processes(processes: list[asyncio.subprocess.Process], command: bytes) -> None:
+    """Ask worker processes to finish (``command`` on their stdin); kill what lingers."""
+    for process in processes:
+        if process.returncode is None and process.stdin is not None:
+            process.stdin.write(command + b"\n")
+    for process in processes:
+        try:
+            await asyncio.wait_for(process.wait(), 20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
 
 # -- publishers ---------------------------------------------------------------------------------

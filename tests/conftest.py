@@ -10,14 +10,16 @@ from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEDULES = Path(
-    os.environ.get("PLENARIA_SCHEDULE_FIXTURES", ROOT.parent / "shared" / "fixtures" / "schedules")
+    os.environ.get("PLENARIA_SCHEDULE_FIXTURES", ROOT / "tests" / "fixtures" / "schedules")
 )
+"""Public pretalx / frab exports, copied unaltered from the team's shared fixtures (see
+SOURCES.md there), so a fresh clone runs its own tests."""
 
 
 @pytest.fixture(scope="session")
 def schedules_dir() -> Path:
     if not (SCHEDULES / "SOURCES.md").is_file():
-        pytest.fail(f"the shared schedule fixtures are missing at {SCHEDULES}")
+        pytest.fail(f"the schedule fixtures are missing at {SCHEDULES}")
     return SCHEDULES
 
 

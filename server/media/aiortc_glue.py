@@ -270,13 +270,14 @@ def tap_receiver(
     )
 
 
-def ingest_eagerly(peer: Any) -> int:
+def ingest_eagerly(peer: Any, tasks: set[asyncio.Task[None]]) -> int:
     """Take a publisher's RTP off aiortc's receive queue: each SRTP packet is unprotected,
     parsed and handed to its receiver in the datagram callback itself, instead of via
     aioice's queue and the DTLS transport's reading task (two loop turns and a future per
     packet). The receiver's own handling (statistics, RTX, NACKs, REMB, the forwarder's tap)
     runs unchanged. STUN, DTLS and RTCP keep their usual path. Call once the connection is
-    up; returns how many sockets now take the fast path."""
+    up; a handler that suspends is finished as a task kept in ``tasks``. Returns how many
+    sockets now take the fast path."""
     taken = 0
     for dtls in {t.receiver.transport for t in peer.getTransceivers() if t.receiver}:
         if dtls._rx_srtp is None:
@@ -286,7 +287,7 @@ def ingest_eagerly(peer: Any) -> int:
         router = dtls._rtp_router
         for protocol in dtls.transport._connection._protocols:
             protocol.datagram_received = _eager_receiver(
-                protocol.datagram_received, unprotect, extensions, router
+                protocol.datagram_received, unprotect, extensions, router, tasks
             )
             taken += 1
     return taken
@@ -297,6 +298,7 @@ def _eager_receiver(
     unprotect: Callable[[bytes], bytes | None],
     extensions: Any,
     router: Any,
+    tasks: set[asyncio.Task[None]],
 ) -> Callable[[bytes, Any], None]:
     def datagram_received(data: bytes, address: Any) -> None:
         # RTP, not RTCP (RFC 5761 4): first byte 128-191, second byte outside 192-208
@@ -312,14 +314,16 @@ def _eager_receiver(
             return
         receiver = router.route_rtp(packet)
         if receiver is not None:
-            run_eagerly(receiver._handle_rtp_packet(packet, arrival_time_ms=clock.current_ms()))
+            handling = receiver._handle_rtp_packet(packet, arrival_time_ms=clock.current_ms())
+            run_eagerly(handling, tasks)
 
     return datagram_received
 
 
-def run_eagerly(coroutine: Coroutine[Any, Any, None]) -> None:
+def run_eagerly(coroutine: Coroutine[Any, Any, None], tasks: set[asyncio.Task[None]]) -> None:
     """Run ``coroutine`` now, up to its first real suspension (aiortc's packet handlers
-    await only sends that complete at once); if it does suspend, a task finishes it."""
+    await only sends that complete at once); if it does suspend, a task kept in ``tasks``
+    finishes it."""
     try:
         waiting = coroutine.send(None)
     except StopIteration:
@@ -328,11 +332,8 @@ def run_eagerly(coroutine: Coroutine[Any, Any, None]) -> None:
         log.exception("handling a publisher's packet failed")
         return
     task = asyncio.get_running_loop().create_task(_finish(coroutine, waiting))
-    _finishing.add(task)
-    task.add_done_callback(_finishing.discard)
-
-
-_finishing: set[asyncio.Task[None]] = set()
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 async def _finish(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:

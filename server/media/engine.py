@@ -299,7 +299,7 @@ class MediaEngine:
         @peer.on("connectionstatechange")
         async def changed() -> None:
             if peer.connectionState == "connected":
-                aiortc_glue.ingest_eagerly(peer)
+                aiortc_glue.ingest_eagerly(peer, self._tasks)
             elif peer.connectionState in ("failed", "closed"):
                 await self.unpublish(publication, dropped=pause_on_drop)
 

@@ -369,7 +369,7 @@ class StreamForwarder:
             self._catch_up(subscriber, start)
         else:
             self.waiting.append(subscriber)
-            self._keyframe_wanted()
+            self._request_keyframe()
 
     def remove(self, subscriber: Subscriber) -> None:
         for group in (self.live, self.waiting):
@@ -390,7 +390,7 @@ class StreamForwarder:
         subscriber.epochs.clear()
         subscriber.resume_ticks = max(int(gap_seconds * self.clock_rate), 1)
         self.waiting.append(subscriber)
-        self._keyframe_wanted()
+        self._request_keyframe()
 
     @property
     def subscribers(self) -> int:
@@ -471,6 +471,10 @@ class StreamForwarder:
             if live:
                 self.live.remove(subscriber)
             self.waiting.append(subscriber)
+        self._request_keyframe()
+
+    def _request_keyframe(self) -> None:
+        """Audio has no keyframes: only a video track asks its publisher for one."""
         if self.kind == "video":
             self._keyframe_wanted()
 

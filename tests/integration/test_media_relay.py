@@ -383,11 +383,14 @@ async def test_run_eagerly_finishes_a_handler_that_suspends() -> None:
         done.append(0)
         done.append(await gate)
 
-    aiortc_glue.run_eagerly(handler())
+    tasks: set[asyncio.Task[None]] = set()
+    aiortc_glue.run_eagerly(handler(), tasks)
     assert done == [0], "ran at once, up to the await"
+    assert len(tasks) == 1, "the rest is a task"
     gate.set_result(7)
     deadline = time.monotonic() + 2
     while len(done) < 2:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.01)
     assert done == [0, 7]
+    assert not tasks
