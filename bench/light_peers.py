@@ -7,6 +7,10 @@ per-peer work; after that they skip aiortc's media machinery:
   SRTP leaves the 12-byte RTP header in clear, so sequence numbers (loss), payload types
   (audio or video) and marker bits (video frames) are read without unprotecting,
   depacketising or buffering anything. It sends no RTCP, so the server gets no NACKs.
+  Its socket leaves the event loop's selector: one :class:`SocketDrain` per process reads
+  every viewer's socket dry every few milliseconds, so nobody sleeps on a viewer's socket and
+  the server's ``sendto`` wakes no reader. Over a network the sender wakes nobody either;
+  on loopback, a reader blocked per socket would bill the server for the viewers' wake-ups.
 - :class:`PacedPublisher` sends a pre-packetised clip at real-time pace through the media
   engine's own RTP path (a ``StreamForwarder`` with one subscriber: the server), so nothing
   is packetised, queued or awaited per packet. Sequence numbers and timestamps run on across
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import os
+import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,6 +141,53 @@ def payload_kinds(sdp: str) -> dict[int, str]:
     return kinds
 
 
+class SocketDrain:
+    """Reads its sockets dry every ``interval`` seconds, outside the event loop's selector,
+    handing each datagram to its socket's handler. An epoll set that nobody waits on tells
+    it which sockets have anything, so idle sockets cost no reads."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.handlers: dict[int, tuple[Any, Callable[[bytes, Any], None]]] = {}
+        self._ready = select.epoll()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, sock: Any, handler: Callable[[bytes, Any], None]) -> None:
+        fd = sock.fileno()
+        asyncio.get_running_loop()._remove_reader(fd)  # type: ignore[attr-defined]
+        self.handlers[fd] = (sock, handler)
+        self._ready.register(fd, select.EPOLLIN)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            for fd, _ in self._ready.poll(0):
+                sock, handler = self.handlers[fd]
+                while True:
+                    try:
+                        data, address = sock.recvfrom(2048)
+                    except BlockingIOError:
+                        break
+                    except OSError:
+                        self._ready.unregister(fd)
+                        del self.handlers[fd]
+                        break
+                    handler(data, address)
+
+
+_drain: SocketDrain | None = None
+
+
+def socket_drain() -> SocketDrain:
+    """This process's drain."""
+    global _drain
+    if _drain is None:
+        _drain = SocketDrain()
+    return _drain
+
+
 class CountingViewer:
     """A viewer whose media never reaches aiortc: see the module docstring."""
 
@@ -150,9 +202,11 @@ class CountingViewer:
         for transceiver in self.peer.getTransceivers():
             connection = transceiver.receiver.transport.transport._connection
             for protocol in connection._protocols:
-                protocol.datagram_received = self._counter(  # type: ignore[method-assign]
-                    protocol.datagram_received, kinds
-                )
+                counter = self._counter(protocol.datagram_received, kinds)
+                protocol.datagram_received = counter  # type: ignore[method-assign]
+                sock = getattr(protocol.transport, "_sock", None)  # the raw socket
+                if sock is not None:
+                    socket_drain().add(sock, counter)
             break  # BUNDLE: one transport
 
     def _counter(self, slow: Callable[[Any, Any], None], kinds: dict[int, str]) -> Any:

@@ -29,6 +29,7 @@ from server.hub import Hub
 from server.keys import (
     BEARER_CODEC,
     CLOCK,
+    CLUSTER,
     HUB,
     IDENTITY_CODEC,
     LOGIN_LINKS,
@@ -43,8 +44,10 @@ from server.keys import (
     STORE,
 )
 from server.media import http as media_http
+from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
 from server.media.metrics import MediaCollector
+from server.media.registry import RedisNodeRegistry
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
 from server.middleware import (
@@ -94,7 +97,16 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     app[METRICS].registry.register(collector)
     app[MEDIA] = engine
     app[ROOM_CALLS] = RoomCalls(engine)
+    settings = app[SETTINGS]
+    cluster = None
+    if settings.shares_media:
+        cluster = MediaCluster(engine, RedisNodeRegistry(settings.store), settings.media_node_url)
+        await cluster.start()
+        app[CLUSTER] = cluster
     yield
+    if cluster is not None:
+        await cluster.close()
+        await cluster.registry.close()
     await app[ROOM_CALLS].close()
     await engine.close()
     app[METRICS].registry.unregister(collector)

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(serve)
     add_listen(serve)
     serve.add_argument("--redis", help="share state with other processes through this Redis URL")
+    serve.add_argument(
+        "--node-url",
+        help="where the other processes on the Redis reach this one for media "
+        "(default: http://HOST:PORT)",
+    )
 
     demo = commands.add_parser("demo", help="serve the built-in demo conference")
     add_common(demo, data_default="var/demo")
@@ -112,6 +117,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "redis": getattr(args, "redis", None),
         "time_zone": getattr(args, "time_zone", None),
         "ice_servers": getattr(args, "ice_servers", None),
+        "node_url": getattr(args, "node_url", None),
     }
     return build_settings(flags)
 

@@ -12,6 +12,7 @@ from recordings.storage import RecordingStorage
 from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
 from server.hub import Hub
+from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
@@ -28,6 +29,8 @@ QA = web.AppKey("qa", QAService)
 QA_RATE_LIMITS = web.AppKey("qa_rate_limits", QARateLimits)
 HUB = web.AppKey("hub", Hub)
 MEDIA = web.AppKey("media", MediaEngine)
+CLUSTER = web.AppKey("cluster", MediaCluster)
+"""Present when media nodes share a registry (a Redis store)."""
 ROOM_CALLS = web.AppKey("room_calls", RoomCalls)
 RECORDINGS: web.AppKey[RecordingStorage] = web.AppKey("recordings")
 RECORDER: web.AppKey[RecordingController] = web.AppKey("recorder")

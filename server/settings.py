@@ -34,6 +34,22 @@ class Settings:
     default_time_zone: str = "UTC"
     ice_servers: tuple[str, ...] = ()
     """STUN / TURN URLs offered to WHIP and WHEP clients (``Link: rel="ice-server"``)."""
+    node_url: str = ""
+    """Where the other media nodes reach this process (``http://host:port``); by default
+    its own listening address."""
+
+    @property
+    def media_node_url(self) -> str:
+        if self.node_url:
+            return self.node_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        host = "[::1]" if host == "::" else host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def shares_media(self) -> bool:
+        """Media nodes register with each other when the store is the shared Redis."""
+        return self.store.startswith(("redis://", "rediss://"))
 
     @property
     def store(self) -> str:
@@ -98,6 +114,9 @@ def build_settings(
     public_url = pick("public_url")
     if public_url and urlsplit(public_url).scheme not in ("http", "https"):
         raise SettingsError(f"public URL {public_url!r} must start with http:// or https://")
+    node_url = pick("node_url")
+    if node_url and urlsplit(node_url).scheme not in ("http", "https"):
+        raise SettingsError(f"node URL {node_url!r} must start with http:// or https://")
     secret = pick("secret_key")
     if secret and len(secret) < 32:
         raise SettingsError("PLENARIA_SECRET_KEY must have at least 32 characters")
@@ -114,4 +133,5 @@ def build_settings(
         log_level=pick("log_level", "INFO").upper(),
         default_time_zone=pick("time_zone", "UTC"),
         ice_servers=tuple(url.strip() for url in pick("ice_servers").split(",") if url.strip()),
+        node_url=node_url,
     )

@@ -46,17 +46,30 @@ async def plenaria(*arguments: str) -> int:
 @asynccontextmanager
 async def serving(data: Path, port: int, *extra: str) -> AsyncIterator[str]:
     """A server until the block ends, then ``kill -9``: nothing gets a chance to flush."""
+    async with server_process(data, port, *extra) as (url, _):
+        yield url
+
+
+@asynccontextmanager
+async def server_process(
+    data: Path, port: int, *extra: str
+) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """As :func:`serving`, with the process, for a test that kills it earlier."""
     process = await asyncio.create_subprocess_exec(
         PLENARIA, "serve", "--data", str(data), "--port", str(port), *extra,
         env={**os.environ, "PLENARIA_SECRET_KEY": SECRET},
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    drain: asyncio.Task[bytes] | None = None
     try:
         assert process.stderr is not None
         while b"listening" not in (line := await asyncio.wait_for(process.stderr.readline(), 30)):
             assert line, "the server exited before listening"
-        yield f"http://127.0.0.1:{port}"
+        drain = asyncio.create_task(process.stderr.read())  # a full pipe would stall it
+        yield f"http://127.0.0.1:{port}", process
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGKILL)
         await process.wait()
+        if drain is not None:
+            await drain

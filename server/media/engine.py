@@ -81,6 +81,8 @@ class Publication:
     broadcasts: dict[str, Broadcast] = field(default_factory=dict)
     """The recorder's path, by kind: frames, reassembled once."""
     codecs: dict[str, str] = field(default_factory=dict)
+    relay_of: str | None = None
+    """For a relay: the id of the media node it is pulled from (the stream's origin)."""
 
     def add_stream(
         self, kind: str, mime_type: str, source: MediaStreamTrack, request: KeyframeRequest | None
@@ -202,6 +204,9 @@ class MediaEngine:
         self._tasks: set[asyncio.Task[None]] = set()
         self.retired_totals: dict[str, ForwardingCounts] = {}
         """Packet counts of ended publications, by kind, so /metrics counters never drop."""
+        self.elsewhere: Callable[[StreamKey], StreamState | None] = lambda key: None
+        """A stream's state on the other media nodes (see ``server.media.cluster``), for
+        streams this process neither carries nor holds paused."""
 
     def _changed(self, key: StreamKey) -> None:
         for listener in self.listeners:
@@ -226,6 +231,8 @@ class MediaEngine:
             return StreamState("live", publication.started_at, viewers)
         if pause := self.paused(key):
             return StreamState("paused", pause.started_at, viewers)
+        if remote := self.elsewhere(key):
+            return remote
         return StreamState("offline", None, viewers)
 
     async def end_pause(self, key: StreamKey, resource: str) -> bool:
@@ -292,9 +299,32 @@ class MediaEngine:
                 raise unusable("The offer sends no audio or video.")
 
         await answer(peer, offer_sdp, check)
+        self._take(publication, peer, pause_on_drop=pause_on_drop)
+        log.info("publishing", extra={"stream": str(key), "codecs": publication.codecs})
+        return publication, peer.localDescription.sdp
+
+    def publish_relay(
+        self, key: StreamKey, peer: RTCPeerConnection, started_at: dt.datetime, origin: str
+    ) -> Publication:
+        """Publish what ``peer`` (already negotiated with the ``origin`` node, receiving
+        only) brings in: one relay of another node's publication, served to this node's
+        viewers. It ends when the origin ends it; it is never paused here (the origin holds
+        its relay through a publisher's drop, as it holds any viewer)."""
+        if key in self.publications:
+            raise AppError(409, "media.already_live", "Someone is already publishing here.")
+        publication = Publication(
+            key, secrets.token_urlsafe(12), started_at, peer=peer, relay_of=origin
+        )
+        self._take(publication, peer, pause_on_drop=False)
+        log.info("relaying", extra={"stream": str(key), "origin": origin})
+        return publication
+
+    def _take(
+        self, publication: Publication, peer: RTCPeerConnection, *, pause_on_drop: bool
+    ) -> None:
         ingest_tracks(publication, peer)
         self._resume(publication)
-        self.publications[key] = publication
+        self.publications[publication.key] = publication
 
         @peer.on("connectionstatechange")
         async def changed() -> None:
@@ -303,9 +333,7 @@ class MediaEngine:
             elif peer.connectionState in ("failed", "closed"):
                 await self.unpublish(publication, dropped=pause_on_drop)
 
-        log.info("publishing", extra={"stream": str(key), "codecs": publication.codecs})
-        self._changed(key)
-        return publication, peer.localDescription.sdp
+        self._changed(publication.key)
 
     def publish_local(
         self,

@@ -6,8 +6,9 @@ from aiohttp import web
 from aiortc import RTCPeerConnection
 
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, MEDIA, SETTINGS
+from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, SETTINGS
 from server.media import aiortc_glue
+from server.media.cluster import RELAY_HEADER
 from server.media.engine import RETRY_AFTER_SECONDS, Publication
 from server.media.stream_key import StreamKey
 from server.pages import CODE_PATTERN, find_session
@@ -83,7 +84,7 @@ async def sdp_options(request: web.Request) -> web.StreamResponse:
 async def whep_head(request: web.Request) -> web.StreamResponse:
     """Whether there is anything to watch, without negotiating."""
     await find_session(request)
-    if request.app[MEDIA].live(StreamKey.panel(request.match_info["code"])) is None:
+    if request.app[MEDIA].state(StreamKey.panel(request.match_info["code"])).state != "live":
         return web.Response(status=409, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return web.Response(status=200)
 
@@ -158,9 +159,17 @@ async def trickle(request: web.Request, peer: RTCPeerConnection) -> None:
 @routes.post(WHEP)
 async def whep_watch(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
+    key = StreamKey.panel(code)
     await find_session(request)
     offer = await read_offer(request)
-    viewer, answer = await request.app[MEDIA].watch(StreamKey.panel(code), offer)
+    engine = request.app[MEDIA]
+    if RELAY_HEADER in request.headers:  # another node pulls a relay: from an origin only
+        publication = engine.live(key)
+        if publication is None or publication.relay_of is not None:
+            raise AppError(409, "media.not_origin", "This node does not publish this session.")
+    elif CLUSTER in request.app:
+        await request.app[CLUSTER].carry(key)
+    viewer, answer = await engine.watch(key, offer)
     return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
 
 

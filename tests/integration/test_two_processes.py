@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import av
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
+from aiortc.mediastreams import MediaStreamTrack
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import bearer, free_port, plenaria, serving
+from tests.processes import bearer, free_port, plenaria, server_process, serving
 
 CODE = "G9JGWY"
 
@@ -113,3 +124,143 @@ async def test_break_out_rooms_timers_and_assignments_are_shared(
             if latest and latest[-1]["ends_at"] != seen_first["ends_at"]:
                 break
             assert time.monotonic() < deadline
+
+
+SDP = {"Content-Type": "application/sdp"}
+SPEAKER = bearer("Sam", moderates=CODE)
+
+
+async def publish_panel(
+    http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection]
+) -> str:
+    """Publish a test pattern to the panel over WHIP; the resource's path."""
+    publisher = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    peers.append(publisher)
+    publisher.addTrack(VideoStreamTrack())
+    await publisher.setLocalDescription(await publisher.createOffer())
+    async with http.post(
+        f"{base}/whip/{CODE}", data=publisher.localDescription.sdp, headers={**SDP, **SPEAKER}
+    ) as response:
+        assert response.status == 201, await response.text()
+        answer = await response.text()
+        resource = response.headers["Location"]
+    await publisher.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    return resource
+
+
+async def watch_panel(
+    http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection]
+) -> MediaStreamTrack:
+    viewer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    peers.append(viewer)
+    viewer.addTransceiver("video", direction="recvonly")
+    arrived: asyncio.Future[MediaStreamTrack] = asyncio.Future()
+    viewer.on("track", arrived.set_result)
+    await viewer.setLocalDescription(await viewer.createOffer())
+    async with http.post(
+        f"{base}/whep/{CODE}", data=viewer.localDescription.sdp, headers=SDP
+    ) as response:
+        assert response.status == 201, await response.text()
+        answer = await response.text()
+    await viewer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    return await asyncio.wait_for(arrived, 10)
+
+
+async def frames(track: MediaStreamTrack, count: int) -> int:
+    received = [await asyncio.wait_for(track.recv(), 10) for _ in range(count)]
+    # frames, or encoded packets where a test elsewhere gave aiortc a passthrough decoder
+    assert all(isinstance(frame, av.VideoFrame | av.Packet) for frame in received)
+    return len(received)
+
+
+async def stream_state(http: aiohttp.ClientSession, base: str) -> dict[str, Any]:
+    async with http.get(f"{base}/api/sessions/{CODE}/stream") as response:
+        assert response.status == 200
+        state: dict[str, Any] = await response.json()
+        return state
+
+
+async def wait_for_state(
+    http: aiohttp.ClientSession, base: str, wanted: str, within: float = 10
+) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while (state := await stream_state(http, base))["state"] != wanted:
+        assert time.monotonic() < deadline, f"{base} shows {state}, not {wanted}"
+        await asyncio.sleep(0.1)
+    return state
+
+
+async def media_viewers(http: aiohttp.ClientSession, base: str) -> float:
+    async with http.get(f"{base}/metrics") as response:
+        text = await response.text()
+    return next(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "plenaria_media_viewers"
+    )
+
+
+async def test_a_panel_published_on_one_is_watched_on_the_other_through_one_relay(
+    schedules_dir: Path, tmp_path: Path, redis_server_url: str
+) -> None:
+    redis = await democon_on_redis(schedules_dir, tmp_path, redis_server_url)
+    peers: list[RTCPeerConnection] = []
+    async with (
+        serving(tmp_path / "a", free_port(), "--redis", redis) as origin,
+        serving(tmp_path / "b", free_port(), "--redis", redis) as edge,
+        aiohttp.ClientSession() as http,
+    ):
+        try:
+            resource = await publish_panel(http, origin, peers)
+            # the edge learns from the origin's heartbeat that the panel is live
+            await wait_for_state(http, edge, "live", within=5)
+
+            tracks = await asyncio.gather(*(watch_panel(http, edge, peers) for _ in range(2)))
+            assert [await frames(track, 10) for track in tracks] == [10, 10]
+            assert await media_viewers(http, edge) == 2
+            assert await media_viewers(http, origin) == 1, "one relay, not one per viewer"
+            assert (await stream_state(http, edge))["viewers"] == 2
+
+            # the speaker ends the panel on the origin: the relay ends with it
+            async with http.delete(f"{origin}{resource}", headers=SPEAKER) as response:
+                assert response.status == 200
+            await wait_for_state(http, edge, "offline")
+            assert await media_viewers(http, edge) == 0
+        finally:
+            await asyncio.gather(*(peer.close() for peer in peers))
+
+
+async def test_when_the_origin_is_killed_its_relays_viewers_are_held_until_the_panel_returns(
+    schedules_dir: Path, tmp_path: Path, redis_server_url: str
+) -> None:
+    redis = await democon_on_redis(schedules_dir, tmp_path, redis_server_url)
+    peers: list[RTCPeerConnection] = []
+    async with (
+        server_process(tmp_path / "a", free_port(), "--redis", redis) as (origin, killed),
+        serving(tmp_path / "b", free_port(), "--redis", redis) as edge,
+        serving(tmp_path / "c", free_port(), "--redis", redis) as bystander,
+        aiohttp.ClientSession() as http,
+    ):
+        try:
+            await publish_panel(http, origin, peers)
+            await wait_for_state(http, edge, "live", within=5)
+            track = await watch_panel(http, edge, peers)
+            await frames(track, 5)
+
+            killed.kill()
+            await killed.wait()
+            # within the registry's time to live, every node shows the panel paused
+            await wait_for_state(http, edge, "paused", within=6)
+            await wait_for_state(http, bystander, "paused", within=2)
+            assert await media_viewers(http, edge) == 1, "the viewer is held"
+
+            # the studio reconnects (a load balancer sends it to the bystander)
+            await publish_panel(http, bystander, peers)
+            returned = time.monotonic()
+            await frames(track, 5)
+            assert time.monotonic() - returned < 5
+            assert (await wait_for_state(http, edge, "live"))["viewers"] == 1
+            assert await media_viewers(http, bystander) == 1, "the edge's new relay"
+        finally:
+            await asyncio.gather(*(peer.close() for peer in peers))

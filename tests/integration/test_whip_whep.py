@@ -20,6 +20,7 @@ from server.app import create_app
 from server.auth import bearer_codec
 from server.keys import MEDIA
 from server.media import aiortc_glue
+from server.media.cluster import RELAY_HEADER
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.roles import Identity, Role
@@ -317,3 +318,16 @@ async def test_an_h264_publisher_gets_h264_viewers(
     first: Any = await asyncio.wait_for(track.recv(), 5)
     assert first.is_keyframe
     assert aiortc_glue.h264_is_keyframe(bytes(first))
+
+
+async def test_relays_are_pulled_from_an_origin_only(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    relay = {**SDP, RELAY_HEADER: "another-node"}
+    offer = (await viewer_offer(peers)).localDescription.sdp
+    refused = await client.post("/whep/panel", data=offer, headers=relay)
+    assert refused.status == 409
+    assert (await refused.json())["error"]["code"] == "media.not_origin"
+    await publish(client, peers)
+    pulled = await client.post("/whep/panel", data=offer, headers=relay)
+    assert pulled.status == 201, await pulled.text()

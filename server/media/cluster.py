@@ -1,0 +1,264 @@
+"""This process as one media node among several: its heartbeat, what it knows of the other
+nodes, and the relays it pulls from them.
+
+Every ``plenaria serve`` pointed at one Redis is a media node. Each second it writes its
+record (address, load, the panels it carries) to the registry and reads everyone else's. A
+viewer who asks a node for a panel published on another node is served from one relay of
+that panel: the node pulls it from the origin once, over WHEP like any viewer, and forwards
+it to all of its own viewers (a cascade; never a relay per viewer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import resource
+import secrets
+import time
+from collections.abc import Callable
+
+import aiohttp
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from server.errors import AppError
+from server.media import placement
+from server.media.engine import (
+    NO_ICE_SERVERS,
+    PAUSE_SECONDS,
+    RETRY_AFTER_SECONDS,
+    MediaEngine,
+    Publication,
+    StreamState,
+)
+from server.media.placement import CarriedStream, NodeLoad, NodeRecord
+from server.media.registry import HEARTBEAT_SECONDS, NodeRegistry, RegistryUnavailableError
+from server.media.stream_key import StreamKey
+
+log = logging.getLogger("plenaria.media.cluster")
+
+RELAY_HEADER = "X-Plenaria-Relay"
+"""Sent by a node pulling a relay, with its node id: the origin serves it from its own
+publication only, so relays never chain."""
+RELAY_TIMEOUT_SECONDS = 10.0
+
+
+def new_node_id() -> str:
+    return secrets.token_hex(6)
+
+
+class LoadMeter:
+    """CPU and packets/s since the last reading."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._at = clock()
+        self._cpu = self._cpu_seconds()
+        self._packets = 0
+
+    @staticmethod
+    def _cpu_seconds() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def read(self, engine: MediaEngine) -> NodeLoad:
+        now, cpu = self._clock(), self._cpu_seconds()
+        packets = sum(
+            f.packets_out for p in engine.publications.values() for f in p.streams.values()
+        ) + sum(t.forwarded for t in engine.retired_totals.values())
+        elapsed = max(now - self._at, 1e-3)
+        load = NodeLoad(
+            publications=len(engine.publications),
+            viewers=len(engine.viewers),
+            packets_per_second=round(max(packets - self._packets, 0) / elapsed, 1),
+            cpu_percent=round(100 * (cpu - self._cpu) / elapsed, 1),
+        )
+        self._at, self._cpu, self._packets = now, cpu, packets
+        return load
+
+
+class MediaCluster:
+    def __init__(
+        self,
+        engine: MediaEngine,
+        registry: NodeRegistry,
+        url: str,
+        *,
+        node_id: str | None = None,
+        max_viewers: int = 0,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.id = node_id or new_node_id()
+        self.url = url.rstrip("/")
+        self.max_viewers = max_viewers
+        self.nodes: list[NodeRecord] = []
+        """Every live node as of the last heartbeat, this one included."""
+        self._meter = LoadMeter()
+        self._task: asyncio.Task[None] | None = None
+        self._relays: dict[StreamKey, asyncio.Future[Publication]] = {}
+        self._carrying: set[asyncio.Task[None]] = set()
+        self._lost: dict[str, tuple[dt.datetime, float]] = {}
+        """Panels whose origin node died, with when they started and when to stop showing
+        them paused (the publisher may come back on another node)."""
+        self._http: aiohttp.ClientSession | None = None
+        engine.elsewhere = self.state_elsewhere
+
+    # -- heartbeat -----------------------------------------------------------------------------
+
+    def record(self) -> NodeRecord:
+        engine = self.engine
+        streams = tuple(
+            CarriedStream(
+                key.session,
+                origin=publication.relay_of is None,
+                started_at=publication.started_at,
+                viewers=engine.viewer_count(key),
+            )
+            for key, publication in engine.publications.items()
+            if key.is_panel
+        )
+        return NodeRecord(
+            self.id, self.url, self._meter.read(engine), streams, max_viewers=self.max_viewers
+        )
+
+    async def beat(self) -> None:
+        """Write this node's record, read everyone's, and follow what changed: relays
+        whose origin died pause (their viewers held, as a dropped publisher's are), and
+        held viewers get a fresh relay once the panel is published again anywhere."""
+        await self.registry.beat(self.record())
+        before = {n.id: n for n in self.nodes}
+        self.nodes = await self.registry.alive()
+        alive = {n.id for n in self.nodes}
+        now = asyncio.get_running_loop().time()
+        for node_id, record in before.items():
+            if node_id not in alive:
+                log.warning("media node lost", extra={"node": node_id})
+                for stream in record.streams:
+                    if stream.origin:
+                        self._lost[stream.session] = (stream.started_at, now + PAUSE_SECONDS)
+        for session in list(self._lost):
+            if self._lost[session][1] <= now or placement.origin(self.nodes, session):
+                del self._lost[session]
+        engine = self.engine
+        for publication in list(engine.publications.values()):
+            if publication.relay_of is not None and publication.relay_of not in alive:
+                await engine.unpublish(publication, dropped=True)
+        for key in list(engine.pauses):
+            held = key.is_panel and engine.paused(key) and engine.live(key) is None
+            if held and placement.origin(self.others(), key.session) is not None:
+                self._spawn_carry(key)
+
+    def _spawn_carry(self, key: StreamKey) -> None:
+        async def carry() -> None:
+            try:
+                await self.carry(key)
+            except AppError as error:
+                log.warning("relay not pulled", extra={"stream": str(key), "code": error.code})
+
+        task = asyncio.get_running_loop().create_task(carry())
+        self._carrying.add(task)
+        task.add_done_callback(self._carrying.discard)
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(RELAY_TIMEOUT_SECONDS))
+        await self.beat()
+        self._task = asyncio.create_task(self._beating(), name="media-heartbeat")
+        log.info("media node up", extra={"node": self.id, "url": self.url})
+
+    async def _beating(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self.beat()
+            except RegistryUnavailableError as error:
+                log.warning("media registry unreachable", extra={"error": str(error)})
+
+    async def close(self) -> None:
+        for task in [*self._carrying, *([self._task] if self._task else [])]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(RegistryUnavailableError):
+            await self.registry.forget(self.id)
+        if self._http is not None:
+            await self._http.close()
+
+    # -- what the other nodes carry ------------------------------------------------------------
+
+    def others(self) -> list[NodeRecord]:
+        return [n for n in self.nodes if n.id != self.id]
+
+    def state_elsewhere(self, key: StreamKey) -> StreamState | None:
+        if not key.is_panel:
+            return None
+        found = placement.stream_state(self.others(), key.session)
+        if found is not None:
+            started_at, viewers = found
+            return StreamState("live", started_at, viewers)
+        if lost := self._lost.get(key.session):
+            return StreamState("paused", lost[0], 0)
+        return None
+
+    # -- relays --------------------------------------------------------------------------------
+
+    async def carry(self, key: StreamKey) -> None:
+        """Make sure this node carries ``key`` before a viewer watches it here: pull one
+        relay from the node publishing it, unless it is published or relayed here already.
+        Concurrent viewers share one pull."""
+        if not key.is_panel or self.engine.live(key) is not None:
+            return
+        pulling = self._relays.get(key)
+        if pulling is None:
+            pulling = asyncio.ensure_future(self._pull(key))
+            self._relays[key] = pulling
+            pulling.add_done_callback(lambda _: self._relays.pop(key, None))
+        await asyncio.shield(pulling)
+
+    async def _pull(self, key: StreamKey) -> Publication:
+        origin = placement.origin(self.others(), key.session)
+        if origin is None:
+            raise AppError(
+                409,
+                "media.offline",
+                "Nothing is being published here right now.",
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        carried = origin.carries(key.session)
+        assert carried is not None
+        peer = RTCPeerConnection(NO_ICE_SERVERS)
+        try:
+            peer.addTransceiver("audio", direction="recvonly")
+            peer.addTransceiver("video", direction="recvonly")
+            await peer.setLocalDescription(await peer.createOffer())
+            answer = await self._ask_origin(origin, key, peer.localDescription.sdp)
+            await peer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+            return self.engine.publish_relay(key, peer, carried.started_at, origin.id)
+        except BaseException:
+            await peer.close()
+            raise
+
+    async def _ask_origin(self, origin: NodeRecord, key: StreamKey, offer: str) -> str:
+        assert self._http is not None, "start() first"
+        unreachable = AppError(
+            503,
+            "media.origin_unreachable",
+            "The media node publishing this session cannot be reached; try again shortly.",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        try:
+            async with self._http.post(
+                f"{origin.url}/whep/{key.session}",
+                data=offer,
+                headers={"Content-Type": "application/sdp", RELAY_HEADER: self.id},
+            ) as response:
+                if response.status != 201:
+                    log.warning(
+                        "origin refused a relay",
+                        extra={"origin": origin.id, "status": response.status},
+                    )
+                    raise unreachable
+                return await response.text()
+        except (aiohttp.ClientError, TimeoutError):
+            raise unreachable from None

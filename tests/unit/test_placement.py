@@ -1,0 +1,98 @@
+"""Where publications and viewers go among media nodes, from their heartbeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from server.media.placement import (
+    CPU_SHARE_PERCENT,
+    CarriedStream,
+    NodeLoad,
+    NodeRecord,
+    origin,
+    place_publication,
+    place_viewer,
+    stream_state,
+)
+
+STARTED = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def node(
+    node_id: str,
+    cpu: float = 10.0,
+    viewers: int = 0,
+    streams: tuple[CarriedStream, ...] = (),
+    max_viewers: int = 0,
+) -> NodeRecord:
+    load = NodeLoad(publications=len(streams), viewers=viewers, cpu_percent=cpu)
+    return NodeRecord(node_id, f"http://{node_id}", load, streams, max_viewers=max_viewers)
+
+
+def published(viewers: int = 0) -> CarriedStream:
+    return CarriedStream("panel", origin=True, started_at=STARTED, viewers=viewers)
+
+
+def relayed(viewers: int = 0) -> CarriedStream:
+    return CarriedStream("panel", origin=False, started_at=STARTED, viewers=viewers)
+
+
+def test_a_publication_goes_to_the_emptiest_node() -> None:
+    nodes = [node("a", cpu=50), node("b", cpu=5), node("c", cpu=5, viewers=3)]
+    chosen = place_publication(nodes)
+    assert chosen is not None and chosen.id == "b"
+    assert place_publication([]) is None
+
+
+def test_nothing_is_placed_for_a_panel_nobody_publishes() -> None:
+    assert place_viewer([node("a"), node("b", streams=(relayed(),))], "panel") is None
+    assert stream_state([node("a")], "panel") is None
+
+
+def test_viewers_stay_on_the_origin_until_it_reaches_its_share() -> None:
+    nodes = [node("a", cpu=40, streams=(published(),)), node("b", cpu=1)]
+    placed = place_viewer(nodes, "panel")
+    assert placed is not None and placed.node.id == "a" and not placed.relay
+
+
+def test_a_full_origin_sends_the_next_viewer_to_a_node_that_pulls_one_relay() -> None:
+    nodes = [node("a", cpu=CPU_SHARE_PERCENT, streams=(published(),)), node("b", cpu=30)]
+    placed = place_viewer(nodes, "panel")
+    assert placed is not None and placed.node.id == "b" and placed.relay
+
+
+def test_a_node_already_relaying_is_preferred_to_pulling_another_relay() -> None:
+    nodes = [
+        node("a", cpu=90, streams=(published(),)),
+        node("b", cpu=50, streams=(relayed(),)),
+        node("c", cpu=1),
+    ]
+    placed = place_viewer(nodes, "panel")
+    assert placed is not None and placed.node.id == "b" and not placed.relay
+
+
+def test_a_viewer_cap_counts_as_full() -> None:
+    nodes = [node("a", viewers=10, max_viewers=10, streams=(published(),)), node("b")]
+    placed = place_viewer(nodes, "panel")
+    assert placed is not None and placed.node.id == "b" and placed.relay
+
+
+def test_when_every_node_is_full_the_least_loaded_carrier_still_serves() -> None:
+    nodes = [
+        node("a", cpu=99, streams=(published(),)),
+        node("b", cpu=80, streams=(relayed(),)),
+        node("c", cpu=95),
+    ]
+    placed = place_viewer(nodes, "panel")
+    assert placed is not None and placed.node.id == "b" and not placed.relay
+
+
+def test_the_state_counts_viewers_on_every_node_but_not_the_relays_themselves() -> None:
+    nodes = [
+        node("a", streams=(published(viewers=4),)),  # 2 of its 4 viewers are relays
+        node("b", streams=(relayed(viewers=10),)),
+        node("c", streams=(relayed(viewers=5),)),
+    ]
+    assert stream_state(nodes, "panel") == (STARTED, 2 + 10 + 5)
+    found = origin(nodes, "panel")
+    assert found is not None and found.id == "a"
