@@ -46,7 +46,7 @@ from server.keys import (
 from server.media import http as media_http
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
-from server.media.metrics import MediaCollector
+from server.media.metrics import ClusterCollector, MediaCollector
 from server.media.registry import RedisNodeRegistry
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
@@ -100,11 +100,20 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     cluster = None
     if settings.shares_media:
-        cluster = MediaCluster(engine, RedisNodeRegistry(settings.store), settings.media_node_url)
+        cluster = MediaCluster(
+            engine,
+            RedisNodeRegistry(settings.store),
+            settings.media_node_url,
+            node_id=settings.node_id or None,
+            max_viewers=settings.max_viewers,
+        )
         await cluster.start()
         app[CLUSTER] = cluster
+        cluster_collector = ClusterCollector(cluster)
+        app[METRICS].registry.register(cluster_collector)
     yield
     if cluster is not None:
+        app[METRICS].registry.unregister(cluster_collector)
         await cluster.close()
         await cluster.registry.close()
     await app[ROOM_CALLS].close()

@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the other processes on the Redis reach this one for media "
         "(default: http://HOST:PORT)",
     )
+    serve.add_argument(
+        "--node-id", help="this process's name among the media nodes (default: random)"
+    )
+    serve.add_argument(
+        "--max-viewers",
+        type=int,
+        help="viewers this process serves before new ones go to other processes (default: "
+        "until its CPU share)",
+    )
 
     demo = commands.add_parser("demo", help="serve the built-in demo conference")
     add_common(demo, data_default="var/demo")
@@ -118,6 +127,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "time_zone": getattr(args, "time_zone", None),
         "ice_servers": getattr(args, "ice_servers", None),
         "node_url": getattr(args, "node_url", None),
+        "max_viewers": getattr(args, "max_viewers", None),
+        "node_id": getattr(args, "node_id", None),
     }
     return build_settings(flags)
 

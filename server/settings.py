@@ -6,6 +6,7 @@ Precedence: flag, then environment, then default.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,11 @@ class Settings:
     default_time_zone: str = "UTC"
     ice_servers: tuple[str, ...] = ()
     """STUN / TURN URLs offered to WHIP and WHEP clients (``Link: rel="ice-server"``)."""
+    max_viewers: int = 0
+    """Viewers this media node takes before placing new ones on other nodes (0: as many as
+    its CPU share allows)."""
+    node_id: str = ""
+    """This media node's name among the others (by default a random one per start)."""
     node_url: str = ""
     """Where the other media nodes reach this process (``http://host:port``); by default
     its own listening address."""
@@ -96,6 +102,18 @@ def _port(value: str) -> int:
     return port
 
 
+def _node_id(value: str) -> str:
+    if value and not re.fullmatch(r"[a-z0-9]{1,15}", value):
+        raise SettingsError(f"node id {value!r} must be 1-15 lowercase letters or digits")
+    return value
+
+
+def _count(value: str, name: str) -> int:
+    if not value.isdigit():
+        raise SettingsError(f"{name} {value!r} must be a whole number, 0 or more")
+    return int(value)
+
+
 def build_settings(
     flags: Mapping[str, object | None], environ: Mapping[str, str] = os.environ
 ) -> Settings:
@@ -134,4 +152,6 @@ def build_settings(
         default_time_zone=pick("time_zone", "UTC"),
         ice_servers=tuple(url.strip() for url in pick("ice_servers").split(",") if url.strip()),
         node_url=node_url,
+        node_id=_node_id(pick("node_id")),
+        max_viewers=_count(pick("max_viewers", "0"), "max viewers"),
     )

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 import aiohttp
+import msgspec
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from server.errors import AppError
@@ -41,7 +42,12 @@ log = logging.getLogger("plenaria.media.cluster")
 RELAY_HEADER = "X-Plenaria-Relay"
 """Sent by a node pulling a relay, with its node id: the origin serves it from its own
 publication only, so relays never chain."""
+PLACED_HEADER = "X-Plenaria-Placed"
+"""Sent with a WHIP or WHEP request one node forwards to the node it placed it on, with
+that node's id: it is served there, not placed again."""
 RELAY_TIMEOUT_SECONDS = 10.0
+LOAD_WINDOW_SECONDS = 0.8
+RESOURCE_SEPARATOR = "-"
 
 
 def new_node_id() -> str:
@@ -56,6 +62,8 @@ class LoadMeter:
         self._at = clock()
         self._cpu = self._cpu_seconds()
         self._packets = 0
+        self._cpu_percent = 0.0
+        self._packets_per_second = 0.0
 
     @staticmethod
     def _cpu_seconds() -> float:
@@ -63,19 +71,24 @@ class LoadMeter:
         return usage.ru_utime + usage.ru_stime
 
     def read(self, engine: MediaEngine) -> NodeLoad:
-        now, cpu = self._clock(), self._cpu_seconds()
-        packets = sum(
-            f.packets_out for p in engine.publications.values() for f in p.streams.values()
-        ) + sum(t.forwarded for t in engine.retired_totals.values())
-        elapsed = max(now - self._at, 1e-3)
-        load = NodeLoad(
+        """The engine's counts now; CPU and packets/s over the time since the last reading
+        at least :data:`LOAD_WINDOW_SECONDS` ago (a shorter window would be noise)."""
+        now = self._clock()
+        elapsed = now - self._at
+        if elapsed >= LOAD_WINDOW_SECONDS:
+            cpu = self._cpu_seconds()
+            packets = sum(
+                f.packets_out for p in engine.publications.values() for f in p.streams.values()
+            ) + sum(t.forwarded for t in engine.retired_totals.values())
+            self._cpu_percent = round(100 * (cpu - self._cpu) / elapsed, 1)
+            self._packets_per_second = round(max(packets - self._packets, 0) / elapsed, 1)
+            self._at, self._cpu, self._packets = now, cpu, packets
+        return NodeLoad(
             publications=len(engine.publications),
             viewers=len(engine.viewers),
-            packets_per_second=round(max(packets - self._packets, 0) / elapsed, 1),
-            cpu_percent=round(100 * (cpu - self._cpu) / elapsed, 1),
+            packets_per_second=self._packets_per_second,
+            cpu_percent=self._cpu_percent,
         )
-        self._at, self._cpu, self._packets = now, cpu, packets
-        return load
 
 
 class MediaCluster:
@@ -96,6 +109,7 @@ class MediaCluster:
         self.nodes: list[NodeRecord] = []
         """Every live node as of the last heartbeat, this one included."""
         self._meter = LoadMeter()
+        self._load = NodeLoad()
         self._task: asyncio.Task[None] | None = None
         self._relays: dict[StreamKey, asyncio.Future[Publication]] = {}
         self._carrying: set[asyncio.Task[None]] = set()
@@ -104,10 +118,14 @@ class MediaCluster:
         them paused (the publisher may come back on another node)."""
         self._http: aiohttp.ClientSession | None = None
         engine.elsewhere = self.state_elsewhere
+        engine.listeners.append(self._stream_changed)
+        self._beat_soon: asyncio.Event | None = None
+        engine.resource_prefix = f"{self.id}{RESOURCE_SEPARATOR}"
 
     # -- heartbeat -----------------------------------------------------------------------------
 
-    def record(self) -> NodeRecord:
+    def record(self, load: NodeLoad | None = None) -> NodeRecord:
+        """This node as it is now; its load measured afresh unless ``load`` is given."""
         engine = self.engine
         streams = tuple(
             CarriedStream(
@@ -119,9 +137,9 @@ class MediaCluster:
             for key, publication in engine.publications.items()
             if key.is_panel
         )
-        return NodeRecord(
-            self.id, self.url, self._meter.read(engine), streams, max_viewers=self.max_viewers
-        )
+        if load is None:
+            load = self._load = self._meter.read(engine)
+        return NodeRecord(self.id, self.url, load, streams, max_viewers=self.max_viewers)
 
     async def beat(self) -> None:
         """Write this node's record, read everyone's, and follow what changed: relays
@@ -167,9 +185,17 @@ class MediaCluster:
         self._task = asyncio.create_task(self._beating(), name="media-heartbeat")
         log.info("media node up", extra={"node": self.id, "url": self.url})
 
+    def _stream_changed(self, key: StreamKey) -> None:
+        """A publication started or ended here: tell the others now, not at the next beat."""
+        if self._beat_soon is not None and key.is_panel:
+            self._beat_soon.set()
+
     async def _beating(self) -> None:
+        self._beat_soon = asyncio.Event()
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._beat_soon.wait(), HEARTBEAT_SECONDS)
+            self._beat_soon.clear()
             try:
                 await self.beat()
             except RegistryUnavailableError as error:
@@ -185,21 +211,86 @@ class MediaCluster:
         if self._http is not None:
             await self._http.close()
 
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        assert self._http is not None, "start() first"
+        return self._http
+
+    async def refresh(self) -> None:
+        """Read the other nodes' latest records now (they beat at once when a publication
+        starts or ends); keep the last known ones if the registry cannot be reached."""
+        with contextlib.suppress(RegistryUnavailableError):
+            self.nodes = await self.registry.alive()
+
+    # -- placement -----------------------------------------------------------------------------
+
+    def _current(self) -> list[NodeRecord]:
+        """The nodes as of their last heartbeats, this one as it is now (with its last CPU
+        reading and what it has been given since)."""
+        load = msgspec.structs.replace(
+            self._load,
+            publications=len(self.engine.publications),
+            viewers=len(self.engine.viewers),
+        )
+        return [*self.others(), self.record(load)]
+
+    def place_publication(self) -> NodeRecord | None:
+        """The node a new publication goes to; None while no node is known (not even this
+        one yet)."""
+        self.nodes = self._current()
+        chosen = placement.place_publication(self.nodes)
+        if chosen is not None:
+            self._count_in(chosen, publications=1)
+        return chosen
+
+    def place_viewer(self, session: str) -> placement.ViewerPlacement | None:
+        self.nodes = self._current()
+        placed = placement.place_viewer(self.nodes, session)
+        if placed is not None:
+            self._count_in(placed.node, viewers=1)
+        return placed
+
+    def _count_in(self, node: NodeRecord, *, viewers: int = 0, publications: int = 0) -> None:
+        """Add what was just placed to ``node``'s last known load, so a burst of requests
+        within one heartbeat spreads as the next heartbeat would show it."""
+        load = node.load
+        per_viewer = load.cpu_percent / load.viewers if load.viewers else 0.0
+        updated = msgspec.structs.replace(
+            node,
+            load=msgspec.structs.replace(
+                load,
+                viewers=load.viewers + viewers,
+                publications=load.publications + publications,
+                cpu_percent=load.cpu_percent + per_viewer * viewers,
+            ),
+        )
+        self.nodes = [updated if n.id == node.id else n for n in self.nodes]
+
+    def node_of_resource(self, resource: str) -> NodeRecord | None:
+        """The other node a WHIP or WHEP resource lives on; None when it is this node's
+        (or names no node alive)."""
+        node_id = resource.partition(RESOURCE_SEPARATOR)[0]
+        if node_id == self.id:
+            return None
+        return next((n for n in self.nodes if n.id == node_id), None)
+
     # -- what the other nodes carry ------------------------------------------------------------
 
     def others(self) -> list[NodeRecord]:
         return [n for n in self.nodes if n.id != self.id]
 
     def state_elsewhere(self, key: StreamKey) -> StreamState | None:
+        """The panel as the other nodes carry it: live when one publishes it, paused when
+        its origin died lately, with the audience on all of them."""
         if not key.is_panel:
             return None
-        found = placement.stream_state(self.others(), key.session)
-        if found is not None:
-            started_at, viewers = found
+        others = self.others()
+        viewers = sum(s.viewers for n in others if (s := n.carries(key.session)))
+        if (started_at := placement.started_at(others, key.session)) is not None:
             return StreamState("live", started_at, viewers)
         if lost := self._lost.get(key.session):
-            return StreamState("paused", lost[0], 0)
-        return None
+            return StreamState("paused", lost[0], viewers)
+        return StreamState("offline", None, viewers) if viewers else None
 
     # -- relays --------------------------------------------------------------------------------
 
@@ -218,6 +309,9 @@ class MediaCluster:
 
     async def _pull(self, key: StreamKey) -> Publication:
         origin = placement.origin(self.others(), key.session)
+        if origin is None:  # published since the last beat, perhaps: look again
+            await self.refresh()
+            origin = placement.origin(self.others(), key.session)
         if origin is None:
             raise AppError(
                 409,

@@ -190,6 +190,9 @@ class Viewer:
     peer: RTCPeerConnection
     subscriptions: list[Subscription] = field(default_factory=list)
     started: bool = False
+    relay: bool = False
+    """Another media node pulling this stream for its own viewers: a connection, not
+    audience."""
 
 
 class MediaEngine:
@@ -204,9 +207,15 @@ class MediaEngine:
         self._tasks: set[asyncio.Task[None]] = set()
         self.retired_totals: dict[str, ForwardingCounts] = {}
         """Packet counts of ended publications, by kind, so /metrics counters never drop."""
+        self.resource_prefix = ""
+        """Starts every resource id made here; a media node puts its id there, so any node
+        can tell whose resource a WHIP or WHEP URL names."""
         self.elsewhere: Callable[[StreamKey], StreamState | None] = lambda key: None
         """A stream's state on the other media nodes (see ``server.media.cluster``), for
         streams this process neither carries nor holds paused."""
+
+    def new_resource(self) -> str:
+        return self.resource_prefix + secrets.token_urlsafe(12)
 
     def _changed(self, key: StreamKey) -> None:
         for listener in self.listeners:
@@ -219,21 +228,26 @@ class MediaEngine:
         return self.publications.get(key)
 
     def viewer_count(self, key: StreamKey) -> int:
-        return sum(v.key == key for v in self.viewers.values())
+        """The stream's audience here (relays to other nodes not counted)."""
+        return sum(v.key == key and not v.relay for v in self.viewers.values())
 
     def paused(self, key: StreamKey) -> Pause | None:
         pause = self.pauses.get(key)
         return pause if pause and pause.until > asyncio.get_running_loop().time() else None
 
     def state(self, key: StreamKey) -> StreamState:
+        """The stream's state over every media node: live or paused here, else as the other
+        nodes see it; viewers counted on all of them."""
         viewers = self.viewer_count(key)
+        remote = self.elsewhere(key)
+        everyone = viewers + (remote.viewers if remote else 0)
         if publication := self.publications.get(key):
-            return StreamState("live", publication.started_at, viewers)
+            return StreamState("live", publication.started_at, everyone)
         if pause := self.paused(key):
-            return StreamState("paused", pause.started_at, viewers)
-        if remote := self.elsewhere(key):
-            return remote
-        return StreamState("offline", None, viewers)
+            return StreamState("paused", pause.started_at, everyone)
+        if remote is not None and remote.state != "offline":
+            return StreamState(remote.state, remote.started_at, everyone)
+        return StreamState("offline", None, everyone)
 
     async def end_pause(self, key: StreamKey, resource: str) -> bool:
         """The dropped publisher's DELETE arrived after all: the stream ended."""
@@ -290,7 +304,7 @@ class MediaEngine:
         if key in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
         peer = RTCPeerConnection(NO_ICE_SERVERS)
-        publication = Publication(key, secrets.token_urlsafe(12), now, peer=peer)
+        publication = Publication(key, self.new_resource(), now, peer=peer)
         tracks: list[MediaStreamTrack] = []
         peer.on("track", tracks.append)
 
@@ -312,9 +326,7 @@ class MediaEngine:
         its relay through a publisher's drop, as it holds any viewer)."""
         if key in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
-        publication = Publication(
-            key, secrets.token_urlsafe(12), started_at, peer=peer, relay_of=origin
-        )
+        publication = Publication(key, self.new_resource(), started_at, peer=peer, relay_of=origin)
         self._take(publication, peer, pause_on_drop=False)
         log.info("relaying", extra={"stream": str(key), "origin": origin})
         return publication
@@ -345,7 +357,7 @@ class MediaEngine:
         """Publish tracks made in this process: (track, keyframe request, MIME type)."""
         if key in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
-        publication = Publication(key, secrets.token_urlsafe(12), now, stop=stop)
+        publication = Publication(key, self.new_resource(), now, stop=stop)
         for track, request_keyframe, mime in sources:
             publication.add_stream(track.kind, mime, track, request_keyframe)
         self._resume(publication)
@@ -389,7 +401,9 @@ class MediaEngine:
                 await self.leave(viewer)
         self._changed(key)
 
-    async def watch(self, key: StreamKey, offer_sdp: str) -> tuple[Viewer, str]:
+    async def watch(
+        self, key: StreamKey, offer_sdp: str, *, relay: bool = False
+    ) -> tuple[Viewer, str]:
         publication = self.publications.get(key)
         if publication is None:
             raise AppError(
@@ -399,7 +413,7 @@ class MediaEngine:
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         peer = RTCPeerConnection(NO_ICE_SERVERS)
-        viewer = Viewer(key, secrets.token_urlsafe(12), peer)
+        viewer = Viewer(key, self.new_resource(), peer, relay=relay)
 
         def wire() -> None:
             for transceiver in peer.getTransceivers():

@@ -7,8 +7,8 @@ from aiortc import RTCPeerConnection
 
 from server.errors import AppError
 from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, SETTINGS
-from server.media import aiortc_glue
-from server.media.cluster import RELAY_HEADER
+from server.media import aiortc_glue, node_proxy, placement
+from server.media.cluster import PLACED_HEADER, RELAY_HEADER, MediaCluster
 from server.media.engine import RETRY_AFTER_SECONDS, Publication
 from server.media.stream_key import StreamKey
 from server.pages import CODE_PATTERN, find_session
@@ -40,6 +40,24 @@ async def read_body(request: web.Request) -> str:
         return body.decode()
     except UnicodeDecodeError:
         raise AppError(422, "media.sdp_unusable", "The offer is not UTF-8 text.") from None
+
+
+def placing(request: web.Request) -> MediaCluster | None:
+    """The cluster, when this request is still to be placed on a media node (it was not
+    forwarded here by the node that placed it)."""
+    if CLUSTER not in request.app or PLACED_HEADER in request.headers:
+        return None
+    return request.app[CLUSTER]
+
+
+async def on_its_node(request: web.Request, *, with_body: bool = False) -> web.Response | None:
+    """The answer of the node a resource URL belongs to, when that is another node."""
+    cluster = placing(request)
+    node = cluster.node_of_resource(request.match_info["resource"]) if cluster else None
+    if cluster is None or node is None:
+        return None
+    body = await read_body(request) if with_body else None
+    return await node_proxy.forward(cluster.http, request, node, body)
 
 
 def require_speaker(request: web.Request, code: str) -> None:
@@ -97,6 +115,14 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
     if session.do_not_stream:
         raise AppError(403, "media.not_streamed", "The programme marks this session not streamed.")
     offer = await read_offer(request)
+    if cluster := placing(request):
+        await cluster.refresh()
+        live_here = request.app[MEDIA].live(StreamKey.panel(code)) is not None
+        if live_here or placement.origin(cluster.others(), code) is not None:
+            raise AppError(409, "media.already_live", "Someone is already publishing here.")
+        node = cluster.place_publication()
+        if node is not None and node.id != cluster.id:
+            return await node_proxy.forward(cluster.http, request, node, offer)
     publication, answer = await request.app[MEDIA].publish(
         StreamKey.panel(code), offer, request.app[CLOCK]()
     )
@@ -117,6 +143,8 @@ def own_publication(request: web.Request) -> Publication:
 async def whip_stop(request: web.Request) -> web.StreamResponse:
     code, resource = request.match_info["code"], request.match_info["resource"]
     require_speaker(request, code)
+    if forwarded := await on_its_node(request):
+        return forwarded
     if not await request.app[MEDIA].end_pause(
         StreamKey.panel(code), resource
     ):  # else it dropped before the DELETE
@@ -126,6 +154,9 @@ async def whip_stop(request: web.Request) -> web.StreamResponse:
 
 @routes.patch(WHIP + RESOURCE)
 async def whip_trickle(request: web.Request) -> web.StreamResponse:
+    require_speaker(request, request.match_info["code"])
+    if forwarded := await on_its_node(request, with_body=True):
+        return forwarded
     peer = own_publication(request).peer
     if peer is None:
         raise AppError(404, "media.unknown_resource", "This publication has no peer.")
@@ -135,6 +166,8 @@ async def whip_trickle(request: web.Request) -> web.StreamResponse:
 
 @routes.patch(WHEP + RESOURCE)
 async def whep_trickle(request: web.Request) -> web.StreamResponse:
+    if forwarded := await on_its_node(request, with_body=True):
+        return forwarded
     viewer = request.app[MEDIA].viewers.get(request.match_info["resource"])
     if viewer is None or viewer.key != StreamKey.panel(request.match_info["code"]):
         raise AppError(404, "media.unknown_resource", "There is no such viewer.")
@@ -168,13 +201,20 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
         if publication is None or publication.relay_of is not None:
             raise AppError(409, "media.not_origin", "This node does not publish this session.")
     elif CLUSTER in request.app:
-        await request.app[CLUSTER].carry(key)
-    viewer, answer = await engine.watch(key, offer)
+        cluster = request.app[CLUSTER]
+        if PLACED_HEADER not in request.headers:
+            placed = cluster.place_viewer(code)
+            if placed is not None and placed.node.id != cluster.id:
+                return await node_proxy.forward(cluster.http, request, placed.node, offer)
+        await cluster.carry(key)
+    viewer, answer = await engine.watch(key, offer, relay=RELAY_HEADER in request.headers)
     return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
 
 
 @routes.delete(WHEP + RESOURCE)
 async def whep_stop(request: web.Request) -> web.StreamResponse:
+    if forwarded := await on_its_node(request):
+        return forwarded
     viewer = request.app[MEDIA].viewers.get(request.match_info["resource"])
     if viewer is None or viewer.key != StreamKey.panel(request.match_info["code"]):
         raise AppError(404, "media.unknown_resource", "There is no such viewer.")

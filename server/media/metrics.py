@@ -8,6 +8,7 @@ from dataclasses import replace
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from server.media.cluster import MediaCluster
 from server.media.engine import ForwardingCounts, MediaEngine
 
 HELP = {
@@ -73,3 +74,43 @@ class MediaCollector(Collector):
                 rtt.add_metric(["max"], max(trips))
         yield loss
         yield rtt
+
+
+class ClusterCollector(Collector):
+    """The media nodes this process knows of, as of its last heartbeat."""
+
+    def __init__(self, cluster: MediaCluster) -> None:
+        self._cluster = cluster
+
+    def collect(self) -> Iterator[Metric]:
+        cluster = self._cluster
+        yield GaugeMetricFamily(
+            "plenaria_media_nodes", "Media nodes alive (heartbeats within their time to live).",
+            value=len(cluster.nodes),
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "plenaria_media_relays", "Panels relayed here from their origin on another node.",
+            value=sum(p.relay_of is not None for p in cluster.engine.publications.values()),
+        )  # fmt: skip
+        info = GaugeMetricFamily(
+            "plenaria_media_node_info", "This node's id and address.", labels=["node", "url"]
+        )
+        info.add_metric([cluster.id, cluster.url], 1)
+        yield info
+        loads = {
+            "viewers": GaugeMetricFamily(
+                "plenaria_media_node_viewers", "Viewers per node.", labels=["node"]
+            ),
+            "cpu_percent": GaugeMetricFamily(
+                "plenaria_media_node_cpu_percent", "CPU per node (% of one core).", labels=["node"]
+            ),
+            "packets_per_second": GaugeMetricFamily(
+                "plenaria_media_node_packets_per_second",
+                "Packets forwarded per second per node.",
+                labels=["node"],
+            ),
+        }
+        for node in cluster.nodes:
+            for field, family in loads.items():
+                family.add_metric([node.id], getattr(node.load, field))
+        yield from loads.values()

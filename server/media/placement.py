@@ -64,10 +64,18 @@ class NodeRecord(msgspec.Struct, frozen=True):
         return self.load.cpu_percent >= CPU_SHARE_PERCENT
 
 
+CPU_STEP_PERCENT = 10.0
+"""CPU readings closer than this are as good as equal: what a node carries decides."""
+
+
 def _emptiest(nodes: Iterable[NodeRecord]) -> NodeRecord | None:
     return min(
         nodes,
-        key=lambda n: (n.load.cpu_percent, n.load.viewers + n.load.publications, n.id),
+        key=lambda n: (
+            int(n.load.cpu_percent // CPU_STEP_PERCENT),
+            n.load.viewers + n.load.publications,
+            n.id,
+        ),
         default=None,
     )
 
@@ -104,13 +112,8 @@ def place_viewer(nodes: Sequence[NodeRecord], session: str) -> ViewerPlacement |
     return ViewerPlacement(chosen, relay=False)
 
 
-def stream_state(nodes: Sequence[NodeRecord], session: str) -> tuple[dt.datetime, int] | None:
-    """(started at, viewers over every node) of a panel published on any node, or None."""
+def started_at(nodes: Sequence[NodeRecord], session: str) -> dt.datetime | None:
+    """When the session's panel started, if any of ``nodes`` publishes it."""
     published = origin(nodes, session)
-    if published is None:
-        return None
-    stream = published.carries(session)
-    assert stream is not None
-    viewers = sum(s.viewers for n in nodes if (s := n.carries(session)) and not s.origin)
-    relays = sum(1 for n in nodes if (s := n.carries(session)) and not s.origin)
-    return stream.started_at, stream.viewers - relays + viewers
+    stream = published.carries(session) if published else None
+    return stream.started_at if stream else None

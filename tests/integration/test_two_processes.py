@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +133,17 @@ SPEAKER = bearer("Sam", moderates=CODE)
 
 
 async def publish_panel(
-    http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection]
+    http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection], code: str = CODE
 ) -> str:
-    """Publish a test pattern to the panel over WHIP; the resource's path."""
+    """Publish a test pattern to a session's panel over WHIP; the resource's path."""
     publisher = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     peers.append(publisher)
     publisher.addTrack(VideoStreamTrack())
     await publisher.setLocalDescription(await publisher.createOffer())
     async with http.post(
-        f"{base}/whip/{CODE}", data=publisher.localDescription.sdp, headers={**SDP, **SPEAKER}
+        f"{base}/whip/{code}",
+        data=publisher.localDescription.sdp,
+        headers={**SDP, **bearer("Sam", moderates=code)},
     ) as response:
         assert response.status == 201, await response.text()
         answer = await response.text()
@@ -149,7 +153,7 @@ async def publish_panel(
 
 
 async def watch_panel(
-    http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection]
+    http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection], code: str = CODE
 ) -> MediaStreamTrack:
     viewer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     peers.append(viewer)
@@ -158,7 +162,7 @@ async def watch_panel(
     viewer.on("track", arrived.set_result)
     await viewer.setLocalDescription(await viewer.createOffer())
     async with http.post(
-        f"{base}/whep/{CODE}", data=viewer.localDescription.sdp, headers=SDP
+        f"{base}/whep/{code}", data=viewer.localDescription.sdp, headers=SDP
     ) as response:
         assert response.status == 201, await response.text()
         answer = await response.text()
@@ -173,8 +177,8 @@ async def frames(track: MediaStreamTrack, count: int) -> int:
     return len(received)
 
 
-async def stream_state(http: aiohttp.ClientSession, base: str) -> dict[str, Any]:
-    async with http.get(f"{base}/api/sessions/{CODE}/stream") as response:
+async def stream_state(http: aiohttp.ClientSession, base: str, code: str = CODE) -> dict[str, Any]:
+    async with http.get(f"{base}/api/sessions/{code}/stream") as response:
         assert response.status == 200
         state: dict[str, Any] = await response.json()
         return state
@@ -201,29 +205,54 @@ async def media_viewers(http: aiohttp.ClientSession, base: str) -> float:
     )
 
 
-async def test_a_panel_published_on_one_is_watched_on_the_other_through_one_relay(
+@asynccontextmanager
+async def media_nodes(
+    tmp_path: Path, redis: str, *names: str, capped: str = "a"
+) -> AsyncIterator[dict[str, tuple[str, asyncio.subprocess.Process]]]:
+    """Serve processes on ``redis`` named as media nodes, by name: (URL, process). Idle
+    nodes tie, so a publication goes to the first name; ``capped`` takes one viewer before
+    it places new ones elsewhere."""
+    async with AsyncExitStack() as stack:
+        nodes = {}
+        for name in names:
+            cap = ["--max-viewers", "1"] if name == capped else []
+            nodes[name] = await stack.enter_async_context(
+                server_process(
+                    tmp_path / name, free_port(), "--redis", redis, "--node-id", name, *cap
+                )
+            )
+        async with aiohttp.ClientSession() as http:
+            for url, _ in nodes.values():
+                await wait_for_nodes(http, url, len(names))
+        yield nodes
+
+
+def node_of(resource: str) -> str:
+    return resource.rsplit("/", 1)[1].partition("-")[0]
+
+
+async def test_viewers_beyond_the_origins_share_are_served_through_one_relay(
     schedules_dir: Path, tmp_path: Path, redis_server_url: str
 ) -> None:
     redis = await democon_on_redis(schedules_dir, tmp_path, redis_server_url)
     peers: list[RTCPeerConnection] = []
-    async with (
-        serving(tmp_path / "a", free_port(), "--redis", redis) as origin,
-        serving(tmp_path / "b", free_port(), "--redis", redis) as edge,
-        aiohttp.ClientSession() as http,
-    ):
+    async with media_nodes(tmp_path, redis, "a", "b") as nodes, aiohttp.ClientSession() as http:
+        (origin, _), (edge, _) = nodes["a"], nodes["b"]
         try:
-            resource = await publish_panel(http, origin, peers)
+            resource = await publish_panel(http, edge, peers)  # placed on a
+            assert node_of(resource) == "a"
             # the edge learns from the origin's heartbeat that the panel is live
             await wait_for_state(http, edge, "live", within=5)
 
-            tracks = await asyncio.gather(*(watch_panel(http, edge, peers) for _ in range(2)))
-            assert [await frames(track, 10) for track in tracks] == [10, 10]
-            assert await media_viewers(http, edge) == 2
-            assert await media_viewers(http, origin) == 1, "one relay, not one per viewer"
-            assert (await stream_state(http, edge))["viewers"] == 2
+            tracks = [await watch_panel(http, edge, peers) for _ in range(3)]
+            assert [await frames(track, 10) for track in tracks] == [10, 10, 10]
+            assert await media_viewers(http, origin) == 2, "its one viewer and one relay"
+            assert await media_viewers(http, edge) == 2, "the others, through that relay"
+            for base in (origin, edge):
+                await wait_for_viewers(http, base, 3)
 
-            # the speaker ends the panel on the origin: the relay ends with it
-            async with http.delete(f"{origin}{resource}", headers=SPEAKER) as response:
+            # the speaker ends the panel through the edge: the relay ends with it
+            async with http.delete(f"{edge}{resource}", headers=SPEAKER) as response:
                 assert response.status == 200
             await wait_for_state(http, edge, "offline")
             assert await media_viewers(http, edge) == 0
@@ -237,16 +266,16 @@ async def test_when_the_origin_is_killed_its_relays_viewers_are_held_until_the_p
     redis = await democon_on_redis(schedules_dir, tmp_path, redis_server_url)
     peers: list[RTCPeerConnection] = []
     async with (
-        server_process(tmp_path / "a", free_port(), "--redis", redis) as (origin, killed),
-        serving(tmp_path / "b", free_port(), "--redis", redis) as edge,
-        serving(tmp_path / "c", free_port(), "--redis", redis) as bystander,
+        media_nodes(tmp_path, redis, "a", "b", "c") as nodes,
         aiohttp.ClientSession() as http,
     ):
+        (origin, killed), (edge, _), (bystander, _) = nodes["a"], nodes["b"], nodes["c"]
         try:
-            await publish_panel(http, origin, peers)
-            await wait_for_state(http, edge, "live", within=5)
-            track = await watch_panel(http, edge, peers)
+            assert node_of(await publish_panel(http, origin, peers)) == "a"
+            await frames(await watch_panel(http, origin, peers), 5)  # the origin's one viewer
+            track = await watch_panel(http, origin, peers)  # through a relay on b
             await frames(track, 5)
+            assert await media_viewers(http, edge) == 1
 
             killed.kill()
             await killed.wait()
@@ -255,8 +284,8 @@ async def test_when_the_origin_is_killed_its_relays_viewers_are_held_until_the_p
             await wait_for_state(http, bystander, "paused", within=2)
             assert await media_viewers(http, edge) == 1, "the viewer is held"
 
-            # the studio reconnects (a load balancer sends it to the bystander)
-            await publish_panel(http, bystander, peers)
+            # the studio reconnects; the emptier bystander becomes the origin
+            assert node_of(await publish_panel(http, edge, peers)) == "c"
             returned = time.monotonic()
             await frames(track, 5)
             assert time.monotonic() - returned < 5
@@ -264,3 +293,89 @@ async def test_when_the_origin_is_killed_its_relays_viewers_are_held_until_the_p
             assert await media_viewers(http, bystander) == 1, "the edge's new relay"
         finally:
             await asyncio.gather(*(peer.close() for peer in peers))
+
+
+async def test_publications_spread_over_the_nodes_and_their_urls_work_through_any_node(
+    schedules_dir: Path, tmp_path: Path, redis_server_url: str
+) -> None:
+    redis = await democon_on_redis(schedules_dir, tmp_path, redis_server_url)
+    other = "JXEWLR"
+    peers: list[RTCPeerConnection] = []
+    async with (
+        serving(tmp_path / "a", free_port(), "--redis", redis) as first,
+        serving(tmp_path / "b", free_port(), "--redis", redis) as second,
+        aiohttp.ClientSession() as http,
+    ):
+        try:
+            await wait_for_nodes(http, first, 2)
+            # both go through the first process; the second lands on the other node
+            resources = [await publish_panel(http, first, peers, code) for code in (CODE, other)]
+            nodes = {resource.rsplit("/", 1)[1].partition("-")[0] for resource in resources}
+            assert len(nodes) == 2, resources
+            async with http.post(
+                f"{second}/whip/{other}",
+                data=(await offer_video(peers)),
+                headers={**SDP, **bearer("Sam", moderates=other)},
+            ) as response:
+                assert response.status == 409, "one publisher per session, on any node"
+
+            tracks = [await watch_panel(http, base, peers, code)
+                      for base, code in ((second, CODE), (first, other))]  # fmt: skip
+            assert [await frames(track, 5) for track in tracks] == [5, 5]
+
+            for resource, code, base in zip(resources, (CODE, other), (second, first), strict=True):
+                async with http.delete(
+                    f"{base}{resource}", headers=bearer("Sam", moderates=code)
+                ) as response:
+                    assert response.status == 200, await response.text()
+            for base in (first, second):
+                for code in (CODE, other):
+                    deadline = time.monotonic() + 10
+                    while (await stream_state(http, base, code))["state"] != "offline":
+                        assert time.monotonic() < deadline, (base, code)
+                        await asyncio.sleep(0.1)
+        finally:
+            await asyncio.gather(*(peer.close() for peer in peers))
+
+
+async def offer_video(peers: list[RTCPeerConnection]) -> str:
+    peer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    peers.append(peer)
+    peer.addTrack(VideoStreamTrack())
+    await peer.setLocalDescription(await peer.createOffer())
+    return str(peer.localDescription.sdp)
+
+
+async def wait_for_nodes(http: aiohttp.ClientSession, base: str, count: int) -> None:
+    """Until ``base`` has heard the heartbeats of ``count`` media nodes."""
+    deadline = time.monotonic() + 5
+    while True:
+        async with http.get(f"{base}/metrics") as response:
+            text = await response.text()
+        nodes = next(
+            (s.value for f in text_string_to_metric_families(text) for s in f.samples
+             if s.name == "plenaria_media_nodes"),
+            0,
+        )  # fmt: skip
+        if nodes >= count:
+            return
+        assert time.monotonic() < deadline, f"{base} knows {nodes} media nodes"
+        await asyncio.sleep(0.1)
+
+
+async def node_id(http: aiohttp.ClientSession, base: str) -> str:
+    async with http.get(f"{base}/metrics") as response:
+        text = await response.text()
+    return next(
+        s.labels["node"]
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "plenaria_media_node_info"
+    )
+
+
+async def wait_for_viewers(http: aiohttp.ClientSession, base: str, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while (state := await stream_state(http, base))["viewers"] != count:
+        assert time.monotonic() < deadline, f"{base} shows {state}"
+        await asyncio.sleep(0.1)

@@ -12,7 +12,7 @@ from server.media.placement import (
     origin,
     place_publication,
     place_viewer,
-    stream_state,
+    started_at,
 )
 
 STARTED = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
@@ -46,7 +46,7 @@ def test_a_publication_goes_to_the_emptiest_node() -> None:
 
 def test_nothing_is_placed_for_a_panel_nobody_publishes() -> None:
     assert place_viewer([node("a"), node("b", streams=(relayed(),))], "panel") is None
-    assert stream_state([node("a")], "panel") is None
+    assert started_at([node("a")], "panel") is None
 
 
 def test_viewers_stay_on_the_origin_until_it_reaches_its_share() -> None:
@@ -87,12 +87,14 @@ def test_when_every_node_is_full_the_least_loaded_carrier_still_serves() -> None
     assert placed is not None and placed.node.id == "b" and not placed.relay
 
 
-def test_the_state_counts_viewers_on_every_node_but_not_the_relays_themselves() -> None:
-    nodes = [
-        node("a", streams=(published(viewers=4),)),  # 2 of its 4 viewers are relays
-        node("b", streams=(relayed(viewers=10),)),
-        node("c", streams=(relayed(viewers=5),)),
-    ]
-    assert stream_state(nodes, "panel") == (STARTED, 2 + 10 + 5)
+def test_the_panel_started_when_its_origin_says() -> None:
+    nodes = [node("b", streams=(relayed(viewers=10),)), node("a", streams=(published(),))]
+    assert started_at(nodes, "panel") == STARTED
     found = origin(nodes, "panel")
     assert found is not None and found.id == "a"
+
+
+def test_cpu_readings_within_a_step_count_as_equal_and_what_nodes_carry_decides() -> None:
+    nodes = [node("a", cpu=4, streams=(published(),)), node("b", cpu=8)]
+    chosen = place_publication(nodes)
+    assert chosen is not None and chosen.id == "b"
