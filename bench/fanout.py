@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ from bench.light_peers import (  # noqa: E402
     Counts,
     PacedPublisher,
     PacketisedClip,
+    SilentViewer,
     loopback_environment,
     payload_kinds,
     pin_ice_to_loopback,
@@ -91,8 +93,9 @@ NETWORK_SETUP = (
 )
 
 
-def enter_private_network() -> None:
-    """Run this script again in a network namespace of its own (see the module docstring)."""
+def enter_private_network(script: str = __file__) -> None:
+    """Run ``script`` (with this process's arguments) again in a network namespace of its
+    own (see the module docstring)."""
     if os.environ.get(PRIVATE_NETWORK):
         return
     probe = subprocess.run(["unshare", "--net", "sh", "-c", NETWORK_SETUP], capture_output=True)
@@ -102,9 +105,9 @@ def enter_private_network() -> None:
         os.environ[PRIVATE_NETWORK] = "0"
         return
     os.environ[PRIVATE_NETWORK] = "1"
-    script = f'{NETWORK_SETUP} && exec "$0" "$@"'
-    command = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
-    os.execvp("unshare", ["unshare", "--net", "--", "sh", "-c", script, *command])  # noqa: S606
+    setup = f'{NETWORK_SETUP} && exec "$0" "$@"'
+    command = [sys.executable, str(Path(script).resolve()), *sys.argv[1:]]
+    os.execvp("unshare", ["unshare", "--net", "--", "sh", "-c", setup, *command])  # noqa: S606
 
 
 def cpu_seconds(pid: int) -> float:
@@ -367,6 +370,7 @@ class Worker:
     def __init__(self, base: str) -> None:
         self.base = base
         self.viewers: list[CountingViewer] = []
+        self.silent: list[SilentViewer] = []
         self.receivers: list[RTCPeerConnection] = []
         self.janus: list[JanusViewer] = []
         self.http = aiohttp.ClientSession()
@@ -390,6 +394,14 @@ class Worker:
         await connected(peer)
         description = peer.remoteDescription or peer.localDescription
         viewer.take_over(payload_kinds(description.sdp))
+
+    async def add_silent(self) -> None:
+        peer = RTCPeerConnection(NO_ICE)
+        viewer = SilentViewer(peer)
+        self.silent.append(viewer)
+        await self.offer_to(peer)
+        await connected(peer)
+        viewer.take_over()
 
     async def add_receiver(self) -> tuple[float, float]:
         """A full receiver: seconds from the offer to its first complete video frame, and to
@@ -427,14 +439,19 @@ class Worker:
         task = asyncio.create_task(drain())
         self.tasks.add(task)
 
-    async def add(self, counting: int, receivers: int) -> list[tuple[float, float]]:
+    async def add(
+        self, counting: int, receivers: int, silent: int = 0
+    ) -> list[tuple[float, float]]:
         gate = asyncio.Semaphore(SETUP_CONCURRENCY)
 
-        async def one() -> None:
+        async def one(add: Callable[[], Awaitable[None]]) -> None:
             async with gate:
-                await self.add_counting()
+                await add()
 
-        await asyncio.gather(*(one() for _ in range(counting)))
+        await asyncio.gather(
+            *(one(self.add_counting) for _ in range(counting)),
+            *(one(self.add_silent) for _ in range(silent)),
+        )
         return [await self.add_receiver() for _ in range(receivers)]
 
     def counts(self) -> Counts:
@@ -446,13 +463,14 @@ class Worker:
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
-        peers = [v.peer for v in self.viewers] + self.receivers
+        peers = [v.peer for v in self.viewers] + [v.peer for v in self.silent] + self.receivers
         await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
         await self.http.close()
 
 
 async def worker_main(base: str) -> None:
-    """Commands on stdin, one JSON line each on stdout: ``add N R``, ``counts``, ``quit``."""
+    """Commands on stdin, one JSON line each on stdout: ``add N R [S]`` (counting viewers,
+    full receivers, silent viewers), ``counts``, ``quit``."""
     from server.media import aiortc_glue
 
     aiortc_glue.install()
@@ -466,7 +484,7 @@ async def worker_main(base: str) -> None:
         if not command or command[0] == "quit":
             break
         if command[0] == "add":
-            first = await worker.add(int(command[1]), int(command[2]))
+            first = await worker.add(*(int(n) for n in command[1:4]))
             print(json.dumps({"first_frame_s": first}), flush=True)
         elif command[0] == "counts":
             print(json.dumps(worker.counts().as_json()), flush=True)
@@ -504,14 +522,19 @@ class Workers:
         answer: dict[str, Any] = json.loads(reply)
         return answer
 
-    async def add(self, viewers: int, receivers: int) -> list[list[float]]:
-        """Spread ``viewers`` counting viewers over the workers; ``receivers`` full ones."""
-        shares = [viewers // self.count + (i < viewers % self.count) for i in range(self.count)]
-        extra = [receivers // self.count + (i < receivers % self.count) for i in range(self.count)]
+    async def add(self, viewers: int, receivers: int, silent: int = 0) -> list[list[float]]:
+        """Spread ``viewers`` counting viewers, ``receivers`` full ones and ``silent`` ones
+        over the workers."""
+
+        def spread(total: int) -> list[int]:
+            return [total // self.count + (i < total % self.count) for i in range(self.count)]
+
         replies = await asyncio.gather(
             *(
-                self.ask(p, f"add {share} {more}")
-                for p, share, more in zip(self.processes, shares, extra, strict=True)
+                self.ask(p, f"add {share} {more} {quiet}")
+                for p, share, more, quiet in zip(
+                    self.processes, spread(viewers), spread(receivers), spread(silent), strict=True
+                )
             )
         )
         return [s for reply in replies for s in reply["first_frame_s"]]

@@ -20,9 +20,12 @@ per-peer work; after that they skip aiortc's media machinery:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import fractions
 import os
 import select
+import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +37,8 @@ from aiortc import RTCPeerConnection
 
 from server.media import aiortc_glue
 from server.media.rtp_forwarding import SourcePacket, StreamForwarder, Subscriber
+
+SO_ATTACH_FILTER = 26
 
 # -- loopback only ------------------------------------------------------------------------------
 
@@ -186,6 +191,41 @@ def socket_drain() -> SocketDrain:
     if _drain is None:
         _drain = SocketDrain()
     return _drain
+
+
+def drop_rtp_in_kernel(sock: Any) -> None:
+    """Attach a classic BPF filter to ``sock`` that drops every RTP and RTCP datagram (first
+    byte 0x80-0xBF) in the kernel and lets STUN and DTLS through to aiortc."""
+    instructions = [
+        (0x30, 0, 0, 8),  # A = the first payload byte (the filter sees the UDP header first)
+        (0x35, 0, 2, 0x80),  # A >= 0x80? go on : accept
+        (0x35, 1, 0, 0xC0),  # A >= 0xC0? accept : drop
+        (0x06, 0, 0, 0),  # drop
+        (0x06, 0, 0, 0xFFFFFFFF),  # accept
+    ]
+    program = ctypes.create_string_buffer(
+        b"".join(struct.pack("HBBI", *instruction) for instruction in instructions)
+    )
+    fprog = struct.pack("HL", len(instructions), ctypes.addressof(program))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)  # the kernel copies it
+
+
+class SilentViewer:
+    """A viewer that keeps its connection (ICE consent, DTLS) but whose socket drops every
+    media packet in the kernel: it costs the load generator nothing per packet, and the
+    server everything a viewer costs it. Loss is measured on counting viewers beside it."""
+
+    def __init__(self, peer: RTCPeerConnection) -> None:
+        self.peer = peer
+
+    def take_over(self) -> None:
+        for transceiver in self.peer.getTransceivers():
+            connection = transceiver.receiver.transport.transport._connection
+            for protocol in connection._protocols:
+                sock = getattr(protocol.transport, "_sock", None)
+                if sock is not None:
+                    drop_rtp_in_kernel(sock)
+            break  # BUNDLE: one transport
 
 
 class CountingViewer:

@@ -22,7 +22,7 @@ from server import (
     studio,
 )
 from server.auth import IdentityCodec, LoginLinks, bearer_codec
-from server.backends import open_store
+from server.backends import open_store, sqlite_path
 from server.breakout_events import BreakoutPublisher
 from server.clock import utc_now
 from server.hub import Hub
@@ -47,7 +47,7 @@ from server.media import http as media_http
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
 from server.media.metrics import ClusterCollector, MediaCollector
-from server.media.registry import RedisNodeRegistry
+from server.media.registry import NodeRegistry, RedisNodeRegistry, SqliteNodeRegistry
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
 from server.middleware import (
@@ -100,12 +100,18 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     cluster = None
     if settings.shares_media:
+        registry: NodeRegistry = (
+            SqliteNodeRegistry(sqlite_path(settings.store))
+            if settings.store.startswith("sqlite:")
+            else RedisNodeRegistry(settings.store)
+        )
         cluster = MediaCluster(
             engine,
-            RedisNodeRegistry(settings.store),
+            registry,
             settings.media_node_url,
             node_id=settings.node_id or None,
             max_viewers=settings.max_viewers,
+            places_only=settings.media_workers > 0,
         )
         await cluster.start()
         app[CLUSTER] = cluster

@@ -20,6 +20,7 @@ from server.keys import MEDIA, STORE
 from server.logs import AccessLogger, configure_logging
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
+from server.media.workers import MediaWorkers
 from server.programme_source import ScheduleSourceError, read_schedule_source
 from server.settings import Settings, SettingsError, build_settings
 from sessions.demo import LIVE_PANEL_CODE, demo_programme
@@ -76,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--node-id", help="this process's name among the media nodes (default: random)"
     )
     serve.add_argument(
+        "--media-workers",
+        type=int,
+        help="start N media processes (ports PORT+1..PORT+N on 127.0.0.1) and place all "
+        "publications, viewers and relays on them; restart any that dies (default 0: this "
+        "process carries media itself)",
+    )
+    serve.add_argument("--media-node", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument(
         "--max-viewers",
         type=int,
         help="viewers this process serves before new ones go to other processes (default: "
@@ -129,6 +138,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "node_url": getattr(args, "node_url", None),
         "max_viewers": getattr(args, "max_viewers", None),
         "node_id": getattr(args, "node_id", None),
+        "media_workers": getattr(args, "media_workers", None),
+        "media_node": getattr(args, "media_node", None) or None,
     }
     return build_settings(flags)
 
@@ -290,12 +301,43 @@ async def serve(app: web.Application, settings: Settings, banner: Sequence[str] 
         await runner.cleanup()
 
 
+async def serve_with_media_workers(settings: Settings, args: argparse.Namespace) -> None:
+    """This process serves the conference; its media workers carry the media."""
+    workers = MediaWorkers(settings, worker_arguments(args))
+    await workers.start()
+    try:
+        await serve(create_app(settings), settings)
+    finally:
+        await workers.stop()
+
+
+def worker_arguments(args: argparse.Namespace) -> list[str]:
+    """What a media worker is started with besides its port and node id: this process's
+    store and logging."""
+    passed = []
+    for flag, value in (
+        ("--data", args.data),
+        ("--store", args.store),
+        ("--redis", args.redis),
+        ("--public-url", args.public_url),
+        ("--log-format", args.log_format),
+        ("--log-level", args.log_level),
+        ("--ice-servers", args.ice_servers),
+        ("--max-viewers", args.max_viewers),
+    ):
+        if value is not None:
+            passed += [flag, str(value)]
+    return passed
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
         configure_logging(settings)
-        if args.command == "serve":
+        if args.command == "serve" and settings.media_workers:
+            asyncio.run(serve_with_media_workers(settings, args))
+        elif args.command == "serve":
             asyncio.run(serve(create_app(settings), settings))
         elif args.command == "demo":
             app, banner = demo_app(settings)

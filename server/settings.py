@@ -35,6 +35,11 @@ class Settings:
     default_time_zone: str = "UTC"
     ice_servers: tuple[str, ...] = ()
     """STUN / TURN URLs offered to WHIP and WHEP clients (``Link: rel="ice-server"``)."""
+    media_workers: int = 0
+    """Media processes this process starts and places all media on (it serves the rest of
+    the conference and no media itself); 0: it is a media node itself."""
+    media_node: bool = False
+    """This process was started as one of another's media workers."""
     max_viewers: int = 0
     """Viewers this media node takes before placing new ones on other nodes (0: as many as
     its CPU share allows)."""
@@ -54,8 +59,13 @@ class Settings:
 
     @property
     def shares_media(self) -> bool:
-        """Media nodes register with each other when the store is the shared Redis."""
-        return self.store.startswith(("redis://", "rediss://"))
+        """Media nodes register with each other: through the shared Redis, or through the
+        SQLite file when this process starts media workers or is one."""
+        return (
+            self.store.startswith(("redis://", "rediss://"))
+            or self.media_workers > 0
+            or self.media_node
+        )
 
     @property
     def store(self) -> str:
@@ -154,4 +164,6 @@ def build_settings(
         node_url=node_url,
         node_id=_node_id(pick("node_id")),
         max_viewers=_count(pick("max_viewers", "0"), "max viewers"),
+        media_workers=_count(pick("media_workers", "0"), "media workers"),
+        media_node=pick("media_node", "") in ("1", "True", "true"),
     )

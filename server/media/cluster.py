@@ -100,12 +100,17 @@ class MediaCluster:
         *,
         node_id: str | None = None,
         max_viewers: int = 0,
+        places_only: bool = False,
     ) -> None:
         self.engine = engine
         self.registry = registry
         self.id = node_id or new_node_id()
+        self.incarnation = secrets.token_hex(4)
         self.url = url.rstrip("/")
         self.max_viewers = max_viewers
+        self.places_only = places_only
+        """A process that starts media workers places media on them and carries none: it
+        writes no record of its own."""
         self.nodes: list[NodeRecord] = []
         """Every live node as of the last heartbeat, this one included."""
         self._meter = LoadMeter()
@@ -139,20 +144,28 @@ class MediaCluster:
         )
         if load is None:
             load = self._load = self._meter.read(engine)
-        return NodeRecord(self.id, self.url, load, streams, max_viewers=self.max_viewers)
+        return NodeRecord(
+            self.id,
+            self.url,
+            load,
+            streams,
+            max_viewers=self.max_viewers,
+            incarnation=self.incarnation,
+        )
 
     async def beat(self) -> None:
         """Write this node's record, read everyone's, and follow what changed: relays
         whose origin died pause (their viewers held, as a dropped publisher's are), and
         held viewers get a fresh relay once the panel is published again anywhere."""
-        await self.registry.beat(self.record())
-        before = {n.id: n for n in self.nodes}
+        if not self.places_only:
+            await self.registry.beat(self.record())
+        before = {n.instance: n for n in self.nodes}
         self.nodes = await self.registry.alive()
-        alive = {n.id for n in self.nodes}
+        alive = {n.instance for n in self.nodes}
         now = asyncio.get_running_loop().time()
-        for node_id, record in before.items():
-            if node_id not in alive:
-                log.warning("media node lost", extra={"node": node_id})
+        for instance, record in before.items():
+            if instance not in alive:
+                log.warning("media node lost", extra={"node": record.id})
                 for stream in record.streams:
                     if stream.origin:
                         self._lost[stream.session] = (stream.started_at, now + PAUSE_SECONDS)
@@ -183,7 +196,8 @@ class MediaCluster:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(RELAY_TIMEOUT_SECONDS))
         await self.beat()
         self._task = asyncio.create_task(self._beating(), name="media-heartbeat")
-        log.info("media node up", extra={"node": self.id, "url": self.url})
+        if not self.places_only:
+            log.info("media node up", extra={"node": self.id, "url": self.url})
 
     def _stream_changed(self, key: StreamKey) -> None:
         """A publication started or ended here: tell the others now, not at the next beat."""
@@ -206,8 +220,9 @@ class MediaCluster:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        with contextlib.suppress(RegistryUnavailableError):
-            await self.registry.forget(self.id)
+        if not self.places_only:
+            with contextlib.suppress(RegistryUnavailableError):
+                await self.registry.forget(self.id)
         if self._http is not None:
             await self._http.close()
 
@@ -232,6 +247,8 @@ class MediaCluster:
             publications=len(self.engine.publications),
             viewers=len(self.engine.viewers),
         )
+        if self.places_only:
+            return self.others()
         return [*self.others(), self.record(load)]
 
     def place_publication(self) -> NodeRecord | None:
@@ -298,7 +315,7 @@ class MediaCluster:
         """Make sure this node carries ``key`` before a viewer watches it here: pull one
         relay from the node publishing it, unless it is published or relayed here already.
         Concurrent viewers share one pull."""
-        if not key.is_panel or self.engine.live(key) is not None:
+        if self.places_only or not key.is_panel or self.engine.live(key) is not None:
             return
         pulling = self._relays.get(key)
         if pulling is None:
@@ -328,7 +345,7 @@ class MediaCluster:
             await peer.setLocalDescription(await peer.createOffer())
             answer = await self._ask_origin(origin, key, peer.localDescription.sdp)
             await peer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-            return self.engine.publish_relay(key, peer, carried.started_at, origin.id)
+            return self.engine.publish_relay(key, peer, carried.started_at, origin.instance)
         except BaseException:
             await peer.close()
             raise

@@ -82,7 +82,8 @@ class Publication:
     """The recorder's path, by kind: frames, reassembled once."""
     codecs: dict[str, str] = field(default_factory=dict)
     relay_of: str | None = None
-    """For a relay: the id of the media node it is pulled from (the stream's origin)."""
+    """For a relay: the media node it is pulled from (the stream's origin), as its
+    ``NodeRecord.instance``."""
 
     def add_stream(
         self, kind: str, mime_type: str, source: MediaStreamTrack, request: KeyframeRequest | None

@@ -60,6 +60,15 @@ async def on_its_node(request: web.Request, *, with_body: bool = False) -> web.R
     return await node_proxy.forward(cluster.http, request, node, body)
 
 
+def no_media_node() -> AppError:
+    return AppError(
+        503,
+        "media.no_node",
+        "No media process is up yet; try again shortly.",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def require_speaker(request: web.Request, code: str) -> None:
     identity = request[IDENTITY]
     if identity.is_anonymous:
@@ -121,6 +130,8 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
         if live_here or placement.origin(cluster.others(), code) is not None:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
         node = cluster.place_publication()
+        if node is None and cluster.places_only:
+            raise no_media_node()
         if node is not None and node.id != cluster.id:
             return await node_proxy.forward(cluster.http, request, node, offer)
     publication, answer = await request.app[MEDIA].publish(
@@ -204,6 +215,9 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
         cluster = request.app[CLUSTER]
         if PLACED_HEADER not in request.headers:
             placed = cluster.place_viewer(code)
+            if placed is None:  # published since this node last heard, perhaps
+                await cluster.refresh()
+                placed = cluster.place_viewer(code)
             if placed is not None and placed.node.id != cluster.id:
                 return await node_proxy.forward(cluster.http, request, placed.node, offer)
         await cluster.carry(key)

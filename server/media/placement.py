@@ -49,6 +49,13 @@ class NodeRecord(msgspec.Struct, frozen=True):
     streams: tuple[CarriedStream, ...] = ()
     max_viewers: int = 0
     """0: no fixed cap, only the CPU share."""
+    incarnation: str = ""
+    """Made afresh each time the node's process starts: a node restarted under the same id
+    is a new node, whose streams are not the dead one's."""
+
+    @property
+    def instance(self) -> str:
+        return f"{self.id}/{self.incarnation}"
 
     def carries(self, session: str) -> CarriedStream | None:
         return next((s for s in self.streams if s.session == session), None)

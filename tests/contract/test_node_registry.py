@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -15,6 +16,7 @@ from server.media.registry import (
     NodeRegistry,
     RedisNodeRegistry,
     RegistryUnavailableError,
+    SqliteNodeRegistry,
 )
 
 
@@ -31,10 +33,17 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def registry(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[NodeRegistry]:
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def registry(
+    request: pytest.FixtureRequest, clock: Clock, tmp_path: Path
+) -> AsyncIterator[NodeRegistry]:
     if request.param == "memory":
         yield MemoryNodeRegistry(clock)
+        return
+    if request.param == "sqlite":
+        in_file = SqliteNodeRegistry(tmp_path / "plenaria.db", clock)
+        yield in_file
+        await in_file.close()
         return
     server_url: str = request.getfixturevalue("redis_server_url")
     prefix = f"test-{uuid.uuid4().hex}:"
@@ -88,4 +97,22 @@ async def test_an_unreachable_redis_is_a_typed_error() -> None:
         await registry.beat(record("a"))
     with pytest.raises(RegistryUnavailableError):
         await registry.alive()
+    await registry.close()
+
+
+async def test_sqlite_nodes_see_each_other_through_the_file(tmp_path: Path, clock: Clock) -> None:
+    first = SqliteNodeRegistry(tmp_path / "plenaria.db", clock)
+    second = SqliteNodeRegistry(tmp_path / "plenaria.db", clock)
+    await first.beat(record("a"))
+    await second.beat(record("b"))
+    assert [n.id for n in await first.alive()] == ["a", "b"]
+    await first.close()
+    await second.close()
+
+
+async def test_an_unusable_sqlite_file_is_a_typed_error(tmp_path: Path) -> None:
+    (tmp_path / "plenaria.db").write_bytes(b"not a database" * 100)
+    registry = SqliteNodeRegistry(tmp_path / "plenaria.db")
+    with pytest.raises(RegistryUnavailableError):
+        await registry.beat(record("a"))
     await registry.close()

@@ -194,15 +194,20 @@ async def wait_for_state(
     return state
 
 
-async def media_viewers(http: aiohttp.ClientSession, base: str) -> float:
+async def metric(http: aiohttp.ClientSession, base: str, name: str) -> float:
+    """An unlabelled figure from ``base``'s /metrics."""
     async with http.get(f"{base}/metrics") as response:
         text = await response.text()
     return next(
         sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == "plenaria_media_viewers"
+        if sample.name == name
     )
+
+
+async def media_viewers(http: aiohttp.ClientSession, base: str) -> float:
+    return await metric(http, base, "plenaria_media_viewers")
 
 
 @asynccontextmanager
