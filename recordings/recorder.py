@@ -41,6 +41,7 @@ import av.error
 from aiortc.mediastreams import MediaStreamError
 
 from recordings.storage import RecordingStorage
+from recordings.timeline import TrackClock
 
 
 class ForwardedTrack(Protocol):
@@ -79,7 +80,6 @@ its RTP clock) is placed by arrival time again."""
 
 VIDEO_RATE = 90_000
 AUDIO_RATE = 48_000
-RTP_WRAP = 1 << 32
 
 WEBM_OPTIONS = {
     # Not "live": live mode leaves the Duration out of even a cleanly closed file. Without
@@ -420,43 +420,12 @@ def format_position(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-class _Clock:
-    """Places one track's packets on the file's timeline, in ticks of ``1 / rate``.
-
-    Timestamps are unwrapped at 2^32 in the packets' own time base (an RTP clock for a
-    WebRTC publisher), then converted."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self._last = 0
-        self._unwrapped = 0
-        self._offset: int | None = None
-
-    def place(self, timestamp: int, time_base: fractions.Fraction, since_start: float) -> int:
-        timestamp %= RTP_WRAP
-        expected = round(since_start * self.rate)
-        if self._offset is None:
-            self._unwrapped = timestamp
-        else:
-            step = (timestamp - self._last + RTP_WRAP // 2) % RTP_WRAP - RTP_WRAP // 2
-            self._unwrapped += step
-        self._last = timestamp
-        ticks = round(self._unwrapped * time_base * self.rate)
-        if self._offset is None:
-            self._offset = expected - ticks
-        ticks += self._offset
-        if abs(ticks - expected) > RESYNC_SECONDS * self.rate:
-            self._offset += expected - ticks
-            ticks = expected
-        return ticks
-
-
 class _Output:
     """One stream of the file: where its packets go and the last timestamp written."""
 
     def __init__(self, stream: Any, rate: int) -> None:
         self.stream = stream
-        self.clock = _Clock(rate)
+        self.clock = TrackClock(rate, RESYNC_SECONDS)
         self.time_base = fractions.Fraction(1, rate)
         self.last: tuple[int, fractions.Fraction] | None = None
         self.end = 0.0

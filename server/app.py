@@ -30,6 +30,7 @@ from server.keys import (
     BEARER_CODEC,
     CLOCK,
     CLUSTER,
+    HLS,
     HUB,
     IDENTITY_CODEC,
     LOGIN_LINKS,
@@ -46,6 +47,8 @@ from server.keys import (
 from server.media import http as media_http
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
+from server.media.hls import routes as hls_routes
+from server.media.hls.service import HlsPackaging
 from server.media.metrics import ClusterCollector, MediaCollector
 from server.media.registry import NodeRegistry, RedisNodeRegistry, SqliteNodeRegistry
 from server.media.rooms import RoomCalls
@@ -93,7 +96,8 @@ async def qa_context(app: web.Application) -> AsyncIterator[None]:
 async def media_context(app: web.Application) -> AsyncIterator[None]:
     engine = MediaEngine()
     engine.listeners.append(StreamStatePublisher(app[HUB], engine))
-    collector = MediaCollector(engine)
+    app[HLS] = HlsPackaging(engine)
+    collector = MediaCollector(engine, app[HLS])
     app[METRICS].registry.register(collector)
     app[MEDIA] = engine
     app[ROOM_CALLS] = RoomCalls(engine)
@@ -123,6 +127,7 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
         await cluster.close()
         await cluster.registry.close()
     await app[ROOM_CALLS].close()
+    await app[HLS].close()
     await engine.close()
     app[METRICS].registry.unregister(collector)
 
@@ -172,6 +177,7 @@ def create_app(
     app.add_routes(qa_pages.routes)
     app.add_routes(realtime.routes)
     app.add_routes(media_http.routes)
+    app.add_routes(hls_routes.routes)
     app.add_routes(studio.routes)
     app.add_routes(breakouts_api.routes)
     app.add_routes(breakout_pages.routes)

@@ -14,6 +14,7 @@ from server.backends.store import Store
 from server.hub import Hub
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
+from server.media.hls.service import HlsPackaging
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
 from server.qa_service import QARateLimits, QAService
@@ -29,6 +30,7 @@ QA = web.AppKey("qa", QAService)
 QA_RATE_LIMITS = web.AppKey("qa_rate_limits", QARateLimits)
 HUB = web.AppKey("hub", Hub)
 MEDIA = web.AppKey("media", MediaEngine)
+HLS = web.AppKey("hls", HlsPackaging)
 CLUSTER = web.AppKey("cluster", MediaCluster)
 """Present when media nodes share a registry (a Redis store)."""
 ROOM_CALLS = web.AppKey("room_calls", RoomCalls)

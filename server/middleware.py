@@ -140,7 +140,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 def wants_json(request: web.Request) -> bool:
     accept = request.headers.get("Accept", "")
     return (
-        request.path.startswith(("/api/", "/whip/", "/whep/"))
+        request.path.startswith(("/api/", "/whip/", "/whep/", "/hls/"))
         or request.path in ("/healthz", "/metrics")
         or ("application/json" in accept and "text/html" not in accept)
     )

@@ -160,6 +160,7 @@ class MediaCluster:
         if not self.places_only:
             await self.registry.beat(self.record())
         before = {n.instance: n for n in self.nodes}
+        seen_before = self._panels_elsewhere()
         self.nodes = await self.registry.alive()
         alive = {n.instance for n in self.nodes}
         now = asyncio.get_running_loop().time()
@@ -173,6 +174,10 @@ class MediaCluster:
             if self._lost[session][1] <= now or placement.origin(self.nodes, session):
                 del self._lost[session]
         engine = self.engine
+        seen_now = self._panels_elsewhere()
+        for session in seen_before.keys() | seen_now.keys():
+            if seen_before.get(session) != seen_now.get(session):
+                engine.changed(StreamKey.panel(session))  # pages and sockets here hear of it
         for publication in list(engine.publications.values()):
             if publication.relay_of is not None and publication.relay_of not in alive:
                 await engine.unpublish(publication, dropped=True)
@@ -295,6 +300,14 @@ class MediaCluster:
 
     def others(self) -> list[NodeRecord]:
         return [n for n in self.nodes if n.id != self.id]
+
+    def _panels_elsewhere(self) -> dict[str, StreamState]:
+        sessions = {s.session for n in self.others() for s in n.streams} | set(self._lost)
+        return {
+            session: state
+            for session in sessions
+            if (state := self.state_elsewhere(StreamKey.panel(session))) is not None
+        }
 
     def state_elsewhere(self, key: StreamKey) -> StreamState | None:
         """The panel as the other nodes carry it: live when one publishes it, paused when

@@ -218,6 +218,11 @@ class MediaEngine:
     def new_resource(self) -> str:
         return self.resource_prefix + secrets.token_urlsafe(12)
 
+    def changed(self, key: StreamKey) -> None:
+        """Tell the listeners ``key``'s state changed (also when it changed on another
+        media node)."""
+        self._changed(key)
+
     def _changed(self, key: StreamKey) -> None:
         for listener in self.listeners:
             try:

@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 from server.media.cluster import MediaCluster
 from server.media.engine import ForwardingCounts, MediaEngine
+from server.media.hls.service import HlsPackaging
 
 HELP = {
     "received": "RTP packets received from publishers.",
@@ -21,11 +22,19 @@ HELP = {
 
 
 class MediaCollector(Collector):
-    def __init__(self, engine: MediaEngine) -> None:
+    def __init__(self, engine: MediaEngine, hls: HlsPackaging) -> None:
         self._engine = engine
+        self._hls = hls
 
     def collect(self) -> Iterator[Metric]:
         engine = self._engine
+        yield GaugeMetricFamily(
+            "plenaria_hls_channels", "Panels being packaged for HLS here (one worker each).",
+            value=len(self._hls.channels),
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "plenaria_hls_parts", "LL-HLS parts made here.", value=self._hls.parts
+        )
         publications = GaugeMetricFamily(
             "plenaria_media_publications", "Live publications.", labels=["stream"]
         )

@@ -9,12 +9,14 @@ follow redirects, publish as before. The media itself flows between the client a
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import aiohttp
 from aiohttp import web
 
 from server.errors import AppError
+from server.keys import BEARER_CODEC, CLOCK, IDENTITY
 from server.media.cluster import PLACED_HEADER
 from server.media.engine import RETRY_AFTER_SECONDS
 from server.media.placement import NodeRecord
@@ -22,8 +24,12 @@ from server.media.placement import NodeRecord
 log = logging.getLogger("plenaria.media.proxy")
 
 REQUEST_HEADERS = ("Content-Type", "Authorization")
-RESPONSE_HEADERS = ("Location", "Retry-After", "Link", "Access-Control-Expose-Headers")
+RESPONSE_HEADERS = (
+    "Location", "Retry-After", "Link", "Access-Control-Expose-Headers",
+    "Cache-Control", "Access-Control-Allow-Origin",
+)  # fmt: skip
 TIMEOUT = aiohttp.ClientTimeout(total=15)
+VOUCHER_LIFETIME = dt.timedelta(minutes=1)
 
 
 async def forward(
@@ -31,6 +37,12 @@ async def forward(
 ) -> web.Response:
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
     headers[PLACED_HEADER] = node.id
+    identity = request[IDENTITY]
+    if "Authorization" not in headers and not identity.is_anonymous:
+        # signed in by cookie (the studio page), checked here with its CSRF token: this
+        # process vouches for the identity with a short-lived token the node reads
+        expires = request.app[CLOCK]() + VOUCHER_LIFETIME
+        headers["Authorization"] = f"Bearer {request.app[BEARER_CODEC].dumps(identity, expires)}"
     try:
         async with http.request(
             request.method, f"{node.url}{request.rel_url}", data=body, headers=headers,

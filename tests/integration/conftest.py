@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection
 
 from server.app import create_app
 from server.keys import STORE
@@ -32,6 +34,14 @@ def conference() -> Programme:
         session("side", at(11, 11), room="Salon", title="A side event"),
         session("closing", at(12, 16), title="Closing"),
     )
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
+    """WebRTC peers a test makes, closed after it."""
+    made: list[RTCPeerConnection] = []
+    yield made
+    await asyncio.gather(*(peer.close() for peer in made))
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ import asyncio
 import fractions
 import math
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import av
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
@@ -54,13 +52,6 @@ class ToneTrack(AudioStreamTrack):
         tone.planes[0].update(samples.tobytes())
         tone.sample_rate, tone.pts, tone.time_base = rate, frame.pts, fractions.Fraction(1, rate)
         return tone
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
-    made: list[RTCPeerConnection] = []
-    yield made
-    await asyncio.gather(*(peer.close() for peer in made))
 
 
 async def command(client: Client, action: str, who: dict[str, str], **body: Any) -> None:

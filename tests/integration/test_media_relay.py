@@ -46,13 +46,6 @@ async def receive(track: MediaStreamTrack) -> Any:
 
 
 @pytest.fixture
-async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
-    made: list[RTCPeerConnection] = []
-    yield made
-    await asyncio.gather(*(peer.close() for peer in made))
-
-
-@pytest.fixture
 async def engine() -> AsyncIterator[MediaEngine]:
     made = MediaEngine()
     yield made

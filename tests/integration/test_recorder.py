@@ -35,6 +35,7 @@ from recordings.recorder import (
     vp8_dimensions,
 )
 from recordings.storage import LocalStorage
+from recordings.timeline import TrackClock
 from server.media import aiortc_glue
 from server.media.engine import MediaEngine, Publication, ingest_tracks
 from server.media.relay import Broadcast
@@ -115,13 +116,6 @@ async def record_for(recorder: Recorder, seconds: float) -> tuple[RecorderState,
 
 
 # -- publishers ----------------------------------------------------------------------
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
-    made: list[RTCPeerConnection] = []
-    yield made
-    await asyncio.gather(*(peer.close() for peer in made))
 
 
 async def aiortc_publication(peers: list[RTCPeerConnection], video_mime: str) -> Publication:
@@ -534,14 +528,14 @@ def test_a_writer_that_falls_behind_skips_to_the_next_keyframe(tmp_path: Path) -
 
 def test_timestamps_unwrap_and_tracks_align_by_arrival() -> None:
     video_base = fractions.Fraction(1, 90_000)
-    clock = recorder_module._Clock(90_000)
+    clock = TrackClock(90_000, recorder_module.RESYNC_SECONDS)
     start = 2**32 - 3000  # an RTP clock about to wrap
     assert clock.place(start, video_base, 0.5) == 45_000  # placed at its arrival
     assert clock.place(start + 3000, video_base, 0.6) == 48_000  # wrapped to 0
     assert clock.place(3000, video_base, 0.61) == 51_000
     assert clock.place(1500, video_base, 0.62) == 49_500  # reordered: back a little
     assert clock.place(3000 + 90_000 * 60, video_base, 0.7) == 63_000  # a jump: re-placed
-    synthetic = recorder_module._Clock(90_000)  # an encoder's 1/25 time base
+    synthetic = TrackClock(90_000, recorder_module.RESYNC_SECONDS)  # an encoder's 1/25 time base
     assert synthetic.place(7, fractions.Fraction(1, 25), 0.0) == 0
     assert synthetic.place(8, fractions.Fraction(1, 25), 0.0) == 3600
 

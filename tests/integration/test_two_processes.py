@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import av
+import m3u8
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
@@ -255,6 +256,18 @@ async def test_viewers_beyond_the_origins_share_are_served_through_one_relay(
             assert await media_viewers(http, edge) == 2, "the others, through that relay"
             for base in (origin, edge):
                 await wait_for_viewers(http, base, 3)
+
+            # HLS through either node is packaged once, by the origin
+            for base in (edge, origin):
+                async with http.get(f"{base}/hls/{CODE}/index.m3u8") as response:
+                    assert response.status == 200, await response.text()
+                    assert response.headers["Cache-Control"] == "public, max-age=1"
+                    playlist = m3u8.loads(await response.text())
+                async with http.get(f"{base}/hls/{CODE}/{playlist.segments[0].uri}") as response:
+                    assert response.status == 200
+                    assert "immutable" in response.headers["Cache-Control"]
+            assert await metric(http, origin, "plenaria_hls_channels") == 1
+            assert await metric(http, edge, "plenaria_hls_channels") == 0
 
             # the speaker ends the panel through the edge: the relay ends with it
             async with http.delete(f"{edge}{resource}", headers=SPEAKER) as response:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
@@ -37,13 +35,6 @@ def speaker(code: str = "panel") -> dict[str, str]:
     identity = Identity("id-speaker", "Speaker").with_role(code, Role.SPEAKER)
     token = bearer_codec(SECRET).dumps(identity, NOW + dt.timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
-    made: list[RTCPeerConnection] = []
-    yield made
-    await asyncio.gather(*(peer.close() for peer in made))
 
 
 async def publisher_offer(peers: list[RTCPeerConnection]) -> RTCPeerConnection:
@@ -290,9 +281,8 @@ async def test_whep_head_and_ice_server_links(
     assert response.headers["Link"] == '<stun:stun.example.org:3478>; rel="ice-server"'
 
 
-async def test_an_h264_publisher_gets_h264_viewers(
-    client: Client, peers: list[RTCPeerConnection]
-) -> None:
+async def publish_h264(client: Client, peers: list[RTCPeerConnection]) -> None:
+    """Publish a test pattern as H.264 (aiortc's encoder) to the panel."""
     publisher = RTCPeerConnection(NO_ICE_SERVERS)
     peers.append(publisher)
     transceiver = publisher.addTransceiver(VideoStreamTrack(), direction="sendonly")
@@ -305,6 +295,12 @@ async def test_an_h264_publisher_gets_h264_viewers(
     )
     assert response.status == 201
     await publisher.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+
+
+async def test_an_h264_publisher_gets_h264_viewers(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    await publish_h264(client, peers)
 
     viewer = await viewer_offer(peers)  # offers VP8 first, then H.264
     arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
