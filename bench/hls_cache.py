@@ -41,7 +41,7 @@ from sessions.demo import LIVE_PANEL_CODE  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 
 PLAYLIST = f"/hls/{LIVE_PANEL_CODE}/index.m3u8"
-HINT = re.compile(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([0-9a-f]+)/(\d+)\.(\d+)\.m4s"')
+PART = re.compile(r'#EXT-X-PART:[^\n]*URI="([0-9a-f]+)/(\d+)\.(\d+)\.m4s"')
 NGINX_CONF = """
 daemon off;
 worker_processes 1;
@@ -86,6 +86,9 @@ http {{
 
 def nginx_config(folder: Path, upstream: int, port: int) -> Path:
     folder.mkdir()
+    # nginx's workers drop to an unprivileged user when started as root: let them in
+    folder.parent.chmod(0o755)
+    folder.chmod(0o777)
     conf = folder / "nginx.conf"
     conf.write_text(NGINX_CONF.format(folder=folder, upstream=upstream, port=port))
     return conf
@@ -118,40 +121,48 @@ class Tally:
         self.errors = Counter[str]()
         self.bytes = 0
 
+    def count(self, kind: str, response: aiohttp.ClientResponse) -> None:
+        self.requests[kind] += 1
+        self.cache[response.headers.get("X-Cache-Status", "-")] += 1
+        if response.status != 200:
+            self.errors[f"{kind} {response.status}"] += 1
+
 
 async def player(http: aiohttp.ClientSession, base: str, tally: Tally, stop: asyncio.Event) -> None:
-    query = ""
+    """At the live edge as hls.js in low-latency mode: a blocking reload for the part after
+    the last one fetched, then every listed part after that one."""
+    wanted: tuple[int, int] | None = None
+    fetched: tuple[int, int] | None = None
     while not stop.is_set():
+        query = f"?_HLS_msn={wanted[0]}&_HLS_part={wanted[1]}" if wanted else ""
         try:
             async with http.get(f"{base}{PLAYLIST}{query}") as response:
                 text = await response.text()
-                tally.requests["playlist"] += 1
-                tally.cache[response.headers.get("X-Cache-Status", "-")] += 1
+                tally.count("playlist", response)
                 if response.status != 200:
-                    tally.errors[f"playlist {response.status}"] += 1
                     await asyncio.sleep(1)
-                    query = ""
+                    wanted = fetched = None
                     continue
-            hint = HINT.search(text)
-            if hint is None:
-                tally.errors["no hint"] += 1
-                await asyncio.sleep(1)
-                continue
-            run, msn, part = hint.groups()
-            async with http.get(f"{base}/hls/{LIVE_PANEL_CODE}/{run}/{msn}.{part}.m4s") as response:
-                body = await response.read()
-                tally.requests["part"] += 1
-                tally.bytes += len(body)
-                tally.cache[response.headers.get("X-Cache-Status", "-")] += 1
-                if response.status != 200:
-                    tally.errors[f"part {response.status}"] += 1
-            query = f"?_HLS_msn={msn}&_HLS_part={int(part) + 1}"
+            parts = [(run, int(m), int(p)) for run, m, p in PART.findall(text)]
+            new = [p for p in parts if fetched is None or (p[1], p[2]) > fetched][-3:]
+            for run, msn, index in new:
+                async with http.get(
+                    f"{base}/hls/{LIVE_PANEL_CODE}/{run}/{msn}.{index}.m4s"
+                ) as response:
+                    tally.bytes += len(await response.read())
+                    tally.count("part", response)
+                fetched = (msn, index)
+            if fetched is not None:
+                wanted = (fetched[0], fetched[1] + 1)
         except (aiohttp.ClientError, TimeoutError) as error:
             tally.errors[type(error).__name__] += 1
             await asyncio.sleep(0.5)
 
 
-async def run_level(base: str, players: int, window: float, pids: dict[str, int]) -> dict[str, Any]:
+async def run_level(
+    base: str, players: int, window: float, pids: dict[str, int], idle: float = 0.0
+) -> dict[str, Any]:
+    """``players`` for ``window`` seconds; ``idle`` is Plenaria's CPU (%) with none."""
     tally = Tally()
     stop = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=0)
@@ -180,7 +191,7 @@ async def run_level(base: str, players: int, window: float, pids: dict[str, int]
         "cpu_percent": {name: round(value, 1) for name, value in cpu.items()},
         "box_percent": round(100 * box / elapsed, 1),
         "plenaria_cpu_ms_per_1000_requests": round(
-            1000 * 10 * cpu["plenaria"] / max(served / elapsed, 1e-9), 1
+            10_000 * (cpu["plenaria"] - idle) / max(served / elapsed, 1e-9), 1
         ),
         "errors": dict(tally.errors),
     }
@@ -189,6 +200,16 @@ async def run_level(base: str, players: int, window: float, pids: dict[str, int]
         row["upstream_share"] = round(upstream / max(sum(cache.values()), 1), 4)
     row["load_generator_limited"] = cpu["players"] > 90
     return row
+
+
+async def child_pid(parent: int, command: str = "") -> int:
+    """The first child process of ``parent`` (whose command line has ``command``)."""
+    found = await asyncio.create_subprocess_exec(
+        "pgrep", "-P", str(parent), *(["-f", command] if command else []),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, _ = await found.communicate()
+    return int(output.split()[0])
 
 
 async def first_segment(base: str) -> None:
@@ -216,18 +237,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await wait_listening(port)
             direct, cached = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{cache_port}"
             await first_segment(direct)
-            nginx_worker = int(
-                (await (await asyncio.create_subprocess_exec(
-                    "pgrep", "-P", str(nginx.pid), stdout=asyncio.subprocess.PIPE
-                )).communicate())[0].split()[0]
-            )  # fmt: skip
+            nginx_worker = await child_pid(nginx.pid)
+            packager = await child_pid(plenaria.pid, "server.media.hls.worker")
+            own = {"plenaria": plenaria.pid, "packager": packager, "players": os.getpid()}
+            quiet = await run_level(direct, 0, args.window, own)
+            idle = quiet["cpu_percent"]["plenaria"]
+            print(json.dumps({"mode": "idle", **quiet}), flush=True)
             rows = []
             for players in levels:
-                own = {"plenaria": plenaria.pid, "players": os.getpid()}
-                plain = await run_level(direct, players, args.window, own)
+                plain = await run_level(direct, players, args.window, own, idle)
                 print(json.dumps({"mode": "direct", **plain}), flush=True)
                 through = await run_level(
-                    cached, players, args.window, {**own, "nginx": nginx_worker}
+                    cached, players, args.window, {**own, "nginx": nginx_worker}, idle
                 )
                 print(json.dumps({"mode": "nginx", **through}), flush=True)
                 rows.append({"direct": plain, "nginx": through})
@@ -235,10 +256,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "machine": f"{platform.node()} {os.cpu_count()} cores {platform.machine()}",
                 "date": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
                 "window_seconds": args.window,
+                "idle": quiet,
                 "levels": rows,
             }
         finally:
             await stop(nginx, plenaria)
+            errors = (folder / "nginx" / "error.log").read_text().strip().splitlines()
+            if errors:
+                print("nginx's error log ends:", *errors[-5:], sep="\n", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ class LivePlaylist:
         self._inits: dict[int, InitReady] = {}
         self._segments: deque[Segment] = deque()
         self._discontinuities = 0
+        self._rendered: str | None = None
 
     @property
     def codecs(self) -> str:
@@ -63,6 +64,7 @@ class LivePlaylist:
 
     def add_init(self, init: InitReady) -> None:
         self._inits[init.init] = init
+        self._rendered = None
 
     def add_part(self, part: PartReady) -> None:
         last = self._segments[-1] if self._segments else None
@@ -73,6 +75,7 @@ class LivePlaylist:
             self._segments.append(Segment(part.segment, part.init, program_time))
             self._forget_old()
         self._segments[-1].parts.append(part)
+        self._rendered = None
 
     def _forget_old(self) -> None:
         while sum(s.complete for s in self._segments) > SEGMENTS_KEPT:
@@ -123,6 +126,12 @@ class LivePlaylist:
         )
 
     def render(self) -> str:
+        """The playlist text (made once per change: every player asks for the same)."""
+        if self._rendered is None:
+            self._rendered = self._render()
+        return self._rendered
+
+    def _render(self) -> str:
         segments = list(self._segments)
         first_init = segments[0].init if segments else 0
         lines = [

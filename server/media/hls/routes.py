@@ -89,12 +89,13 @@ async def origin_answer(request: web.Request) -> web.Response | None:
 
 
 async def live_channel(request: web.Request) -> Channel:
-    _, session = await find_session(request)
-    if session.do_not_stream:
-        raise not_live()
+    # A live publication here means WHIP accepted it for this session (streamed, known), so
+    # the programme is read only on the way to a 404: parts come several times a second
+    # per player.
     key = StreamKey.panel(request.match_info["code"])
     publication = request.app[HLS].engine.live(key)
     if publication is None or publication.relay_of is not None:
+        await find_session(request)
         raise not_live()
     try:
         channel = await request.app[HLS].channel(key)
@@ -155,7 +156,8 @@ async def media_of(
     if request.match_info["run"] != live.run:
         raise not_here()
     if hinted is not None and read(live) is None and hinted(live):
-        await channel.wait_for(lambda: read(live) is not None, BLOCK_SECONDS)
+        # held while it may still come (a segment can end before its hinted part)
+        await channel.wait_for(lambda: read(live) is not None or not hinted(live), BLOCK_SECONDS)
     data = read(live)
     if data is None:
         raise not_here()
