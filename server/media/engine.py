@@ -221,9 +221,6 @@ class MediaEngine:
     def changed(self, key: StreamKey) -> None:
         """Tell the listeners ``key``'s state changed (also when it changed on another
         media node)."""
-        self._changed(key)
-
-    def _changed(self, key: StreamKey) -> None:
         for listener in self.listeners:
             try:
                 listener(key)
@@ -268,7 +265,7 @@ class MediaEngine:
             del self.pauses[key]
         for viewer in pause.held:
             await self.leave(viewer)
-        self._changed(key)
+        self.changed(key)
 
     def _resume(self, publication: Publication) -> None:
         """A publisher returning from a pause continues the stream it dropped: same start,
@@ -351,7 +348,7 @@ class MediaEngine:
             elif peer.connectionState in ("failed", "closed"):
                 await self.unpublish(publication, dropped=pause_on_drop)
 
-        self._changed(publication.key)
+        self.changed(publication.key)
 
     def publish_local(
         self,
@@ -368,7 +365,7 @@ class MediaEngine:
             publication.add_stream(track.kind, mime, track, request_keyframe)
         self._resume(publication)
         self.publications[key] = publication
-        self._changed(key)
+        self.changed(key)
         return publication
 
     async def unpublish(self, publication: Publication, *, dropped: bool = False) -> None:
@@ -405,7 +402,7 @@ class MediaEngine:
         if not dropped:
             for viewer in watching:
                 await self.leave(viewer)
-        self._changed(key)
+        self.changed(key)
 
     async def watch(
         self, key: StreamKey, offer_sdp: str, *, relay: bool = False
@@ -438,7 +435,7 @@ class MediaEngine:
 
         await answer(peer, offer_sdp, wire)
         self.viewers[viewer.resource] = viewer
-        self._changed(key)
+        self.changed(key)
         self._report_senders()
 
         @peer.on("connectionstatechange")
@@ -481,7 +478,7 @@ class MediaEngine:
 
     async def leave(self, viewer: Viewer) -> None:
         if self.viewers.pop(viewer.resource, None) is not None:
-            self._changed(viewer.key)
+            self.changed(viewer.key)
         for subscription in viewer.subscriptions:
             subscription.forwarder.remove(subscription.subscriber)
         await viewer.peer.close()

@@ -129,8 +129,10 @@ class Channel:
             keyframe = kind != "video" or bool(packet.is_keyframe)
             if keyframe:
                 last_keyframe = now
-            elif now - last_keyframe > SEGMENT_SECONDS:
-                track.request_keyframe()  # segments start on keyframes: ask for one in time
+            elif self.video_mode == "h264" and now - last_keyframe > SEGMENT_SECONDS:
+                # remuxed segments start on the publisher's keyframes: ask for one in time
+                # (a transcoding worker makes its own, so every viewer is spared them)
+                track.request_keyframe()
             if pipe.is_closing():
                 return
             if pipe.transport.get_write_buffer_size() > BACKLOG_BYTES:

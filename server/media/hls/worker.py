@@ -11,6 +11,7 @@ encoding takes a good part of a core, which the media process's event loop must 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fractions
 import logging
 import sys
@@ -128,11 +129,9 @@ class Vp8ToH264:
                 frame.width - frame.width % 2, frame.height - frame.height % 2
             )
         encoder = self._encoder
-        if (frame.width, frame.height) != (
-            encoder.width,
-            encoder.height,
-        ) or frame.format.name != "yuv420p":
-            frame = frame.reformat(width=encoder.width, height=encoder.height, format="yuv420p")
+        size = (encoder.width, encoder.height)
+        if (frame.width, frame.height) != size or frame.format.name != "yuv420p":
+            frame = frame.reformat(width=size[0], height=size[1], format="yuv420p")
         frame.pts = ticks
         frame.time_base = VIDEO_TIME_BASE
         due = (
@@ -248,12 +247,8 @@ def main() -> None:
     parser.add_argument("--audio", choices=("opus", "none"), required=True)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    try:
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the media process left
         run(sys.stdin.buffer, sys.stdout.buffer, args.video, args.audio)
-    except BrokenPipeError:
-        pass
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
