@@ -9,8 +9,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, MEDIA, METRICS, SETTINGS, STORE
-from server.media.stream_key import StreamKey
+from server.keys import CLOCK, IDENTITY, MEDIA, METRICS, QA, SETTINGS, STORE
 from server.pages import (
     CODE_PATTERN,
     current_programme,
@@ -19,7 +18,10 @@ from server.pages import (
     joined,
     with_identity,
 )
+from server.qa_api import moderator
 from server.request_body import read_json
+from server.topics import live_state
+from sessions.delivery import SetBroadcast
 from sessions.programme import Programme, Session
 from web.ics import programme_calendar
 
@@ -66,11 +68,36 @@ async def session_api(request: web.Request) -> web.StreamResponse:
     return web.json_response({"session": session_json(session, request)})
 
 
+class BroadcastBody(msgspec.Struct, forbid_unknown_fields=True):
+    broadcast: bool
+
+
+def stream_json(request: web.Request, code: str) -> dict[str, object]:
+    return {
+        **live_state(request.app[MEDIA], request.app[QA].delivery, code),
+        "whep": f"/whep/{code}",
+        "hls": f"/hls/{code}/index.m3u8",
+    }
+
+
 @routes.get(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream")
 async def stream_api(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
-    state = request.app[MEDIA].state(StreamKey.panel(session.code)).as_json()
-    return web.json_response({**state, "whep": f"/whep/{session.code}"})
+    await request.app[QA].sync()
+    return web.json_response(stream_json(request, session.code))
+
+
+@routes.post(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream/broadcast")
+async def set_broadcast(request: web.Request) -> web.StreamResponse:
+    """A moderator switches every page player to HLS (broadcast mode) or back."""
+    _, session = await find_session(request)
+    me = moderator(request, session.code)
+    if session.do_not_stream:
+        raise AppError(409, "stream.not_streamed", "The programme marks this session not streamed.")
+    body = await read_json(request, BroadcastBody)
+    command = SetBroadcast(session.code, me.participant_id, body.broadcast)
+    await request.app[QA].submit_delivery(session.code, command, request.app[CLOCK]())
+    return web.json_response(stream_json(request, session.code))
 
 
 @routes.post("/api/participants")

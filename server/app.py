@@ -95,7 +95,9 @@ async def qa_context(app: web.Application) -> AsyncIterator[None]:
 
 async def media_context(app: web.Application) -> AsyncIterator[None]:
     engine = MediaEngine()
-    engine.listeners.append(StreamStatePublisher(app[HUB], engine))
+    stream_states = StreamStatePublisher(app[HUB], engine, app[QA].delivery)
+    engine.listeners.append(stream_states)
+    app[QA].subscribe(stream_states.on_events)
     app[HLS] = HlsPackaging(engine)
     collector = MediaCollector(engine, app[HLS])
     app[METRICS].registry.register(collector)

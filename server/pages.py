@@ -66,6 +66,7 @@ async def session_view(request: web.Request) -> web.StreamResponse:
             "starts_in": humanize_delta(page.starts_in) if page.starts_in else "",
             "qa": qa,
             "stream": request.app[MEDIA].state(StreamKey.panel(session.code)),
+            "broadcast": request.app[QA].delivery.is_broadcast(session.code),
         },
         programme=programme,
     )

@@ -20,6 +20,7 @@ from server.backends.command_log import CommandLog
 from server.backends.log_codec import Command as LoggedCommand
 from server.backends.log_codec import LogEntry
 from sessions.breakouts import BreakoutCommand, BreakoutEvent, Breakouts
+from sessions.delivery import Delivery, DeliveryCommand, DeliveryEvent
 from sessions.domain_errors import DomainError
 from sessions.qa import (
     QUESTIONS_PER_MINUTE,
@@ -33,7 +34,7 @@ from sessions.ratelimit import SlidingWindow
 
 log = logging.getLogger("plenaria.qa")
 
-DomainEvent = Event | BreakoutEvent | ArchiveEvent
+DomainEvent = Event | BreakoutEvent | ArchiveEvent | DeliveryEvent
 Outcome = list[DomainEvent] | DomainError
 Listener = Callable[[int, str, list[DomainEvent]], None]
 """Called with (sequence, session code, events) for every folded entry that had events."""
@@ -60,6 +61,7 @@ class QAService:
         self._sessions: dict[str, QASession] = {}
         self._breakouts: dict[str, Breakouts] = {}
         self.archive = Archive()
+        self.delivery = Delivery()
         self._question_sessions: dict[str, str] = {}
         self._applied = 0
         self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
@@ -147,6 +149,13 @@ class QAService:
         events = await self._submit(session_code, command, now)
         return [event for event in events if isinstance(event, ArchiveEvent)]
 
+    async def submit_delivery(
+        self, session_code: str, command: DeliveryCommand, now: dt.datetime
+    ) -> list[DeliveryEvent]:
+        """Like :meth:`submit` for how a session's stream is delivered."""
+        events = await self._submit(session_code, command, now)
+        return [event for event in events if isinstance(event, DeliveryEvent)]
+
     async def _submit(
         self, session_code: str, command: LoggedCommand, now: dt.datetime
     ) -> list[DomainEvent]:
@@ -207,6 +216,8 @@ class QAService:
                 outcome = list(self.breakouts(entry.session_code).apply(command, entry.received_at))
             elif isinstance(command, ArchiveCommand):
                 outcome = list(self.archive.apply(command, entry.received_at))
+            elif isinstance(command, DeliveryCommand):
+                outcome = list(self.delivery.apply(command, entry.received_at))
             else:
                 outcome = list(self.session(entry.session_code).apply(command, entry.received_at))
         except DomainError as error:

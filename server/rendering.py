@@ -22,6 +22,7 @@ def base_context(request: web.Request, programme: Programme | None) -> dict[str,
         "conference_title": programme.conference.title if programme else "Plenaria",
         "time_zone": programme.conference.time_zone if programme else "UTC",
         "nav": "",
+        "base_url": settings.base_url,
     }
 
 

@@ -25,6 +25,7 @@ from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.media.stream_key import StreamKey
 from server.qa_service import DomainEvent, QAService
+from sessions.delivery import BroadcastChanged, Delivery
 from sessions.qa import (
     HighlightChanged,
     NoteAdded,
@@ -132,7 +133,7 @@ def snapshot(
     if match["room"]:
         return room_snapshot(code, match["room"], identity, sources)
     if match["kind"] == "live":
-        return media.state(StreamKey.panel(code)).as_json()
+        return live_state(media, service.delivery, code)
     if match["kind"] == "breakouts":
         return service.breakouts(code).snapshot(sources.now)
     qa = service.session(code)
@@ -215,11 +216,13 @@ def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEve
 
 class StreamStatePublisher:
     """Sends a session's stream state to its live topic whenever the media engine changes
-    it; viewer counts are merged like votes. Sequences are this process's own."""
+    it or its moderators switch its delivery; viewer counts are merged like votes.
+    Sequences are this process's own."""
 
-    def __init__(self, hub: Hub, media: MediaEngine) -> None:
+    def __init__(self, hub: Hub, media: MediaEngine, delivery: Delivery) -> None:
         self._hub = hub
         self._media = media
+        self._delivery = delivery
         self._seq = time.time_ns() // 1000
 
     def __call__(self, key: StreamKey) -> None:
@@ -227,5 +230,18 @@ class StreamStatePublisher:
             return
         self._seq += 1
         self._hub.publish_merged(
-            live_topic(key.session), self._seq, "stream", self._media.state(key).as_json()
-        )
+            live_topic(key.session), self._seq, "stream",
+            live_state(self._media, self._delivery, key.session),
+        )  # fmt: skip
+
+    def on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
+        if any(isinstance(event, BroadcastChanged) for event in events):
+            self(StreamKey.panel(code))
+
+
+def live_state(media: MediaEngine, delivery: Delivery, code: str) -> dict[str, object]:
+    """What a session's live topic says: the stream's state and how pages should play it."""
+    return {
+        **media.state(StreamKey.panel(code)).as_json(),
+        "broadcast": delivery.is_broadcast(code),
+    }

@@ -1,5 +1,5 @@
-"""Commands (Q&A, break-outs, the archive) as bytes for the command log, and back. Unknown input is
-refused."""
+"""Commands (Q&A, break-outs, the archive, stream delivery) as bytes for the command log,
+and back. Unknown input is refused."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 import msgspec
 
 from recordings import archive
-from sessions import breakouts
+from sessions import breakouts, delivery
 from sessions.qa import AddNote, Ask, Configure, Moderate, Unvote, Vote
 from sessions.qa import Command as QACommand
 
-Command = QACommand | breakouts.BreakoutCommand | archive.ArchiveCommand
+Command = QACommand | breakouts.BreakoutCommand | archive.ArchiveCommand | delivery.DeliveryCommand
 
 COMMAND_KINDS: dict[str, type[Command]] = {
     "ask": Ask,
@@ -45,6 +45,7 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "archive.published": archive.SetPublished,
     "archive.wanted": archive.WantRecording,
     "archive.marker": archive.AddMarker,
+    "delivery.broadcast": delivery.SetBroadcast,
 }
 _KIND_OF: dict[type[Any], str] = {kind: name for name, kind in COMMAND_KINDS.items()}
 

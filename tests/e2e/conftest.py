@@ -65,7 +65,8 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
         await app[STORE].replace_programme(demo_programme(now), now)
 
     app.on_startup.append(load)
-    runner = web.AppRunner(app)
+    # Pages may outlive the server in teardown: players keep polling, so don't wait for quiet.
+    runner = web.AppRunner(app, shutdown_timeout=1)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     yield Server(app, f"http://127.0.0.1:{runner.addresses[0][1]}")

@@ -123,6 +123,7 @@ async def moderator_requests(client: Client) -> list[tuple[str, str, dict[str, A
         ],
         ("POST", "/api/sessions/panel/qa", {"open": False}),
         ("POST", "/api/sessions/panel/notes", {"text": "Take the next one"}),
+        ("POST", "/api/sessions/panel/stream/broadcast", {"broadcast": True}),
         ("GET", "/api/sessions/panel/questions?view=moderation", None),
         ("GET", "/api/sessions/panel/questions/export.csv", None),
         ("GET", "/api/sessions/panel/questions/export.json", None),

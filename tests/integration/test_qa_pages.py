@@ -161,6 +161,8 @@ def rendered_session_page(client: Client, qa: QASession, viewer: Identity) -> st
         conference_title="Test Conference",
         time_zone="Europe/Vienna",
         nav="",
+        base_url="http://localhost:8080",
+        broadcast=False,
         page=session_page(programme, session, NOW),
         roles=[],
         starts_in="",

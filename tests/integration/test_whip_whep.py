@@ -181,7 +181,10 @@ async def test_the_synthetic_panel_reaches_a_whep_viewer(
 
 async def test_stream_state_api(client: Client, peers: list[RTCPeerConnection]) -> None:
     offline = await (await client.get("/api/sessions/panel/stream")).json()
-    assert offline == {"state": "offline", "started_at": None, "viewers": 0, "whep": "/whep/panel"}
+    assert offline == {
+        "state": "offline", "started_at": None, "viewers": 0, "broadcast": False,
+        "whep": "/whep/panel", "hls": "/hls/panel/index.m3u8",
+    }  # fmt: skip
     await publish(client, peers)
     live = await (await client.get("/api/sessions/panel/stream")).json()
     assert live["state"] == "live"
@@ -204,7 +207,12 @@ async def test_stream_state_reaches_the_live_topic(
         assert event[2]["changes"] == [
             {
                 "type": "stream",
-                "stream": {"state": "live", "started_at": NOW.isoformat(), "viewers": 0},
+                "stream": {
+                    "state": "live",
+                    "started_at": NOW.isoformat(),
+                    "viewers": 0,
+                    "broadcast": False,
+                },
             }
         ]
         assert (await client.delete(location, headers=speaker())).status == 200

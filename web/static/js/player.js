@@ -1,16 +1,35 @@
-// The session page's live player: WHEP against /whep/<code> with the browser's own
-// RTCPeerConnection. The session's live topic says when the stream is on: the player
-// connects then, shows "paused" when the publisher drops, and resumes by itself.
+// The session page's live player. WebRTC first (WHEP against /whep/<code> with the
+// browser's own RTCPeerConnection: half a second behind the room); LL-HLS (/hls/<code>/
+// index.m3u8, a few seconds behind, through any HTTP cache) when WebRTC cannot connect
+// twice in a row, when the session is in broadcast mode, or when the address says
+// ?player=hls. The session's live topic says when the stream is on: the player connects
+// then, shows "paused" when the publisher drops, and resumes by itself.
 import { Realtime } from "./realtime.js";
 import { SignalingError, connect, disconnect, endSession } from "./webrtc.js";
 
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
+const CONNECT_LIMIT_MS = 8000;
+/** WebRTC offers that get no answer before the player turns to HLS; an answered offer whose
+ *  media path never opens (UDP blocked on the way) turns it to HLS at once. */
+const HLS_AFTER_FAILURES = 2;
+const HLS_JS = "/static/vendor/hls.js/hls.min.mjs";
+const HLS_TYPE = "application/vnd.apple.mpegurl";
+
+/** Safari plays HLS itself (and LL-HLS best); elsewhere hls.js feeds Media Source
+ *  Extensions, and a browser's own HLS is the last resort. */
+function hlsEngine(video) {
+  const native = video.canPlayType(HLS_TYPE) !== "";
+  if (native && navigator.vendor.startsWith("Apple")) return "native";
+  if (window.MediaSource || window.ManagedMediaSource) return "hls.js";
+  return native ? "native" : null;
+}
 
 class Player {
   constructor(root) {
     this.root = root;
     this.endpoint = root.dataset.whep;
+    this.playlist = root.dataset.hls;
     this.code = root.dataset.sessionCode;
     this.viewers = root.querySelector("[data-player-viewers]");
     this.live = false;
@@ -18,10 +37,16 @@ class Player {
     this.message = root.querySelector("[data-player-message]");
     this.badge = root.querySelector("[data-player-badge]");
     this.muteButton = root.querySelector("[data-player-mute]");
+    this.transportLabel = root.querySelector("[data-player-transport]");
+    this.asked = new URLSearchParams(window.location.search).get("player");
+    this.broadcast = root.dataset.mode === "broadcast";
     this.peer = null;
     this.resource = null;
+    this.hls = null;
+    this.playing = null;
     this.failures = 0;
     this.timer = null;
+    this.connectTimer = null;
   }
 
   start() {
@@ -30,7 +55,10 @@ class Player {
       if (document.fullscreenElement) document.exitFullscreen();
       else this.root.requestFullscreen?.();
     });
-    window.addEventListener("pagehide", () => this.hangUp());
+    this.video.addEventListener("playing", () => {
+      if (this.playing === "hls") this.show("live");
+    });
+    window.addEventListener("pagehide", () => this.stop());
     new Realtime()
       .subscribe(`session:${this.code}:live`, {
         snapshot: (state) => this.onStreamState(state),
@@ -41,15 +69,26 @@ class Player {
       .start();
   }
 
+  /** Which transport the next connection uses. */
+  transport() {
+    if (this.asked === "hls" || this.asked === "webrtc") return this.asked;
+    if (this.broadcast || this.failures >= HLS_AFTER_FAILURES) return "hls";
+    return "webrtc";
+  }
+
   onStreamState(state) {
     const wasLive = this.live;
     this.live = state.state === "live";
     this.viewers.textContent = this.live ? `${state.viewers} watching` : "";
+    if (state.broadcast !== undefined && state.broadcast !== this.broadcast) {
+      this.broadcast = state.broadcast;
+      if (this.live && this.playing && this.playing !== this.transport()) this.play();
+    }
     if (this.live) {
-      if (!this.peer) this.connect();
+      if (!this.playing) this.play();
       return;
     }
-    this.hangUp();
+    this.stop();
     if (state.state === "paused") {
       this.show("paused", "The stream paused. It resumes here by itself.");
     } else if (wasLive) {
@@ -76,12 +115,39 @@ class Player {
   retry(delay) {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      if (this.live) this.connect();
+      if (this.live) this.play();
     }, delay);
   }
 
+  play() {
+    const transport = this.transport();
+    this.root.dataset.transport = transport;
+    if (this.transportLabel) {
+      this.transportLabel.textContent = transport === "hls" ? "HLS" : "WebRTC";
+      this.transportLabel.title =
+        transport === "hls"
+          ? "Over HLS: a few seconds behind the room"
+          : "Over WebRTC: about half a second behind the room";
+    }
+    if (transport === "hls") this.playHls();
+    else this.connect();
+  }
+
+  /** A WebRTC attempt that did not bring media; enough of them and HLS takes over. */
+  failed(text, noMediaPath = false) {
+    this.failures = noMediaPath ? Math.max(this.failures + 1, HLS_AFTER_FAILURES) : this.failures + 1;
+    if (this.transport() === "hls") {
+      this.show("paused", "Switching to the HLS stream…");
+      this.retry(0);
+      return;
+    }
+    this.show("paused", text);
+    this.retry(Math.min(1000 * 2 ** (this.failures - 1), MAX_BACKOFF_MS));
+  }
+
   async connect() {
-    this.hangUp();
+    this.stop();
+    this.playing = "webrtc";
     const peer = new RTCPeerConnection();
     this.peer = peer;
     peer.addTransceiver("video", { direction: "recvonly" });
@@ -91,12 +157,22 @@ class Player {
       stream.addTrack(event.track);
       this.video.srcObject = stream;
     });
+    let connected = false;
+    this.connectTimer = setTimeout(() => {
+      if (this.peer === peer && !connected) this.failed("Cannot reach the stream. Trying again…", true);
+    }, CONNECT_LIMIT_MS);
     peer.addEventListener("connectionstatechange", () => {
       if (this.peer !== peer) return;
       if (peer.connectionState === "connected") {
+        connected = true;
+        clearTimeout(this.connectTimer);
         this.failures = 0;
         this.show("live");
       } else if (["failed", "disconnected", "closed"].includes(peer.connectionState)) {
+        if (!connected) {
+          this.failed("Cannot reach the stream. Trying again…", true);
+          return;
+        }
         this.show("paused", "The stream paused. Reconnecting…");
         this.retry(RETRY_MS);
       }
@@ -107,21 +183,74 @@ class Player {
       else endSession(resource);
     } catch (error) {
       if (this.peer !== peer) return;
+      clearTimeout(this.connectTimer);
       if (error instanceof SignalingError && error.status === 409) {
         this.show("offline");
         this.retry((error.retryAfter ?? RETRY_MS / 1000) * 1000);
         return;
       }
-      this.failures += 1;
-      this.show("paused", "Cannot reach the stream. Trying again…");
-      this.retry(Math.min(RETRY_MS * 2 ** this.failures, MAX_BACKOFF_MS));
+      this.failed("Cannot reach the stream. Trying again…");
     }
   }
 
-  hangUp() {
+  async playHls() {
+    this.stop();
+    this.playing = "hls";
+    const engine = hlsEngine(this.video);
+    if (engine === null) {
+      this.show("paused", "This browser can play the stream over WebRTC only.");
+      this.failures = 0;
+      if (this.asked !== "hls") this.asked = "webrtc";
+      this.retry(RETRY_MS);
+      return;
+    }
+    if (engine === "native") {
+      this.video.src = this.playlist;
+      this.video.play().catch(() => {});
+      return;
+    }
+    let Hls;
+    try {
+      Hls = (await import(HLS_JS)).default;
+    } catch {
+      this.playing = null;
+      this.show("paused", "Cannot load the HLS player. Trying again…");
+      this.retry(RETRY_MS);
+      return;
+    }
+    if (this.playing !== "hls" || this.hls) return;
+    const hls = new Hls({ enableWorker: false, lowLatencyMode: true, backBufferLength: 30 });
+    this.hls = hls;
+    hls.on(Hls.Events.MANIFEST_PARSED, () => this.video.play().catch(() => {}));
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (this.hls !== hls || !data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        hls.recoverMediaError();
+        return;
+      }
+      this.stop();
+      this.show("paused", "The stream paused. Reconnecting…");
+      this.retry(RETRY_MS);
+    });
+    hls.loadSource(this.playlist);
+    hls.attachMedia(this.video);
+  }
+
+  stop() {
+    clearTimeout(this.connectTimer);
     disconnect(this.peer, this.resource);
     this.peer = null;
     this.resource = null;
+    if (this.hls) {
+      this.hls.destroy();
+      this.hls = null;
+    }
+    if (this.playing === "webrtc") this.video.srcObject = null;
+    if (this.playing === "hls") {
+      this.video.removeAttribute("src");
+      this.video.load();
+    }
+    this.playing = null;
   }
 }
 
