@@ -46,7 +46,7 @@ from bench.fanout import (  # noqa: E402
 from bench.hls_cache import first_segment, start_nginx, stop  # noqa: E402
 from server.backends import open_store  # noqa: E402
 from sessions.demo import demo_programme  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, page_until  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 
 WIDTH, HEIGHT, FPS = 320, 240, 30
@@ -117,9 +117,7 @@ class ClockTrack(VideoStreamTrack):
 
 async def read_latencies(page: Any, url: str, samples: int) -> list[int]:
     await page.goto(url)
-    await page.wait_for_function(
-        "document.querySelector('[data-player-video]')?.readyState >= 2", timeout=60_000
-    )
+    await page_until(page, "document.querySelector('[data-player-video]')?.readyState >= 2", 60)
     await asyncio.sleep(5)  # the player settles at its live edge
     geometry = {"width": WIDTH, "height": HEIGHT, "columns": COLUMNS, "rows": ROWS}
     result: list[int] = await page.evaluate(
