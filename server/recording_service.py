@@ -84,6 +84,8 @@ class RecordingController:
         """Record ``code`` exactly when it is live and wanted."""
         async with self._lock:
             publication = None if self._closed else self._media.live(StreamKey.panel(code))
+            if publication is not None and publication.relay_of is not None:
+                publication = None  # the origin records it; a relay would file it twice
             active = self.active.get(code)
             wanted = publication is not None and self._service.archive.wants_recording(code)
             if active is not None and (not wanted or active.publication is not publication):

@@ -274,6 +274,14 @@ async def test_viewers_beyond_the_origins_share_are_served_through_one_relay(
                 assert response.status == 200
             await wait_for_state(http, edge, "offline")
             assert await media_viewers(http, edge) == 0
+
+            # the origin recorded the panel; the relay did not file a second recording
+            moderator = bearer("Mo", moderates=CODE)
+            async with http.get(
+                f"{edge}/api/sessions/{CODE}/recordings", headers=moderator
+            ) as response:
+                recordings = (await response.json())["recordings"]
+            assert len(recordings) == 1, recordings
         finally:
             await asyncio.gather(*(peer.close() for peer in peers))
 

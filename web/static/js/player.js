@@ -58,6 +58,12 @@ class Player {
     this.video.addEventListener("playing", () => {
       if (this.playing === "hls") this.show("live");
     });
+    this.video.addEventListener("error", () => {
+      if (this.playing !== "hls" || this.hls) return; // hls.js reports its own errors
+      this.stop();
+      this.show("paused", "The stream paused. Reconnecting…");
+      this.retry(RETRY_MS);
+    });
     window.addEventListener("pagehide", () => this.stop());
     new Realtime()
       .subscribe(`session:${this.code}:live`, {
