@@ -72,3 +72,19 @@ async def test_the_programme_shows_which_live_session_is_streaming(
     await server.app[MEDIA].unpublish(publication, dropped=True)
     await expect(note).to_have_text("· stream paused")
     await page.close()
+
+
+async def test_a_programme_running_late_still_goes_live_on_an_ended_sessions_page(
+    browser: Browser, server: Server
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{server.url}/sessions/opening")  # ended by the schedule
+    ended = page.locator("[data-session-replays]")
+    await expect(ended).to_contain_text("This session has ended.")
+    await expect(page.locator("[data-player]")).to_be_hidden()
+
+    start_synthetic_panel(server.app[MEDIA], "opening", dt.datetime.now(dt.UTC))
+    await expect(page.locator("[data-player]")).to_be_visible()
+    await expect(ended).to_be_hidden()
+    await frames_keep_coming(page)
+    await page.close()

@@ -76,7 +76,9 @@ async def test_a_vp8_panel_is_served_as_ll_hls(client: Client, tmp_path: Path) -
     streams = probe(segment)
     assert streams["video"] == ("h264", 50)  # 2 s at 25 frames/s, transcoded from VP8
     assert streams["audio"][0] == "aac"
-    assert 90 <= streams["audio"][1] <= 96  # 2 s of 1024-sample frames
+    # About 2 s of 1024-sample frames: segments are cut on video keyframes, and audio that
+    # arrives behind the video on a loaded machine goes into the next segment.
+    assert 80 <= streams["audio"][1] <= 100
 
     # the next part, before it exists: a blocking reload waits for it
     last = playlist.segments[-1]

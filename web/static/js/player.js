@@ -91,6 +91,7 @@ class Player {
       if (this.live && this.playing && this.playing !== this.transport()) this.play();
     }
     if (this.live) {
+      if (this.root.hidden) this.reveal();
       if (!this.playing) this.play();
       return;
     }
@@ -102,6 +103,13 @@ class Player {
     } else {
       this.show("offline");
     }
+  }
+
+  /** An ended session's page keeps a hidden player: its stream may still start late. */
+  reveal() {
+    this.root.hidden = false;
+    const ended = document.querySelector("[data-session-replays]");
+    if (ended) ended.hidden = true;
   }
 
   show(state, text) {
