@@ -1,5 +1,6 @@
 # Sourced by scripts/demo and scripts/test: makes .venv with Plenaria installed.
-# Needs Python 3.11+ with venv; on Debian, installs python3-venv when run as root.
+# Needs Python 3.11+ with venv, gcc and Python's headers; on Debian, installs python3-venv,
+# gcc and python3-dev when run as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -28,9 +29,21 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-# Reinstall only when the dependencies changed.
+# The forwarding loop is compiled C (server/media/_fanout.c): it needs a C compiler and
+# the headers of the Python that runs it.
+has_python_headers() {
+  "$PYTHON" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'
+}
+build_tools=()
+command -v gcc >/dev/null || build_tools+=(gcc libc6-dev)
+has_python_headers || build_tools+=(python3-dev)
+if [ ${#build_tools[@]} -gt 0 ]; then
+  apt_install "${build_tools[@]}"
+fi
+
+# Reinstall only when the dependencies or the compiled forwarding loop changed.
 STAMP=".venv/.plenaria-installed"
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)-${PLENARIA_EXTRAS:-test}"
+WANT="$(cat pyproject.toml setup.py server/media/_fanout.c | sha256sum | cut -d' ' -f1)-${PLENARIA_EXTRAS:-test}"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[${PLENARIA_EXTRAS:-test}]"

@@ -39,12 +39,13 @@ from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
-from pylibsrtp import SRTP_MAX_TRAILER_LEN, Session
+from pylibsrtp import Session
 from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
 
+from server.media._fanout import UdpSink
 from server.media.rtp_forwarding import (
-    RTP_HEADER_FIELDS,
+    Batch,
     ExtensionIds,
     ExtensionProfile,
     ReceiverReport,
@@ -270,13 +271,15 @@ def tap_receiver(
     )
 
 
-def ingest_eagerly(peer: Any, tasks: set[asyncio.Task[None]]) -> int:
+def ingest_eagerly(peer: Any, tasks: set[asyncio.Task[None]], batch: Batch) -> int:
     """Take a publisher's RTP off aiortc's receive queue: each SRTP packet is unprotected,
     parsed and handed to its receiver in the datagram callback itself, instead of via
     aioice's queue and the DTLS transport's reading task (two loop turns and a future per
-    packet). The receiver's own handling (statistics, RTX, NACKs, REMB, the forwarder's tap)
-    runs unchanged. STUN, DTLS and RTCP keep their usual path. Call once the connection is
-    up; a handler that suspends is finished as a task kept in ``tasks``. Returns how many
+    packet). The callback then reads on from the socket until it is empty, inside
+    ``batch``, so the forwarders send each viewer what arrived together in one go. The
+    receiver's own handling (statistics, RTX, NACKs, REMB, the forwarder's tap) runs
+    unchanged. STUN, DTLS and RTCP keep their usual path. Call once the connection is up;
+    a handler that suspends is finished as a task kept in ``tasks``. Returns how many
     sockets now take the fast path."""
     taken = 0
     for dtls in {t.receiver.transport for t in peer.getTransceivers() if t.receiver}:
@@ -287,20 +290,29 @@ def ingest_eagerly(peer: Any, tasks: set[asyncio.Task[None]]) -> int:
         router = dtls._rtp_router
         for protocol in dtls.transport._connection._protocols:
             protocol.datagram_received = _eager_receiver(
-                protocol.datagram_received, unprotect, extensions, router, tasks
+                protocol, unprotect, extensions, router, tasks, batch
             )
             taken += 1
     return taken
 
 
+DRAIN_LIMIT = 64
+"""Datagrams read off a publisher's socket in one go: a 720p keyframe's worth, and a bound
+on how long one publisher holds the loop."""
+DATAGRAM_LIMIT = 65_535
+
+
 def _eager_receiver(
-    slow: Callable[[bytes, Any], None],
+    protocol: Any,
     unprotect: Callable[[bytes], bytes | None],
     extensions: Any,
     router: Any,
     tasks: set[asyncio.Task[None]],
+    batch: Batch,
 ) -> Callable[[bytes, Any], None]:
-    def datagram_received(data: bytes, address: Any) -> None:
+    slow: Callable[[bytes, Any], None] = protocol.datagram_received
+
+    def handle(data: bytes, address: Any) -> None:
         # RTP, not RTCP (RFC 5761 4): first byte 128-191, second byte outside 192-208
         if len(data) < 12 or not 127 < data[0] < 192 or 191 < data[1] < 209:
             slow(data, address)
@@ -316,6 +328,22 @@ def _eager_receiver(
         if receiver is not None:
             handling = receiver._handle_rtp_packet(packet, arrival_time_ms=clock.current_ms())
             run_eagerly(handling, tasks)
+
+    def datagram_received(data: bytes, address: Any) -> None:
+        with batch:
+            handle(data, address)
+            transport = protocol.transport
+            if transport is None or transport.is_closing():
+                return
+            sock: socket.socket | None = getattr(transport, "_sock", None)
+            if sock is None or sock.type != socket.SOCK_DGRAM:
+                return
+            for _ in range(DRAIN_LIMIT - 1):
+                try:
+                    data, address = sock.recvfrom(DATAGRAM_LIMIT)
+                except OSError:  # BlockingIOError: drained; others: asyncio's reader reports
+                    return
+                handle(data, address)
 
     return datagram_received
 
@@ -354,12 +382,26 @@ async def _finish(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
 
 def srtp_unprotector(session: Session) -> Callable[[bytes], bytes | None]:
     """SRTP-unprotect with ``session``, as ``Session.unprotect`` does without its per-call
-    allocation; None for a packet that does not authenticate (or is too long)."""
-    transform = _srtp_transform(session, _srtp_lib.srtp_unprotect, 0)
+    allocation and type check; None for a packet that does not authenticate (or is too
+    long)."""
+    length = _srtp_ffi.new("int *")
+    cdata = session._cdata
+    buffer = session._buffer
+    context = session._srtp[0]
+    limit = len(cdata)
+    unprotect = _srtp_lib.srtp_unprotect
 
-    def unprotect_packet(packet: bytes) -> bytes | None:
-        plain = transform(packet)
-        return None if plain is None else bytes(plain)
+    def unprotect_packet(packet: bytes, session: Session = session) -> bytes | None:
+        # ``session`` stays referenced: its context must outlive this closure.
+        size = len(packet)
+        if size > limit:
+            return None
+        length[0] = size
+        buffer[0:size] = packet
+        if unprotect(context, cdata, length):
+            return None
+        plain: bytes = buffer[0 : length[0]]
+        return plain
 
     return unprotect_packet
 
@@ -472,94 +514,26 @@ EXTENSION_NAMES = {
 def sink_for(sender: RTCRtpSender) -> Sink | None:
     """The per-packet send to the viewer behind ``sender``: SRTP protect with its context and
     ``sendto`` on its selected candidate pair; None until DTLS and ICE are both up. The sink
-    refuses (False) while the socket's buffer holds unsent data: the viewer is backed up."""
+    refuses (False) when the kernel's buffer for the socket is full: the viewer is backed up."""
     dtls = sender.transport
     srtp = dtls._tx_srtp
     pair = dtls.transport._connection._nominated.get(1)
     if srtp is None or pair is None or pair.protocol.transport is None:
         return None
     transport: Any = pair.protocol.transport  # a selector datagram transport
-    return udp_sink(srtp, transport._sock, pair.remote_addr, transport.get_write_buffer_size)
+    return udp_sink(srtp, transport._sock, pair.remote_addr)
 
 
-def udp_sink(
-    session: Session, sock: socket.socket, address: Any, buffered: Callable[[], int]
-) -> Sink:
-    """A sink that writes the RTP header and body into ``session``'s own buffer, protects it
-    there and sends the result with one ``sendto`` on ``sock`` (past asyncio's transport,
-    whose checks cost more than the send): nothing is allocated per packet but the view
-    handed to the kernel. False while the viewer is backed up: asyncio holds data queued
-    for the socket (``buffered``), or the kernel would block."""
-    length = _srtp_ffi.new("int *")
-    cdata = session._cdata
-    buffer = session._buffer
-    view = memoryview(buffer)
-    context = session._srtp[0]
-    protect = _srtp_lib.srtp_protect
-    pack_header = RTP_HEADER_FIELDS.pack_into
-    sendto = sock.sendto
-    limit = len(cdata) - SRTP_MAX_TRAILER_LEN
-
-    def send(
-        first_bits: int,
-        sequence: int,
-        timestamp: int,
-        ssrc: int,
-        body: bytes,
-        session: Session = session,  # its context must outlive this closure
-    ) -> bool:
-        if buffered():
-            return False
-        size = 12 + len(body)
-        if size > limit:
-            return True  # longer than SRTP allows: dropped, the viewer NACKs it in vain
-        pack_header(view, 0, first_bits, sequence, timestamp, ssrc)
-        view[12:size] = body
-        length[0] = size
-        if protect(context, cdata, length):
-            return True
-        try:
-            sendto(view[: length[0]], address)
-        except BlockingIOError:
-            return False
-        except OSError:
-            return True  # the socket closed under a leaving viewer
-        return True
-
-    return send
+_SRTP_PROTECT = int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, "srtp_protect")))
 
 
-def srtp_protector(session: Session) -> Callable[[bytes], memoryview | None]:
-    """SRTP-protect with ``session``'s context, as ``Session.protect`` does, minus what costs
-    per call there (a fresh length cell, a type check, a copy out): the result is a view of
-    the session's own buffer, valid until its next use, so it must be sent at once (asyncio
-    copies what it cannot send right away). None for a packet SRTP refuses (too long)."""
-    return _srtp_transform(session, _srtp_lib.srtp_protect, SRTP_MAX_TRAILER_LEN)
-
-
-def _srtp_transform(
-    session: Session, function: Any, headroom: int
-) -> Callable[[bytes], memoryview | None]:
-    """``function`` (libsrtp's protect or unprotect) on ``session``'s context and buffer."""
-    length = _srtp_ffi.new("int *")
-    cdata = session._cdata
-    buffer = session._buffer
-    view = memoryview(buffer)
-    context = session._srtp[0]
-    limit = len(cdata) - headroom
-
-    def transform(packet: bytes, session: Session = session) -> memoryview | None:
-        # ``session`` stays referenced: its context must outlive this closure.
-        size = len(packet)
-        if size > limit:
-            return None
-        length[0] = size
-        buffer[0:size] = packet
-        if function(context, cdata, length):
-            return None
-        return view[: length[0]]
-
-    return transform
+def udp_sink(session: Session, sock: socket.socket, address: Any) -> UdpSink:
+    """A compiled sink that writes the RTP header and body into one buffer, protects it with
+    ``session``'s libsrtp context and sends it with one ``sendto`` on its own duplicate of
+    ``sock``'s descriptor (past asyncio's transport, whose checks cost more than the send).
+    It keeps ``session`` alive, and closes its descriptor when released."""
+    context = int(_srtp_ffi.cast("uintptr_t", session._srtp[0]))
+    return UdpSink(context, _SRTP_PROTECT, session, sock.fileno(), sock.family, tuple(address))
 
 
 def update_sender_report(sender: RTCRtpSender, subscriber: Subscriber, ntp: int) -> None:

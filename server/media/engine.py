@@ -30,7 +30,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from server.errors import AppError
 from server.media import aiortc_glue
 from server.media.relay import Broadcast, KeyframeRequest, KeyframeRequests, Packet
-from server.media.rtp_forwarding import StreamForwarder, Subscriber
+from server.media.rtp_forwarding import Batch, StreamForwarder, Subscriber
 from server.media.stream_key import StreamKey
 
 log = logging.getLogger("plenaria.media")
@@ -84,19 +84,23 @@ class Publication:
     relay_of: str | None = None
     """For a relay: the media node it is pulled from (the stream's origin), as its
     ``NodeRecord.instance``."""
+    batch: Batch = field(default_factory=Batch)
+    """Open while packets that arrived together are pushed: the forwarders send them on
+    together."""
 
     def add_stream(
         self, kind: str, mime_type: str, source: MediaStreamTrack, request: KeyframeRequest | None
     ) -> tuple[StreamForwarder, Broadcast]:
         keyframes = KeyframeRequests(request)
-        forwarder = StreamForwarder(kind, clock_rate(mime_type), keyframes.wanted)
+        forwarder = StreamForwarder(kind, clock_rate(mime_type), keyframes.wanted, batch=self.batch)
         on_frame = None
         if self.peer is None:  # frames made here: packetise them once, for every viewer
             packetizer = aiortc_glue.FramePacketizer(mime_type)
 
             def on_frame(packet: Packet) -> None:
-                for rtp in packetizer.packetize(packet):
-                    forwarder.push(rtp)
+                with self.batch:
+                    for rtp in packetizer.packetize(packet):
+                        forwarder.push(rtp)
 
         broadcast = Broadcast(source, keyframes, on_frame=on_frame)
         self.streams[kind] = forwarder
@@ -344,7 +348,7 @@ class MediaEngine:
         @peer.on("connectionstatechange")
         async def changed() -> None:
             if peer.connectionState == "connected":
-                aiortc_glue.ingest_eagerly(peer, self._tasks)
+                aiortc_glue.ingest_eagerly(peer, self._tasks, publication.batch)
             elif peer.connectionState in ("failed", "closed"):
                 await self.unpublish(publication, dropped=pause_on_drop)
 
@@ -481,6 +485,7 @@ class MediaEngine:
             self.changed(viewer.key)
         for subscription in viewer.subscriptions:
             subscription.forwarder.remove(subscription.subscriber)
+            subscription.subscriber.release()
         await viewer.peer.close()
 
     async def close(self) -> None:

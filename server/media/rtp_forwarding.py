@@ -5,8 +5,10 @@ publisher's connection after SRTP unprotect, or packetised once from frames made
 process) is kept in a short history and handed to every live :class:`Subscriber`, which
 rewrites what differs per viewer (SSRC, sequence number, timestamp, payload type, header
 extensions) and gives the header fields and the shared body (extensions + payload) to its
-:data:`Sink`, which writes the packet into the viewer's SRTP buffer, protects it and sends it
-on the viewer's selected candidate pair. No task, queue or await per viewer per packet.
+:data:`Sink`, which writes the packet into one buffer, SRTP-protects it and sends it on the
+viewer's selected candidate pair. No task, queue or await per viewer per packet: the loop
+over viewers and the socket sink are compiled (``_fanout.c``: ``forward``, ``Route``,
+``UdpSink``); any Python callable serves as a sink too (the tests use plain ones).
 
 What an SFU still owes each viewer lives here too: a new viewer starts at once from the
 packets since the last keyframe; a viewer whose socket backs up waits for the next keyframe
@@ -27,6 +29,8 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from server.media._fanout import Route, UdpSink, forward
 
 RTX_ORIGINAL_SEQUENCE = struct.Struct("!H")
 ONE_BYTE_PROFILE = b"\xbe\xde"
@@ -154,17 +158,18 @@ class ReceiverReport:
     round_trip_time: float | None
 
 
-class Subscriber:
-    """One viewer of one track: its rewriting state, its sink and its counters."""
+class Subscriber(Route):
+    """One viewer of one track: its rewriting state, its sink and its counters.
+
+    The state the per-packet loop reads and writes (sink, header bits, offsets, last
+    sequence number and timestamp, counters) lives in the compiled :class:`Route`."""
 
     def __init__(self, kind: str, *, rng: random.Random | None = None) -> None:
         rng = rng or random.Random()  # noqa: S311 - RTP offsets, not secrets
         self.kind = kind
         self.parameters: SubscriberParameters | None = None
-        self.sink: Sink | None = None
+        self.sink = None
         self.first_bits = 0x8000
-        """The header's first two bytes, marker bit clear: version, extension flag, payload
-        type."""
         self.payload_type = 0
         self.ssrc = 0
         self.profile_index = 0
@@ -173,7 +178,7 @@ class Subscriber:
         self.last_sequence = (rng.randrange(HALF_SEQUENCE) - 1) & SEQUENCE_MASK
         self.sequence_offset = 0
         self.timestamp_offset = rng.randrange(1 << 32)
-        self.last_timestamp: int | None = None
+        self.last_timestamp = None
         self.rtx_sequence = rng.randrange(HALF_SEQUENCE)
         self.epochs: list[tuple[int, int]] = []
         """(first outgoing sequence number, offset) for each rebase, oldest first: maps a
@@ -187,6 +192,12 @@ class Subscriber:
         self.resume_ticks: int | None = None
         """Set when the viewer moves to a new publication of the same stream: how far its
         timestamps move on across the gap when it starts again."""
+
+    def release(self) -> None:
+        """The viewer left: let go of its sink (a socket sink closes its own descriptor)."""
+        sink, self.sink = self.sink, None
+        if isinstance(sink, UdpSink):
+            sink.close()
 
     def configure(self, parameters: SubscriberParameters, sink: Sink, profile_index: int) -> None:
         self.parameters = parameters
@@ -219,16 +230,9 @@ class Subscriber:
         """Rewrite and send one packet (``body``: this viewer's header extensions and the
         payload, shared by every viewer with the same extensions); False when the sink
         refused it (backed up)."""
-        sequence = (packet.sequence + self.sequence_offset) & SEQUENCE_MASK
-        timestamp = (packet.timestamp + self.timestamp_offset) & TIMESTAMP_MASK
-        assert self.sink is not None
-        if not self.sink(self.first_bits | marker_bit, sequence, timestamp, self.ssrc, body):
-            return False
-        self.last_sequence = sequence
-        self.last_timestamp = timestamp
-        self.packets += 1
-        self.octets += len(packet.payload)
-        return True
+        return self.transmit(
+            body, marker_bit, packet.sequence, packet.timestamp, len(packet.payload)
+        )
 
     def resend(self, packet: SourcePacket, sequence: int, extensions: bytes) -> None:
         """Send ``packet`` again as outgoing ``sequence``: RTX (RFC 4588) when negotiated."""
@@ -321,6 +325,39 @@ class PacketHistory:
 
 
 KeyframeWanted = Callable[[], None]
+Outgoing = tuple[list[bytes], int, int, int, int]
+"""One packet as the compiled loop takes it: the bodies (one per extension profile), marker
+bit, sequence number, timestamp and payload length."""
+
+
+class Batch:
+    """While open, the forwarders of one publication hold what they are pushed and send it
+    all when it closes: each viewer then gets a burst of packets (a video frame's, read off
+    the publisher's socket together) in one segmented send instead of one send per packet.
+    Opened around a drain of the publisher's socket, so it holds nothing that had not
+    already arrived."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._holding: list[StreamForwarder] = []
+
+    @property
+    def open(self) -> bool:
+        return self._depth > 0
+
+    def hold(self, forwarder: StreamForwarder) -> None:
+        self._holding.append(forwarder)
+
+    def __enter__(self) -> Batch:
+        self._depth += 1
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            holding, self._holding = self._holding, []
+            for forwarder in holding:
+                forwarder.flush()
 
 
 class StreamForwarder:
@@ -334,8 +371,11 @@ class StreamForwarder:
         *,
         history: int | None = None,
         clock: Callable[[], int] = ntp_now,
+        batch: Batch | None = None,
     ) -> None:
         self.kind = kind
+        self._batch = batch
+        self._held: list[Outgoing] = []
         self.clock_rate = clock_rate
         self._keyframe_wanted = keyframe_wanted
         self._clock = clock
@@ -363,6 +403,7 @@ class StreamForwarder:
     def add(self, subscriber: Subscriber, parameters: SubscriberParameters, sink: Sink) -> None:
         """Start sending to a viewer whose connection is up: at once from the latest
         keyframe when the history holds it, else from the next one (asked for now)."""
+        self.flush()  # held packets have no body for a profile new to this track
         subscriber.configure(parameters, sink, self._profile_index(parameters.extensions))
         start = self.keyframe_start if self.kind == "video" else self.history.latest
         if start is not None and self.history.holds(start):
@@ -382,6 +423,7 @@ class StreamForwarder:
         from where it was, at the next keyframe."""
         assert subscriber.parameters is not None
         assert subscriber.sink is not None
+        self.flush()
         subscriber.configure(
             subscriber.parameters,
             subscriber.sink,
@@ -430,20 +472,36 @@ class StreamForwarder:
                 start = None
         if self.live:
             ntp = self.last_ntp = self._clock()
-            bodies = self._bodies(packet, ntp)
-            marker_bit = 0x80 if packet.marker else 0
-            backed_up: list[Subscriber] | None = None
-            for subscriber in self.live:
-                if not subscriber.send(packet, bodies[subscriber.profile_index], marker_bit):
-                    backed_up = backed_up or []
-                    backed_up.append(subscriber)
-            self.packets_out += len(self.live)
-            if backed_up:
-                self._back_up(backed_up)
+            outgoing = (
+                self._bodies(packet, ntp),
+                0x80 if packet.marker else 0,
+                packet.sequence,
+                packet.timestamp,
+                len(packet.payload),
+            )
+            if self._batch is not None and self._batch.open:
+                if not self._held:
+                    self._batch.hold(self)
+                self._held.append(outgoing)
+            else:
+                self._send_live([outgoing])
         if start is not None and self.waiting:
+            self.flush()  # the live viewers first, so the newcomers join after this packet
             waiting, self.waiting = self.waiting, []
             for subscriber in waiting:
                 self._catch_up(subscriber, start)
+
+    def flush(self) -> None:
+        """Send what the open batch held."""
+        held, self._held = self._held, []
+        if held:
+            self._send_live(held)
+
+    def _send_live(self, outgoing: list[Outgoing]) -> None:
+        backed_up = forward(self.live, outgoing)
+        self.packets_out += len(self.live) * len(outgoing)
+        if backed_up:
+            self._back_up(backed_up)
 
     def _catch_up(self, subscriber: Subscriber, first: int) -> None:
         """Send a viewer everything held from ``first`` on, then keep it live."""

@@ -12,6 +12,7 @@ from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from server.media.rtp_forwarding import (
     RTP_HEADER_FIELDS,
+    Batch,
     ExtensionIds,
     ExtensionProfile,
     SourcePacket,
@@ -290,3 +291,53 @@ def test_sender_report_numbers() -> None:
         stream.push(packet)
     ntp, timestamp, packets, octets = viewer.sender_report(stream.last_ntp) or (0, 0, 0, 0)
     assert (ntp, timestamp, packets, octets) == (1 << 40, wire.sent[-1].timestamp, 6, 600)
+
+
+def test_a_batch_sends_what_it_held_when_it_closes_in_order() -> None:
+    batch = Batch()
+    stream, wire = forwarder(batch=batch), Wire()
+    stream.add(subscriber(), params(), wire)
+    frames = video_frames(100, 0, 4)
+    stream.push(frames[0])  # the first keyframe starts the viewer (at once: it was waiting)
+    assert len(wire.sent) == 1
+    with batch:
+        for packet in frames[1:6]:
+            stream.push(packet)
+        assert len(wire.sent) == 1, "nothing leaves while the batch is open"
+        with batch:  # nested: only the outermost close sends
+            stream.push(frames[6])
+        assert len(wire.sent) == 1
+    assert len(wire.sent) == 7
+    assert_contiguous(wire.sequences)
+    stream.push(frames[7])
+    assert len(wire.sent) == 8, "with no batch open a packet goes at once"
+
+
+def test_a_newcomer_joins_after_the_held_packets_without_duplicates() -> None:
+    """A keyframe arriving inside a batch starts a waiting viewer: the live viewer gets the
+    held packets first, the newcomer gets the keyframe on, and nobody gets a packet twice."""
+    batch = Batch()
+    requests = Requests()
+    stream = forwarder(requests, batch=batch)
+    early, late = Wire(), Wire()
+    stream.add(subscriber(1), params(), early)
+    frames = video_frames(500, 0, 12, keyframe_every=10)  # keyframes: frames 0 and 10
+    for packet in frames[:3]:
+        stream.push(packet)
+    stream.add(subscriber(2), params(ssrc=3333), late)  # catches up from frame 0's keyframe
+    assert len(late.sent) == 3
+    late.full = True
+    with batch:
+        for packet in frames[3:6]:
+            stream.push(packet)
+    assert len(late.sent) == 3, "backed up: waits for the next keyframe"
+    late.full = False
+    with batch:
+        for packet in frames[6:36]:  # frame 10's keyframe starts at packet 30
+            stream.push(packet)
+    assert len(early.sent) == 36
+    assert_contiguous(early.sequences)
+    assert len(late.sent) == 3 + 6
+    assert_contiguous(late.sequences)
+    assert [p.payload[0] for p in late.sent[3:]] == [10, 10, 10, 11, 11, 11]
+    assert requests.count >= 1
