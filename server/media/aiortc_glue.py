@@ -38,7 +38,14 @@ from aiortc import rtcrtpreceiver as _receiver_module
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 from pylibsrtp import Session
 from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
@@ -261,7 +268,8 @@ def tap_receiver(
     mime_type: str,
     frames_wanted: Callable[[], bool],
 ) -> None:
-    """Send what ``receiver`` accepts to ``forwarder``; frames only while wanted."""
+    """Send what ``receiver`` accepts to ``forwarder``; frames only while wanted. Its REMB
+    feedback to the publisher is throttled as libwebrtc's is."""
     attribute = "_RTCRtpReceiver__jitter_buffer"
     inner = getattr(receiver, attribute)
     setattr(
@@ -269,6 +277,45 @@ def tap_receiver(
         attribute,
         _ForwardingJitterBuffer(inner, forwarder, mime_type.lower(), frames_wanted),
     )
+    receiver._send_rtcp = RembThrottle(receiver._send_rtcp, clock.current_ms)  # type: ignore[method-assign]
+
+
+REMB_INTERVAL_MS = 200
+REMB_DROP = 0.97
+
+
+class RembThrottle:
+    """Stands in for a receiver's RTCP send: lets a REMB (the receive-side bandwidth
+    estimate sent to the publisher) through at most every 200 ms, or at once when the
+    estimate falls 3 % or more, as libwebrtc's ``RembThrottler`` does. aiortc's estimator
+    returns one on every packet while it detects overuse, and sending each cost the
+    server an RTCP packet per media packet when it is busiest. Other RTCP (NACK, PLI)
+    passes untouched."""
+
+    def __init__(
+        self, send: Callable[[Any], Coroutine[Any, Any, None]], now_ms: Callable[[], int]
+    ) -> None:
+        self._send = send
+        self._now_ms = now_ms
+        self._last: tuple[int, int] | None = None
+        """(time in ms, bitrate) of the last REMB let through."""
+        self.held = 0
+
+    async def __call__(self, packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, _ = unpack_remb_fci(packet.fci)
+            except ValueError:
+                bitrate = None
+            if bitrate is not None:
+                now = self._now_ms()
+                if self._last is not None:
+                    since, last_bitrate = now - self._last[0], self._last[1]
+                    if since < REMB_INTERVAL_MS and bitrate >= last_bitrate * REMB_DROP:
+                        self.held += 1
+                        return
+                self._last = (now, bitrate)
+        await self._send(packet)
 
 
 def ingest_eagerly(peer: Any, tasks: set[asyncio.Task[None]], batch: Batch) -> int:
