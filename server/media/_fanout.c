@@ -31,6 +31,7 @@
 /* pylibsrtp's Session buffer is 1500 bytes, trailer included: the same bound here. */
 #define PACKET_BUFFER 1500
 #define SRTP_MAX_TRAILER 144 /* SRTP_MAX_TRAILER_LEN in libsrtp 2 */
+#define SRTCP_MAX_TRAILER 148 /* SRTP_MAX_SRTCP_TRAILER_LEN */
 #define RTP_HEADER 12
 
 #define BATCH_SLOTS 64       /* packets of one batch built at once for one viewer */
@@ -57,6 +58,7 @@ typedef struct {
     PyObject_HEAD
     void *context;           /* srtp_t */
     srtp_protect_fn protect;
+    srtp_protect_fn protect_rtcp; /* NULL: this sink sends no RTCP */
     PyObject *keepalive;     /* the pylibsrtp Session owning context */
     int fd;                  /* our own dup of the viewer's socket */
     struct sockaddr_storage address;
@@ -229,12 +231,13 @@ static int parse_address(PyObject *address, int family, struct sockaddr_storage 
 
 static int UdpSink_init(UdpSink *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"context", "protect", "keepalive", "fd", "family", "address",
-                               NULL};
-    unsigned long long context, protect;
+                               "protect_rtcp", NULL};
+    unsigned long long context, protect, protect_rtcp = 0;
     PyObject *keepalive, *address;
     int fd, family;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKOiiO!", keywords, &context, &protect,
-                                     &keepalive, &fd, &family, &PyTuple_Type, &address)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KKOiiO!|K", keywords, &context, &protect,
+                                     &keepalive, &fd, &family, &PyTuple_Type, &address,
+                                     &protect_rtcp)) {
         return -1;
     }
     if (context == 0 || protect == 0) {
@@ -258,6 +261,7 @@ static int UdpSink_init(UdpSink *self, PyObject *args, PyObject *kwargs) {
     self->fd = own;
     self->context = (void *)(uintptr_t)context;
     self->protect = (srtp_protect_fn)(uintptr_t)protect;
+    self->protect_rtcp = (srtp_protect_fn)(uintptr_t)protect_rtcp;
     Py_INCREF(keepalive);
     Py_XSETREF(self->keepalive, keepalive);
     return 0;
@@ -354,8 +358,38 @@ static PyGetSetDef UdpSink_getset[] = {
     {NULL},
 };
 
+/* sink.send_rtcp(packet) -> bool: SRTCP-protect a compound RTCP packet and send it; False
+ * when the socket's buffer is full. */
+static PyObject *UdpSink_send_rtcp(UdpSink *self, PyObject *packet) {
+    Py_buffer data;
+    if (self->protect_rtcp == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "this sink was made without an RTCP protect");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(packet, &data, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    enum send_result result = SEND_DROPPED;
+    if (data.len < 8 || data.len > PACKET_BUFFER - SRTCP_MAX_TRAILER) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "an RTCP packet is 8 to 1352 bytes");
+        return NULL;
+    }
+    if (self->fd >= 0) {
+        memcpy(packet_buffer, data.buf, (size_t)data.len);
+        int length = (int)data.len;
+        if (self->protect_rtcp(self->context, packet_buffer, &length) == 0) {
+            result = send_one(self, packet_buffer, length);
+        }
+    }
+    PyBuffer_Release(&data);
+    return PyBool_FromLong(result != SEND_BACKED_UP);
+}
+
 static PyMethodDef UdpSink_methods[] = {
     {"close", (PyCFunction)UdpSink_close, METH_NOARGS, "close the sink's own descriptor"},
+    {"send_rtcp", (PyCFunction)UdpSink_send_rtcp, METH_O,
+     "send_rtcp(packet) -> bool: SRTCP-protect and send a compound RTCP packet"},
     {NULL},
 };
 

@@ -20,10 +20,13 @@ class UdpSink:
         fd: int,
         family: int,
         address: tuple[str, int] | tuple[str, int, int, int],
+        protect_rtcp: int = 0,
     ) -> None: ...
     def __call__(
         self, first_bits: int, sequence: int, timestamp: int, ssrc: int, body: bytes, /
     ) -> bool: ...
+    def send_rtcp(self, packet: bytes, /) -> bool:
+        """SRTCP-protect a compound RTCP packet (8 to 1352 bytes) and send it."""
     @property
     def closed(self) -> bool: ...
     def close(self) -> None: ...

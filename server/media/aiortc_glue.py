@@ -14,18 +14,21 @@ connects its peers to :mod:`server.media.rtp_forwarding`:
   opens an encoder) and :func:`sink_for` makes the per-packet send: SRTP protect with the
   viewer's context and ``sendto`` on its selected candidate pair;
 - **feedback:** :func:`install` routes a viewer's NACKs, keyframe requests (PLI / FIR) and
-  receiver reports to its :class:`~server.media.rtp_forwarding.Subscriber`, and
-  :func:`update_sender_report` feeds aiortc's RTCP sender reports with the forwarded counts.
+  receiver reports to its :class:`~server.media.rtp_forwarding.Subscriber`;
+  :func:`report_from_engine` stops aiortc's RTCP task per sender and
+  :func:`send_sender_report` sends the forwarded counts as SR + SDES through the sink.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import importlib.metadata
 import logging
 import random
 import socket
+import struct
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import (
     RTCP_PSFB_APP,
+    RtcpByePacket,
     RtcpPsfbPacket,
     RtcpRrPacket,
     RtcpSrPacket,
@@ -571,7 +575,12 @@ def sink_for(sender: RTCRtpSender) -> Sink | None:
     return udp_sink(srtp, transport._sock, pair.remote_addr)
 
 
-_SRTP_PROTECT = int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, "srtp_protect")))
+def _function_address(name: str) -> int:
+    return int(_srtp_ffi.cast("uintptr_t", _srtp_ffi.addressof(_srtp_lib, name)))
+
+
+_SRTP_PROTECT = _function_address("srtp_protect")
+_SRTCP_PROTECT = _function_address("srtp_protect_rtcp")
 
 
 def udp_sink(session: Session, sock: socket.socket, address: Any) -> UdpSink:
@@ -580,20 +589,56 @@ def udp_sink(session: Session, sock: socket.socket, address: Any) -> UdpSink:
     ``sock``'s descriptor (past asyncio's transport, whose checks cost more than the send).
     It keeps ``session`` alive, and closes its descriptor when released."""
     context = int(_srtp_ffi.cast("uintptr_t", session._srtp[0]))
-    return UdpSink(context, _SRTP_PROTECT, session, sock.fileno(), sock.family, tuple(address))
+    return UdpSink(
+        context, _SRTP_PROTECT, session, sock.fileno(), sock.family, tuple(address), _SRTCP_PROTECT
+    )
 
 
-def update_sender_report(sender: RTCRtpSender, subscriber: Subscriber, ntp: int) -> None:
-    """Let aiortc's RTCP loop for ``sender`` report what was forwarded (it sends SR + SDES
-    about once a second and estimates the round trip from the receiver reports)."""
+SR_HEADER = struct.Struct("!BBHIQIII")
+SDES_HEADER = struct.Struct("!BBHI")
+RTCP_SR, RTCP_SDES, SDES_CNAME = 200, 202, 1
+
+
+def sender_report_packet(ssrc: int, cname: str, report: tuple[int, int, int, int]) -> bytes:
+    """A compound RTCP packet: SR (RFC 3550 6.4.1, no report blocks) and SDES with the CNAME."""
+    ntp, rtp_timestamp, packets, octets = report
+    sr = SR_HEADER.pack(
+        0x80, RTCP_SR, 6, ssrc, ntp, rtp_timestamp, packets & 0xFFFFFFFF, octets & 0xFFFFFFFF
+    )
+    item = bytes([SDES_CNAME, len(cname.encode()[:255])]) + cname.encode()[:255]
+    chunk = item + bytes(4 - len(item) % 4)  # the END item, then padding to 32 bits
+    return sr + SDES_HEADER.pack(0x81, RTCP_SDES, len(chunk) // 4 + 1, ssrc) + chunk
+
+
+def send_sender_report(sender: RTCRtpSender, subscriber: Subscriber, ntp: int) -> bool:
+    """Send the viewer behind ``sender`` an SR + SDES of what was forwarded to it, through
+    its compiled sink (SRTCP in libsrtp, one ``sendto``), and note it as aiortc would, so
+    its receiver reports still give the round trip. False when there is nothing to send."""
     report = subscriber.sender_report(ntp)
-    if report is None:
-        return
-    ntp_timestamp, rtp_timestamp, packets, octets = report
-    sender._RTCRtpSender__ntp_timestamp = ntp_timestamp  # type: ignore[attr-defined]
-    sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
-    sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
-    sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
+    sink = subscriber.sink
+    if report is None or not isinstance(sink, UdpSink):
+        return False
+    cname = sender._RTCRtpSender__cname or ""  # type: ignore[attr-defined]
+    sink.send_rtcp(sender_report_packet(sender._ssrc, cname, report))
+    sender._RTCRtpSender__lsr = (report[0] >> 16) & 0xFFFFFFFF  # type: ignore[attr-defined]
+    sender._RTCRtpSender__lsr_time = time.time()  # type: ignore[attr-defined]
+    return True
+
+
+def report_from_engine(sender: RTCRtpSender) -> None:
+    """Stop aiortc's own RTCP loop for ``sender`` (a task per track, waking about once a
+    second to send SR + SDES through Python's SRTP and aioice): the engine sends every
+    viewer's reports in one pass instead (:func:`send_sender_report`). On stop it still
+    says BYE, as aiortc's loop does."""
+
+    async def quiet() -> None:
+        sender._RTCRtpSender__rtcp_started.set()  # type: ignore[attr-defined]
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.get_running_loop().create_future()
+        await sender._send_rtcp([RtcpByePacket(sources=[sender._ssrc])])
+        sender._RTCRtpSender__rtcp_exited.set()  # type: ignore[attr-defined]
+
+    sender._run_rtcp = quiet  # type: ignore[method-assign]
 
 
 async def request_keyframe_from(receiver: RTCRtpReceiver) -> None:

@@ -40,7 +40,7 @@ MEDIA_KINDS = ("audio", "video")
 
 
 RETRY_AFTER_SECONDS = 5
-SENDER_REPORT_SECONDS = 0.5
+SENDER_REPORT_SECONDS = 1.0
 """How often aiortc's RTCP loops get fresh counts for their sender reports."""
 PAUSE_SECONDS = 15 * 60
 """How long a session whose publisher dropped (no DELETE) shows as paused, not offline."""
@@ -432,6 +432,7 @@ class MediaEngine:
                     raise unusable(f"The publisher sends {mime}, which this viewer cannot receive.")
                 subscriber = Subscriber(transceiver.kind)
                 aiortc_glue.wire_sender(transceiver.sender, forwarder, subscriber)
+                aiortc_glue.report_from_engine(transceiver.sender)
                 transceiver.direction = "sendonly"
                 viewer.subscriptions.append(Subscription(transceiver, forwarder, subscriber))
             if not viewer.subscriptions:
@@ -467,14 +468,14 @@ class MediaEngine:
 
     def _report_senders(self) -> None:
         if self._reports is None or self._reports.done():
-            self._reports = asyncio.create_task(self._update_sender_reports(), name="rtcp-sr")
+            self._reports = asyncio.create_task(self._send_sender_reports(), name="rtcp-sr")
 
-    async def _update_sender_reports(self) -> None:
+    async def _send_sender_reports(self) -> None:
         while self.viewers:
             await asyncio.sleep(SENDER_REPORT_SECONDS)
             for viewer in list(self.viewers.values()):
                 for subscription in viewer.subscriptions:
-                    aiortc_glue.update_sender_report(
+                    aiortc_glue.send_sender_report(
                         subscription.transceiver.sender,
                         subscription.subscriber,
                         subscription.forwarder.last_ntp,

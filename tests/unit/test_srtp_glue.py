@@ -12,10 +12,11 @@ import struct
 from collections.abc import Iterator
 
 import pytest
+from aiortc.rtp import RtcpPacket, RtcpSdesPacket, RtcpSrPacket
 from pylibsrtp import Policy, Session
 
 from server.media._fanout import MAX_PACKET, Route, UdpSink, forward, gso_enabled, gso_sends
-from server.media.aiortc_glue import srtp_unprotector, udp_sink
+from server.media.aiortc_glue import sender_report_packet, srtp_unprotector, udp_sink
 from server.media.rtp_forwarding import Outgoing
 
 PROFILES = [
@@ -330,3 +331,27 @@ def test_the_unprotector_verifies_and_refuses_tampering() -> None:
     tampered = bytearray(sender.protect(packet(6, 300)))
     tampered[20] ^= 0xFF
     assert unprotect(bytes(tampered)) is None
+
+
+def test_sender_reports_are_srtcp_a_viewer_reads(
+    sockets: tuple[socket.socket, socket.socket],
+) -> None:
+    sender, receiver = sockets
+    _, fast, viewer = sessions(*PROFILES[2])
+    sink = udp_sink(fast, sender, receiver.getsockname())
+    compound = sender_report_packet(0x1234, "plenaria-cname", ((5 << 32) | 7, 90_000, 3, 3000))
+    assert sink.send_rtcp(compound) is True
+    plain = viewer.unprotect_rtcp(receiver.recv(2048))
+    assert plain == compound
+    sr, sdes = RtcpPacket.parse(plain)
+    assert isinstance(sr, RtcpSrPacket)
+    assert (sr.ssrc, sr.sender_info.ntp_timestamp, sr.sender_info.rtp_timestamp) == (
+        0x1234,
+        (5 << 32) | 7,
+        90_000,
+    )
+    assert (sr.sender_info.packet_count, sr.sender_info.octet_count) == (3, 3000)
+    assert isinstance(sdes, RtcpSdesPacket)
+    assert sdes.chunks[0].items == [(1, b"plenaria-cname")]
+    with pytest.raises(ValueError, match="RTCP"):
+        sink.send_rtcp(b"\x80")
