@@ -435,18 +435,26 @@ static int route_send(Route *route, PyObject *body, unsigned int marker_bit,
     uint32_t out_timestamp = timestamp + route->timestamp_offset;
     unsigned int first_bits = route->first_bits | marker_bit;
     int sent;
-    if (route->sink == NULL || route->sink == Py_None) {
+    PyObject *sink = route->sink;
+    if (sink == NULL || sink == Py_None) {
         PyErr_SetString(PyExc_RuntimeError, "route has no sink");
         return -1;
     }
-    if (Py_IS_TYPE(route->sink, &UdpSinkType)) {
-        sent = udp_sink_send((UdpSink *)route->sink, first_bits, out_sequence, out_timestamp,
+    if (Py_IS_TYPE(sink, &UdpSinkType)) {
+        if (!PyBytes_Check(body)) {
+            PyErr_SetString(PyExc_TypeError, "bodies are bytes");
+            return -1;
+        }
+        sent = udp_sink_send((UdpSink *)sink, first_bits, out_sequence, out_timestamp,
                              route->ssrc, (const unsigned char *)PyBytes_AS_STRING(body),
                              PyBytes_GET_SIZE(body)) != SEND_BACKED_UP;
     } else {
-        PyObject *result = PyObject_CallFunction(route->sink, "IIkkO", first_bits, out_sequence,
+        /* The sink is Python: it may drop the route's reference to itself while it runs. */
+        Py_INCREF(sink);
+        PyObject *result = PyObject_CallFunction(sink, "IIkkO", first_bits, out_sequence,
                                                  (unsigned long)out_timestamp,
                                                  (unsigned long)route->ssrc, body);
+        Py_DECREF(sink);
         if (result == NULL) {
             return -1;
         }
@@ -594,13 +602,24 @@ static void route_sent(Route *route, const BatchPacket *packet) {
     route->octets += (unsigned long long)packet->payload_length;
 }
 
+/* The route's body of a packet (borrowed), or NULL with an error: a Python sink earlier in
+ * the loop may have changed the bodies under us. */
 static PyObject *body_of(Route *route, const BatchPacket *packet) {
-    return PyList_GET_ITEM(packet->bodies, route->profile_index);
+    if (route->profile_index < 0 || route->profile_index >= PyList_GET_SIZE(packet->bodies)) {
+        PyErr_SetString(PyExc_IndexError, "route's profile_index has no body");
+        return NULL;
+    }
+    PyObject *body = PyList_GET_ITEM(packet->bodies, route->profile_index);
+    if (!PyBytes_Check(body)) {
+        PyErr_SetString(PyExc_TypeError, "bodies are bytes");
+        return NULL;
+    }
+    return body;
 }
 
 /* The packets of a batch to one viewer on its socket: built and protected into the batch
  * buffers, then sent in trains of equal-length datagrams (RTP padding evens out packets up
- * to 255 bytes shorter), one segmented send per train. 1 all sent, 0 backed up. */
+ * to 255 bytes shorter), one segmented send per train. 1 all sent, 0 backed up, -1 error. */
 static int route_send_batch(Route *route, UdpSink *sink, const BatchPacket *packets,
                             Py_ssize_t count) {
     if (sink->fd < 0) {
@@ -608,6 +627,11 @@ static int route_send_batch(Route *route, UdpSink *sink, const BatchPacket *pack
             route_sent(route, &packets[index]); /* dropped, as one by one */
         }
         return 1;
+    }
+    for (Py_ssize_t index = 0; index < count; index++) {
+        if (body_of(route, &packets[index]) == NULL) {
+            return -1; /* checked once here: nothing below runs Python */
+        }
     }
     for (Py_ssize_t chunk = 0; chunk < count; chunk += BATCH_SLOTS) {
         Py_ssize_t end = chunk + BATCH_SLOTS < count ? chunk + BATCH_SLOTS : count;
@@ -679,8 +703,14 @@ static int route_send_batch(Route *route, UdpSink *sink, const BatchPacket *pack
 static int route_send_each(Route *route, const BatchPacket *packets, Py_ssize_t count) {
     for (Py_ssize_t index = 0; index < count; index++) {
         const BatchPacket *packet = &packets[index];
-        int sent = route_send(route, body_of(route, packet), packet->marker_bit, packet->sequence,
+        PyObject *body = body_of(route, packet);
+        if (body == NULL) {
+            return -1;
+        }
+        Py_INCREF(body);
+        int sent = route_send(route, body, packet->marker_bit, packet->sequence,
                               packet->timestamp, packet->payload_length);
+        Py_DECREF(body);
         if (sent <= 0) {
             return sent;
         }

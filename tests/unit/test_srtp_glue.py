@@ -355,3 +355,29 @@ def test_sender_reports_are_srtcp_a_viewer_reads(
     assert sdes.chunks[0].items == [(1, b"plenaria-cname")]
     with pytest.raises(ValueError, match="RTCP"):
         sink.send_rtcp(b"\x80")
+
+
+def test_a_python_sink_that_changes_the_batch_under_the_loop_gets_an_error() -> None:
+    """Hostile sinks: one empties the packets' bodies, one drops its route's reference to
+    itself; the loop raises or carries on, and never reads freed memory."""
+    bodies = [b"x"]
+
+    def emptying(*_: object) -> bool:
+        bodies.clear()
+        return True
+
+    first = route(Recorded(), ssrc=1, sequence_offset=0, timestamp_offset=0)
+    first.sink = emptying
+    second = route(Recorded(), ssrc=2, sequence_offset=0, timestamp_offset=0)
+    with pytest.raises(IndexError):
+        forward([first, second], [outgoing(bodies, 0, 0), outgoing(bodies, 1, 0)])
+
+    third = route(Recorded(), ssrc=3, sequence_offset=0, timestamp_offset=0)
+
+    def letting_go(*_: object) -> bool:
+        third.sink = None
+        return True
+
+    third.sink = letting_go
+    assert forward([third], [outgoing([b"y"], 0, 0)]) is None
+    assert third.packets == 1
