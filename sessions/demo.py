@@ -199,8 +199,11 @@ SLOTS: tuple[_Slot, ...] = (
 
 
 def live_panel_start(now: dt.datetime) -> dt.datetime:
-    local = now.astimezone(ZoneInfo(TIME_ZONE)).replace(second=0, microsecond=0)
-    return local - dt.timedelta(minutes=local.minute % 5) - dt.timedelta(minutes=10)
+    """Ten minutes before the last five-minute mark, in UTC: arithmetic on a local time is
+    wall-clock arithmetic, an hour off across a DST change (Vienna's offsets are whole
+    hours, so the five-minute marks are the same)."""
+    utc = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    return utc - dt.timedelta(minutes=utc.minute % 5) - dt.timedelta(minutes=10)
 
 
 def demo_programme(now: dt.datetime) -> Programme:
@@ -210,9 +213,9 @@ def demo_programme(now: dt.datetime) -> Programme:
     days = tuple(
         Day(
             index=index,
-            date=(first_day_start + dt.timedelta(days=index - 1)).date(),
-            start=first_day_start + dt.timedelta(days=index - 1),
-            end=first_day_start + dt.timedelta(days=index),
+            date=(first_day_start + dt.timedelta(days=index - 1)).astimezone(zone).date(),
+            start=(first_day_start + dt.timedelta(days=index - 1)).astimezone(zone),
+            end=(first_day_start + dt.timedelta(days=index)).astimezone(zone),
         )
         for index in (1, 2)
     )
@@ -223,10 +226,9 @@ def demo_programme(now: dt.datetime) -> Programme:
             slug=f"hfv26-{slot.code}",
             title=slot.title,
             subtitle=slot.subtitle,
-            start=(
-                start := (anchor + dt.timedelta(days=slot.day - 1) + slot.start).astimezone(zone)
-            ),
-            end=start + dt.timedelta(minutes=slot.minutes),
+            # In UTC (``anchor`` is), then to the conference's zone.
+            start=(start := anchor + dt.timedelta(days=slot.day - 1) + slot.start).astimezone(zone),
+            end=(start + dt.timedelta(minutes=slot.minutes)).astimezone(zone),
             room=slot.room,
             type=slot.type,
             track=slot.track,

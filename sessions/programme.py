@@ -132,7 +132,9 @@ def now_and_next(programme: Programme, now: dt.datetime) -> NowAndNext:
 
 
 def sort_key(session: Session) -> tuple[dt.datetime, str, str]:
-    return (session.start, session.room, session.guid)
+    # In UTC: two times in one zone compare as wall-clock times, wrong in the hour a DST
+    # change repeats.
+    return (session.start.astimezone(dt.UTC), session.room, session.guid)
 
 
 class ProgrammeError(ValueError):
@@ -152,7 +154,7 @@ def validate(programme: Programme) -> Programme:
         seen_codes.add(session.code)
         if session.start.tzinfo is None or session.end.tzinfo is None:
             raise ProgrammeError(f"session {session.code!r} has a start or end without time zone")
-        if session.end < session.start:
+        if session.end.astimezone(dt.UTC) < session.start.astimezone(dt.UTC):
             raise ProgrammeError(f"session {session.code!r} ends before it starts")
     ZoneInfo(programme.conference.time_zone)
     ordered = tuple(sorted(programme.sessions, key=sort_key))

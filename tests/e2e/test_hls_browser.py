@@ -13,7 +13,7 @@ from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.demo import LIVE_PANEL_CODE
 from tests.e2e.conftest import Pages, Server, page_until
-from tests.e2e.test_archive_browser import open_console
+from tests.e2e.test_archive_browser import open_console, until
 from tests.e2e.test_stream_browser import frames_keep_coming
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +92,8 @@ async def test_broadcast_mode_moves_open_pages_to_hls_and_back(
     await switch.check()
     await expect(console.locator("[data-stream-console-status]")).to_contain_text("HLS")
     await plays_hls(page)
-    assert app[MEDIA].viewer_count(key) == 0, "the WebRTC viewer hung up"
+    # The page hangs up its WebRTC viewer (WHEP DELETE) as it turns to HLS.
+    await until(lambda: app[MEDIA].viewer_count(key) == 0, 10, "the WebRTC viewer hung up")
 
     late = await pages.open()
     await late.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}")
@@ -103,3 +104,31 @@ async def test_broadcast_mode_moves_open_pages_to_hls_and_back(
     await page_until(page, f"{PLAYER}.dataset.transport === 'webrtc'", seconds=10)
     await frames_keep_coming(page)
     assert pages.errors == []
+
+
+async def test_a_stream_hls_cannot_carry_is_watched_over_webrtc(
+    pages: Pages, server: Server
+) -> None:
+    """The playlist answers 409 hls.unsupported_codec: the page does not ask again and
+    again, it says so and plays over WebRTC, even where HLS was asked for."""
+    start_synthetic_panel(server.app[MEDIA], LIVE_PANEL_CODE, dt.datetime.now(dt.UTC))
+    page = await pages.open()
+    playlists: list[str] = []
+
+    async def unsupported(route: Route) -> None:
+        playlists.append(route.request.url)
+        await route.fulfill(
+            status=409,
+            content_type="application/json",
+            body='{"error": {"code": "hls.unsupported_codec", "message": "no"}}',
+        )
+
+    await page.route("**/hls/**/index.m3u8*", unsupported)
+    await page.goto(f"{server.url}/sessions/{LIVE_PANEL_CODE}?player=hls")
+    await page_until(page, f"{PLAYER}.dataset.transport === 'webrtc'", seconds=15)
+    await frames_keep_coming(page)
+    await expect(page.locator("[data-player-transport]")).to_have_text("WebRTC")
+    assert len(playlists) == 1, "a 409 is not retried"
+    assert server.app[MEDIA].viewer_count(StreamKey.panel(LIVE_PANEL_CODE)) == 1
+    # The refused playlist is the only console error.
+    assert all("409" in error for error in pages.errors), pages.errors

@@ -135,3 +135,19 @@ def test_duration_is_elapsed_time_across_a_clock_change() -> None:
     end = start.astimezone(dt.UTC) + dt.timedelta(minutes=90)
     talk = session("dst", start, end=end.astimezone(VIENNA))
     assert talk.duration == dt.timedelta(minutes=90)
+
+
+def test_the_demo_keeps_one_live_panel_through_dst_changes() -> None:
+    """Every three minutes across Vienna's changes to and from summer time (an hour that
+    repeats, an hour that never happens): times are added in UTC, sessions compared in UTC."""
+    for change in (
+        dt.datetime(2026, 3, 29, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 1, tzinfo=dt.UTC),
+    ):
+        for minutes in range(-180, 180, 3):
+            now = change + dt.timedelta(minutes=minutes)
+            plan = demo_programme(now)
+            assert [s.code for s in plan.sessions if s.state(now) == "live"] == [LIVE_PANEL_CODE]
+            starts = [s.start.astimezone(dt.UTC) for s in plan.sessions]
+            assert starts == sorted(starts)
+            assert all(s.duration > dt.timedelta(0) for s in plan.sessions)

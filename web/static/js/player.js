@@ -212,10 +212,7 @@ class Player {
     this.playing = "hls";
     const engine = hlsEngine(this.video);
     if (engine === null) {
-      this.show("paused", "This browser can play the stream over WebRTC only.");
-      this.failures = 0;
-      if (this.asked !== "hls") this.asked = "webrtc";
-      this.retry(RETRY_MS);
+      this.webrtcOnly("This browser can play the stream over WebRTC only.");
       return;
     }
     if (engine === "native") {
@@ -242,12 +239,26 @@ class Player {
         hls.recoverMediaError();
         return;
       }
+      if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR && data.response?.code === 409) {
+        // hls.unsupported_codec: this stream cannot be packaged for HLS; asking again won't help.
+        this.webrtcOnly("This stream is not available over HLS. Watching over WebRTC…");
+        return;
+      }
       this.stop();
       this.show("paused", "The stream paused. Reconnecting…");
       this.retry(RETRY_MS);
     });
     hls.loadSource(this.playlist);
     hls.attachMedia(this.video);
+  }
+
+  /** HLS cannot serve this page (the browser, or the stream's codec): WebRTC from now on. */
+  webrtcOnly(message) {
+    this.stop();
+    this.show("paused", message);
+    this.failures = 0;
+    this.asked = "webrtc";
+    this.retry(0);
   }
 
   stop() {
