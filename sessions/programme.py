@@ -109,10 +109,20 @@ class Programme:
         return next((s for s in self.sessions if s.code == code), None)
 
     def sessions_on(self, day: Day) -> tuple[Session, ...]:
-        return tuple(s for s in self.sessions if day.start <= s.start < day.end)
+        return tuple(s for s in self.sessions if _within(s.start, day))
 
     def day_of(self, session: Session) -> Day | None:
-        return next((d for d in self.days if d.start <= session.start < d.end), None)
+        return next((d for d in self.days if _within(session.start, d)), None)
+
+
+def _instant(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC: two times in one zone compare as wall-clock times (``fold``
+    ignored), wrong in the hour a DST change repeats."""
+    return moment.astimezone(dt.UTC)
+
+
+def _within(moment: dt.datetime, day: Day) -> bool:
+    return _instant(day.start) <= _instant(moment) < _instant(day.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +135,15 @@ class NowAndNext:
 def now_and_next(programme: Programme, now: dt.datetime) -> NowAndNext:
     live = tuple(s for s in programme.sessions if s.state(now) == "live")
     first_upcoming: dict[str, Session] = {}
-    for session in sorted(programme.sessions, key=lambda s: s.start):
+    for session in sorted(programme.sessions, key=lambda s: _instant(s.start)):
         if session.start > now:
             first_upcoming.setdefault(session.room, session)
-    return NowAndNext(live=live, next=tuple(sorted(first_upcoming.values(), key=lambda s: s.start)))
+    upcoming = sorted(first_upcoming.values(), key=lambda s: _instant(s.start))
+    return NowAndNext(live=live, next=tuple(upcoming))
 
 
 def sort_key(session: Session) -> tuple[dt.datetime, str, str]:
-    # In UTC: two times in one zone compare as wall-clock times, wrong in the hour a DST
-    # change repeats.
-    return (session.start.astimezone(dt.UTC), session.room, session.guid)
+    return (_instant(session.start), session.room, session.guid)
 
 
 class ProgrammeError(ValueError):
@@ -154,7 +163,7 @@ def validate(programme: Programme) -> Programme:
         seen_codes.add(session.code)
         if session.start.tzinfo is None or session.end.tzinfo is None:
             raise ProgrammeError(f"session {session.code!r} has a start or end without time zone")
-        if session.end.astimezone(dt.UTC) < session.start.astimezone(dt.UTC):
+        if _instant(session.end) < _instant(session.start):
             raise ProgrammeError(f"session {session.code!r} ends before it starts")
     ZoneInfo(programme.conference.time_zone)
     ordered = tuple(sorted(programme.sessions, key=sort_key))

@@ -65,6 +65,7 @@ async def test_media_goes_to_the_workers_and_a_killed_worker_is_restarted(
             resource = await publish_panel(http, front, peers)
             origin = resource.rsplit("/", 1)[1].partition("-")[0]
             assert origin in workers, "the publication is on a worker"
+            await wait_for_state(http, front, "live")
             track = await watch_panel(http, front, peers)
             assert await frames(track, 5) == 5
             assert await metric(http, front, "plenaria_media_viewers") == 0, "none on the front"
@@ -79,8 +80,10 @@ async def test_media_goes_to_the_workers_and_a_killed_worker_is_restarted(
                 await asyncio.sleep(0.2)
             await wait_for_workers(http, front, 2)
             await publish_panel(http, front, peers)
-            assert await frames(await watch_panel(http, front, peers), 5) == 5
+            # The front learns where the new publication lives from the worker's next
+            # heartbeat; a viewer before that is told 409 media.offline with Retry-After.
             await wait_for_state(http, front, "live")
+            assert await frames(await watch_panel(http, front, peers), 5) == 5
             assert restarted[origin] != workers[origin]
         finally:
             await asyncio.gather(*(peer.close() for peer in peers))

@@ -151,3 +151,7 @@ def test_the_demo_keeps_one_live_panel_through_dst_changes() -> None:
             starts = [s.start.astimezone(dt.UTC) for s in plan.sessions]
             assert starts == sorted(starts)
             assert all(s.duration > dt.timedelta(0) for s in plan.sessions)
+            assert all(plan.day_of(s) is not None for s in plan.sessions)
+            assert now_and_next(plan, now).live == tuple(
+                s for s in plan.sessions if s.code == LIVE_PANEL_CODE
+            )
