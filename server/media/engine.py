@@ -41,7 +41,7 @@ MEDIA_KINDS = ("audio", "video")
 
 RETRY_AFTER_SECONDS = 5
 SENDER_REPORT_SECONDS = 1.0
-"""How often aiortc's RTCP loops get fresh counts for their sender reports."""
+"""How often the engine sends every viewer an RTCP sender report (SR + SDES) per track."""
 PAUSE_SECONDS = 15 * 60
 """How long a session whose publisher dropped (no DELETE) shows as paused, not offline."""
 
