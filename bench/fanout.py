@@ -561,7 +561,8 @@ async def start_plenaria(data: Path, port: int) -> asyncio.subprocess.Process:
     await store.replace_programme(demo_programme(now), now)
     await store.close()
     return await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("plenaria")), "serve", "--data", str(data),
+        str(Path(sys.executable).with_name("plenaria")), "serve", "--media-workers", "0",
+        "--data", str(data),
         "--port", str(port), "--log-level", "WARNING",
         env={**loopback_environment(data), "PLENARIA_SECRET_KEY": SECRET},
     )  # fmt: skip

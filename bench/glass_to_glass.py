@@ -150,7 +150,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await store.replace_programme(demo_programme(now), now)
         await store.close()
         plenaria = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("plenaria")), "serve", "--data", str(folder),
+            str(Path(sys.executable).with_name("plenaria")), "serve", "--media-workers", "0",
+        "--data", str(folder),
             "--port", str(port), "--log-level", "WARNING",
             env={**os.environ, "PLENARIA_SECRET_KEY": SECRET},
         )  # fmt: skip

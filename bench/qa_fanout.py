@@ -158,7 +158,8 @@ async def start_server(data: Path, port: int, redis: str | None) -> asyncio.subp
     extra = ["--redis", redis] if redis else []
     plenaria = str(Path(sys.executable).with_name("plenaria"))
     process = await asyncio.create_subprocess_exec(
-        plenaria, "serve", "--data", str(data), "--port", str(port), "--log-level", "WARNING",
+        plenaria, "serve", "--media-workers", "0",
+        "--data", str(data), "--port", str(port), "--log-level", "WARNING",
         *extra,
         env={**os.environ, "PLENARIA_SECRET_KEY": SECRET},
         stderr=asyncio.subprocess.PIPE,

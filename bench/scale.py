@@ -60,14 +60,51 @@ from tests.redis_server import RedisServer  # noqa: E402
 NODES = ("a", "b")
 
 
-async def start_node(folder: Path, redis: str, name: str) -> tuple[str, asyncio.subprocess.Process]:
+CGROUP_V1 = Path("/sys/fs/cgroup/cpu")
+CGROUP_V2 = Path("/sys/fs/cgroup")
+PERIOD_US = 20_000
+"""Short periods: a node under its quota is paused for at most a few milliseconds at a time."""
+
+
+def quota_group(name: str, share: float) -> Path:
+    """A cgroup whose processes together get ``share`` of one core (v1 or v2)."""
+    if (CGROUP_V1 / "cpu.cfs_quota_us").exists():
+        group = CGROUP_V1 / f"plenaria-bench-{name}"
+        group.mkdir(exist_ok=True)
+        (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+        (group / "cpu.cfs_quota_us").write_text(str(int(share * PERIOD_US)))
+        return group
+    (CGROUP_V2 / "cgroup.subtree_control").write_text("+cpu")
+    group = CGROUP_V2 / f"plenaria-bench-{name}"
+    group.mkdir(exist_ok=True)
+    (group / "cpu.max").write_text(f"{int(share * PERIOD_US)} {PERIOD_US}")
+    return group
+
+
+def remove_group(group: Path) -> None:
+    for pid in (group / "cgroup.procs").read_text().split():
+        (group.parent / "cgroup.procs").write_text(pid)
+    group.rmdir()
+
+
+async def start_node(
+    folder: Path, redis: str, name: str, core_share: float
+) -> tuple[str, asyncio.subprocess.Process]:
     port = free_port()
     data = folder / name
     data.mkdir()
+    group = quota_group(name, core_share) if core_share < 1 else None
+
+    def enter_group() -> None:  # in the child, before exec: the node starts under its quota
+        if group is not None:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
     process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("plenaria")), "serve", "--data", str(data),
+        str(Path(sys.executable).with_name("plenaria")), "serve", "--media-workers", "0",
+        "--data", str(data),
         "--port", str(port), "--redis", redis, "--node-id", name, "--log-level", "WARNING",
         env={**loopback_environment(data), "PLENARIA_SECRET_KEY": SECRET},
+        preexec_fn=enter_group,
     )  # fmt: skip
     await wait_listening(port)
     return f"http://127.0.0.1:{port}", process
@@ -139,7 +176,9 @@ async def run(processes: int, folder: Path, redis: str, clips: Any, args: Any) -
     await store.close()
     run_folder = folder / f"run{processes}"
     run_folder.mkdir()
-    nodes = [await start_node(run_folder, prefix, name) for name in NODES[:processes]]
+    nodes = [
+        await start_node(run_folder, prefix, name, args.core_share) for name in NODES[:processes]
+    ]
     front = nodes[0][0]
     workers = Workers(front, args.workers)
     rows: list[dict[str, Any]] = []
@@ -173,6 +212,10 @@ async def run(processes: int, folder: Path, redis: str, clips: Any, args: Any) -
         for _, process in nodes:
             process.terminate()
             await process.wait()
+        for name in NODES[:processes]:
+            for root in (CGROUP_V1, CGROUP_V2):
+                if (root / f"plenaria-bench-{name}").is_dir():
+                    remove_group(root / f"plenaria-bench-{name}")
     kept = [r for r in rows if held(r)]
     return {"levels": rows, "viewers_held": kept[-1]["viewers"] if kept else 0}
 
@@ -183,6 +226,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "date": dt.date.today().isoformat(),
+        "core_share": args.core_share,
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -206,6 +250,13 @@ if __name__ == "__main__":
     parser.add_argument("--window", type=float, default=8.0)
     parser.add_argument("--settle", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--core-share",
+        type=float,
+        default=1.0,
+        help="CPU quota of each media process, in cores (e.g. 0.5: each node as on a box "
+        "where it has a core of its own, scaled down so the load generator fits beside it)",
+    )
     parser.add_argument(
         "--processes", type=lambda t: [int(n) for n in t.split(",")], default=[1, 2]
     )

@@ -113,6 +113,7 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
         )
         cluster = MediaCluster(
             engine,
+            app[ROOM_CALLS],
             registry,
             settings.media_node_url,
             node_id=settings.node_id or None,

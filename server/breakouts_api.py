@@ -2,7 +2,10 @@
 and each room's call (WHIP / WHEP-style SDP exchanges with the session cookie).
 
 Commands go through the shared command log like Q&A, so every process sees the same rooms,
-timers and assignments; their effects reach clients over the socket.
+timers and assignments; their effects reach clients over the socket. A room's call is
+carried whole by one media node: this process passes its exchanges on to that node (as it
+does WHIP and WHEP), and reads the node's record as soon as the answer is back, so the
+members' sockets here hear of the change at once.
 """
 
 from __future__ import annotations
@@ -14,8 +17,17 @@ import msgspec
 from aiohttp import web
 
 from server.errors import AppError
-from server.keys import CLOCK, IDENTITY, QA, ROOM_CALLS
-from server.media.http import read_offer, sdp_answer
+from server.keys import CLOCK, CLUSTER, IDENTITY, QA, ROOM_CALLS
+from server.media import node_proxy
+from server.media.http import (
+    announce,
+    no_media_node,
+    on_its_node,
+    placing,
+    read_offer,
+    sdp_answer,
+)
+from server.media.placement import NodeRecord
 from server.media.rooms import CallState
 from server.pages import CODE_PATTERN, find_session
 from server.qa_api import moderator, participant
@@ -242,14 +254,49 @@ async def chat(request: web.Request) -> web.StreamResponse:
 # -- the room's call -------------------------------------------------------------------------
 
 
+def room_node(request: web.Request, code: str, room_id: str, member: str = "") -> NodeRecord | None:
+    """The other media node this room exchange belongs on: the node carrying ``member``'s
+    stream, else the room's node (placing the room when it has none yet); None to answer it
+    here."""
+    cluster = placing(request)
+    if cluster is None:
+        return None
+    node = (cluster.member_node(code, room_id, member) if member else None) or cluster.place_room(
+        code, room_id
+    )
+    if node is None and cluster.places_only:
+        raise no_media_node()
+    return None if node is None or node.id == cluster.id else node
+
+
+async def pass_on(request: web.Request, node: NodeRecord, body: str | None) -> web.Response:
+    """The node's answer to this exchange; its record (written before it answered) read
+    at once, so the call's change reaches the sockets here."""
+    cluster = request.app[CLUSTER]
+    answer = await node_proxy.forward(cluster.http, request, node, body)
+    await cluster.refresh()
+    return answer
+
+
+async def passed_on(request: web.Request) -> web.Response | None:
+    """The answer of the node a resource URL names, when that is another node."""
+    answer = await on_its_node(request)
+    if answer is not None:
+        await request.app[CLUSTER].refresh()
+    return answer
+
+
 @routes.post(ROOM + "/publish")
 async def publish(request: web.Request) -> web.StreamResponse:
     code, room_id, me = await room_member(request)
     offer = await read_offer(request)
+    if node := room_node(request, code, room_id):
+        return await pass_on(request, node, offer)
     calls = request.app[ROOM_CALLS]
     publication, answer = await calls.publish(
         code, room_id, me.participant_id, offer, request.app[CLOCK]()
     )
+    await announce(request)
     location = f"/api/sessions/{code}/breakouts/rooms/{room_id}/publish/{publication.resource}"
     return sdp_answer(request, answer, location)
 
@@ -258,6 +305,8 @@ async def publish(request: web.Request) -> web.StreamResponse:
 async def unpublish(request: web.Request) -> web.StreamResponse:
     code = await session_code(request)
     me = participant(request)
+    if forwarded := await passed_on(request):
+        return forwarded
     calls = request.app[ROOM_CALLS]
     room_id = request.match_info["room"]
     publications = calls.publications(code, room_id)
@@ -266,6 +315,7 @@ async def unpublish(request: web.Request) -> web.StreamResponse:
         # Already ended (closed, moved, dropped): ending it again is not an error.
         return web.Response(status=204)
     await calls.end_member(code, room_id, me.participant_id)
+    await announce(request)
     return web.Response(status=200)
 
 
@@ -273,9 +323,10 @@ async def unpublish(request: web.Request) -> web.StreamResponse:
 async def watch(request: web.Request) -> web.StreamResponse:
     code, room_id, _ = await room_member(request)
     offer = await read_offer(request)
-    viewer, answer = await request.app[ROOM_CALLS].watch(
-        code, room_id, request.match_info["participant"], offer
-    )
+    member = request.match_info["participant"]
+    if node := room_node(request, code, room_id, member):
+        return await node_proxy.forward(request.app[CLUSTER].http, request, node, offer)
+    viewer, answer = await request.app[ROOM_CALLS].watch(code, room_id, member, offer)
     location = f"/api/sessions/{code}/breakouts/rooms/{room_id}/watch/{viewer.resource}"
     return sdp_answer(request, answer, location)
 
@@ -284,6 +335,8 @@ async def watch(request: web.Request) -> web.StreamResponse:
 async def stop_watching(request: web.Request) -> web.StreamResponse:
     code = await session_code(request)
     participant(request)
+    if forwarded := await on_its_node(request):
+        return forwarded
     engine = request.app[ROOM_CALLS].engine
     viewer = engine.viewers.get(request.match_info["resource"])
     if viewer is None:
@@ -298,7 +351,12 @@ async def stop_watching(request: web.Request) -> web.StreamResponse:
 async def call_state(request: web.Request) -> web.StreamResponse:
     code, room_id, me = await room_member(request)
     body = await read_json(request, CallStateBody)
+    cluster = placing(request)
+    node = cluster.member_node(code, room_id, me.participant_id) if cluster else None
+    if node is not None and cluster is not None and node.id != cluster.id:
+        return await pass_on(request, node, msgspec.json.encode(body).decode())
     request.app[ROOM_CALLS].set_state(
         code, room_id, me.participant_id, CallState(body.muted, body.camera_off)
     )
+    await announce(request)
     return web.json_response({"ok": True})

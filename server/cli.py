@@ -78,10 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--media-workers",
-        type=int,
-        help="start N media processes (ports PORT+1..PORT+N on 127.0.0.1) and place all "
-        "publications, viewers and relays on them; restart any that dies (default 0: this "
-        "process carries media itself)",
+        help="start N media processes (ports PORT+1..PORT+N) and place all publications, "
+        "viewers, relays and break-out calls on them; restart any that dies (default auto: "
+        "one per core; 0: this process carries media itself)",
     )
     serve.add_argument("--media-node", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument(
@@ -141,7 +140,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "media_workers": getattr(args, "media_workers", None),
         "media_node": getattr(args, "media_node", None) or None,
     }
-    return build_settings(flags)
+    return build_settings(flags, media_workers="auto" if args.command == "serve" else "0")
 
 
 def describe(programme: Programme) -> str:

@@ -37,7 +37,8 @@ class Settings:
     """STUN / TURN URLs offered to WHIP and WHEP clients (``Link: rel="ice-server"``)."""
     media_workers: int = 0
     """Media processes this process starts and places all media on (it serves the rest of
-    the conference and no media itself); 0: it is a media node itself."""
+    the conference and no media itself); 0: it is a media node itself. ``plenaria serve``
+    starts one per core unless told otherwise."""
     media_node: bool = False
     """This process was started as one of another's media workers."""
     max_viewers: int = 0
@@ -118,6 +119,15 @@ def _node_id(value: str) -> str:
     return value
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def _workers(value: str) -> int:
+    return cores() if value == "auto" else _count(value, "media workers")
+
+
 def _count(value: str, name: str) -> int:
     if not value.isdigit():
         raise SettingsError(f"{name} {value!r} must be a whole number, 0 or more")
@@ -125,9 +135,13 @@ def _count(value: str, name: str) -> int:
 
 
 def build_settings(
-    flags: Mapping[str, object | None], environ: Mapping[str, str] = os.environ
+    flags: Mapping[str, object | None],
+    environ: Mapping[str, str] = os.environ,
+    *,
+    media_workers: str = "0",
 ) -> Settings:
-    """Merge flags (``None`` when not given) with ``PLENARIA_<NAME>`` variables."""
+    """Merge flags (``None`` when not given) with ``PLENARIA_<NAME>`` variables;
+    ``media_workers`` is the default when neither gives it (``auto``: one per core)."""
 
     def pick(name: str, default: str = "") -> str:
         flag = flags.get(name)
@@ -145,6 +159,7 @@ def build_settings(
     node_url = pick("node_url")
     if node_url and urlsplit(node_url).scheme not in ("http", "https"):
         raise SettingsError(f"node URL {node_url!r} must start with http:// or https://")
+    media_node = pick("media_node", "") in ("1", "True", "true")
     secret = pick("secret_key")
     if secret and len(secret) < 32:
         raise SettingsError("PLENARIA_SECRET_KEY must have at least 32 characters")
@@ -164,6 +179,6 @@ def build_settings(
         node_url=node_url,
         node_id=_node_id(pick("node_id")),
         max_viewers=_count(pick("max_viewers", "0"), "max viewers"),
-        media_workers=_count(pick("media_workers", "0"), "media workers"),
-        media_node=pick("media_node", "") in ("1", "True", "true"),
+        media_workers=0 if media_node else _workers(pick("media_workers", media_workers)),
+        media_node=media_node,
     )

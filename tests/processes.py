@@ -54,9 +54,11 @@ async def serving(data: Path, port: int, *extra: str) -> AsyncIterator[str]:
 async def server_process(
     data: Path, port: int, *extra: str
 ) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    """As :func:`serving`, with the process, for a test that kills it earlier."""
+    """As :func:`serving`, with the process, for a test that kills it earlier. It carries
+    its media itself unless ``extra`` gives ``--media-workers``."""
+    workers = [] if "--media-workers" in extra else ["--media-workers", "0"]
     process = await asyncio.create_subprocess_exec(
-        PLENARIA, "serve", "--data", str(data), "--port", str(port), *extra,
+        PLENARIA, "serve", "--data", str(data), "--port", str(port), *workers, *extra,
         env={**os.environ, "PLENARIA_SECRET_KEY": SECRET},
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -5,7 +5,9 @@ Every ``plenaria serve`` pointed at one Redis is a media node. Each second it wr
 record (address, load, the panels it carries) to the registry and reads everyone else's. A
 viewer who asks a node for a panel published on another node is served from one relay of
 that panel: the node pulls it from the origin once, over WHEP like any viewer, and forwards
-it to all of its own viewers (a cascade; never a relay per viewer).
+it to all of its own viewers (a cascade; never a relay per viewer). The break-out rooms a
+node carries are in its record too, with their calls' state: the other processes show it to
+the members whose sockets they hold.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from server.errors import AppError
 from server.media import placement
+from server.media.cpu_budget import cpu_budget
 from server.media.engine import (
     NO_ICE_SERVERS,
     PAUSE_SECONDS,
@@ -33,8 +36,9 @@ from server.media.engine import (
     Publication,
     StreamState,
 )
-from server.media.placement import CarriedStream, NodeLoad, NodeRecord
+from server.media.placement import CarriedStream, NodeLoad, NodeRecord, RoomCall
 from server.media.registry import HEARTBEAT_SECONDS, NodeRegistry, RegistryUnavailableError
+from server.media.rooms import RoomCalls
 from server.media.stream_key import StreamKey
 
 log = logging.getLogger("plenaria.media.cluster")
@@ -47,6 +51,12 @@ PLACED_HEADER = "X-Plenaria-Placed"
 that node's id: it is served there, not placed again."""
 RELAY_TIMEOUT_SECONDS = 10.0
 LOAD_WINDOW_SECONDS = 0.8
+ROOM_MEMORY_SECONDS = 2 * HEARTBEAT_SECONDS + 1.0
+"""How long a room placed from here stays on its node before a heartbeat shows it there
+(its first member's exchange and that node's next beat)."""
+BEAT_GAP_SECONDS = 0.2
+"""Changes beat at once, but no more often than this (a room's speaker can change four
+times a second in each of fifty rooms)."""
 RESOURCE_SEPARATOR = "-"
 
 
@@ -55,10 +65,16 @@ def new_node_id() -> str:
 
 
 class LoadMeter:
-    """CPU and packets/s since the last reading."""
+    """CPU (as a share of what this process may use of a core) and packets/s since the last
+    reading."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, budget: float | None = None
+    ) -> None:
         self._clock = clock
+        self._fixed_budget = budget
+        self.budget = cpu_budget() if budget is None else budget
+        """Read again at each reading: a container's CPU limit can change while it runs."""
         self._at = clock()
         self._cpu = self._cpu_seconds()
         self._packets = 0
@@ -80,7 +96,9 @@ class LoadMeter:
             packets = sum(
                 f.packets_out for p in engine.publications.values() for f in p.streams.values()
             ) + sum(t.forwarded for t in engine.retired_totals.values())
-            self._cpu_percent = round(100 * (cpu - self._cpu) / elapsed, 1)
+            if self._fixed_budget is None:
+                self.budget = cpu_budget()
+            self._cpu_percent = round(100 * (cpu - self._cpu) / elapsed / self.budget, 1)
             self._packets_per_second = round(max(packets - self._packets, 0) / elapsed, 1)
             self._at, self._cpu, self._packets = now, cpu, packets
         return NodeLoad(
@@ -95,6 +113,7 @@ class MediaCluster:
     def __init__(
         self,
         engine: MediaEngine,
+        calls: RoomCalls,
         registry: NodeRegistry,
         url: str,
         *,
@@ -103,6 +122,7 @@ class MediaCluster:
         places_only: bool = False,
     ) -> None:
         self.engine = engine
+        self.calls = calls
         self.registry = registry
         self.id = node_id or new_node_id()
         self.incarnation = secrets.token_hex(4)
@@ -124,6 +144,11 @@ class MediaCluster:
         self._http: aiohttp.ClientSession | None = None
         engine.elsewhere = self.state_elsewhere
         engine.listeners.append(self._stream_changed)
+        calls.elsewhere = self.call_elsewhere
+        calls.listeners.append(self._room_changed)
+        self._announced_rooms: set[tuple[str, str]] = set()
+        self._placed_rooms: dict[tuple[str, str], tuple[str, float]] = {}
+        """Rooms placed from here lately: node id, and until when to remember it."""
         self._beat_soon: asyncio.Event | None = None
         engine.resource_prefix = f"{self.id}{RESOURCE_SEPARATOR}"
 
@@ -149,6 +174,7 @@ class MediaCluster:
             self.url,
             load,
             streams,
+            self.calls.carried(),
             max_viewers=self.max_viewers,
             incarnation=self.incarnation,
         )
@@ -157,11 +183,10 @@ class MediaCluster:
         """Write this node's record, read everyone's, and follow what changed: relays
         whose origin died pause (their viewers held, as a dropped publisher's are), and
         held viewers get a fresh relay once the panel is published again anywhere."""
-        if not self.places_only:
-            await self.registry.beat(self.record())
+        await self._write()
         before = {n.instance: n for n in self.nodes}
         seen_before = self._panels_elsewhere()
-        self.nodes = await self.registry.alive()
+        self._follow_rooms(await self.registry.alive())
         alive = {n.instance for n in self.nodes}
         now = asyncio.get_running_loop().time()
         for instance, record in before.items():
@@ -204,21 +229,42 @@ class MediaCluster:
         if not self.places_only:
             log.info("media node up", extra={"node": self.id, "url": self.url})
 
+    async def _write(self) -> None:
+        if not self.places_only:
+            record = self.record()
+            await self.registry.beat(record)
+            self._announced_rooms = {(r.session, r.room) for r in record.rooms}
+
+    async def announce(self) -> None:
+        """Write this node's record now: a room request changed the room's call, and the
+        process that passed it on reads the records as soon as the answer is back."""
+        with contextlib.suppress(RegistryUnavailableError):
+            await self._write()
+
     def _stream_changed(self, key: StreamKey) -> None:
         """A publication started or ended here: tell the others now, not at the next beat."""
         if self._beat_soon is not None and key.is_panel:
             self._beat_soon.set()
 
+    def _room_changed(self, session: str, room: str) -> None:
+        """A room's call changed: if it is (or was) carried here, tell the others soon."""
+        here = (session, room) in self._announced_rooms or self.calls.publications(session, room)
+        if self._beat_soon is not None and here:
+            self._beat_soon.set()
+
     async def _beating(self) -> None:
         self._beat_soon = asyncio.Event()
+        loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._beat_soon.wait(), HEARTBEAT_SECONDS)
             self._beat_soon.clear()
+            since = loop.time()
             try:
                 await self.beat()
             except RegistryUnavailableError as error:
                 log.warning("media registry unreachable", extra={"error": str(error)})
+            await asyncio.sleep(max(0.0, since + BEAT_GAP_SECONDS - loop.time()))
 
     async def close(self) -> None:
         for task in [*self._carrying, *([self._task] if self._task else [])]:
@@ -240,7 +286,20 @@ class MediaCluster:
         """Read the other nodes' latest records now (they beat at once when a publication
         starts or ends); keep the last known ones if the registry cannot be reached."""
         with contextlib.suppress(RegistryUnavailableError):
-            self.nodes = await self.registry.alive()
+            self._follow_rooms(await self.registry.alive())
+
+    def _follow_rooms(self, nodes: list[NodeRecord]) -> None:
+        """Take ``nodes`` as the live ones, and tell this process's room listeners about
+        the calls that changed on the others."""
+        before = self._rooms_elsewhere()
+        self.nodes = nodes
+        after = self._rooms_elsewhere()
+        for session, room in before.keys() | after.keys():
+            if before.get((session, room)) != after.get((session, room)):
+                self.calls.changed_elsewhere(session, room)
+
+    def _rooms_elsewhere(self) -> dict[tuple[str, str], RoomCall]:
+        return {(r.session, r.room): r.call for n in self.others() for r in n.rooms}
 
     # -- placement -----------------------------------------------------------------------------
 
@@ -287,6 +346,35 @@ class MediaCluster:
             ),
         )
         self.nodes = [updated if n.id == node.id else n for n in self.nodes]
+
+    def place_room(self, session: str, room: str) -> NodeRecord | None:
+        """The node carrying the room's call, or the one it goes to; None while no node is
+        known. A room placed from here keeps its node until the heartbeats show it there."""
+        self.nodes = self._current()
+        now = asyncio.get_running_loop().time()
+        self._placed_rooms = {k: v for k, v in self._placed_rooms.items() if v[1] > now}
+        if carrier := placement.room_node(self.nodes, session, room):
+            return carrier
+        placed = self._placed_rooms.get((session, room), ("", 0.0))[0]
+        if remembered := next((n for n in self.nodes if n.id == placed), None):
+            return remembered
+        chosen = placement.place_room(self.nodes, session, room)
+        if chosen is not None:
+            self._count_in(chosen, publications=1)
+            self._placed_rooms[(session, room)] = (chosen.id, now + ROOM_MEMORY_SECONDS)
+        return chosen
+
+    def member_node(self, session: str, room: str, member: str) -> NodeRecord | None:
+        """The node the member publishes on, else the room's."""
+        nodes = self._current()
+        return placement.member_node(nodes, session, room, member) or placement.room_node(
+            nodes, session, room
+        )
+
+    def call_elsewhere(self, session: str, room: str) -> RoomCall | None:
+        """The room's call on the other nodes (on two, should a race have split it)."""
+        calls = [r.call for n in self.others() if (r := n.carries_room(session, room))]
+        return placement.merged(calls) if calls else None
 
     def node_of_resource(self, resource: str) -> NodeRecord | None:
         """The other node a WHIP or WHEP resource lives on; None when it is this node's

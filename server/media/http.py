@@ -137,7 +137,15 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
     publication, answer = await request.app[MEDIA].publish(
         StreamKey.panel(code), offer, request.app[CLOCK]()
     )
+    await announce(request)
     return sdp_answer(request, answer, f"/whip/{code}/{publication.resource}")
+
+
+async def announce(request: web.Request) -> None:
+    """Write this node's record before answering: whoever reads the records after the
+    answer (a viewer's first request, through any process) finds the change there."""
+    if CLUSTER in request.app:
+        await request.app[CLUSTER].announce()
 
 
 def own_publication(request: web.Request) -> Publication:
@@ -160,6 +168,7 @@ async def whip_stop(request: web.Request) -> web.StreamResponse:
         StreamKey.panel(code), resource
     ):  # else it dropped before the DELETE
         await request.app[MEDIA].unpublish(own_publication(request))
+    await announce(request)
     return web.Response(status=200)
 
 

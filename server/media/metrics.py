@@ -111,7 +111,9 @@ class ClusterCollector(Collector):
                 "plenaria_media_node_viewers", "Viewers per node.", labels=["node"]
             ),
             "cpu_percent": GaugeMetricFamily(
-                "plenaria_media_node_cpu_percent", "CPU per node (% of one core).", labels=["node"]
+                "plenaria_media_node_cpu_percent",
+                "CPU per node (% of what it may use of one core).",
+                labels=["node"],
             ),
             "packets_per_second": GaugeMetricFamily(
                 "plenaria_media_node_packets_per_second",

@@ -5,6 +5,9 @@ A panel's publication lives on one node, its origin. Viewers are served by nodes
 the stream: the origin, or a node that pulled one relay of it from the origin. A node is
 full when it reaches its share (``NodeRecord.full``); a viewer then goes to the emptiest
 carrier with room, else to the emptiest node with room, which pulls a relay.
+
+A break-out room's call is placed whole: every member publishes and watches on the node
+that carries the room, so its n·(n−1) streams never cross between nodes.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ class NodeLoad(msgspec.Struct, frozen=True):
     viewers: int = 0
     packets_per_second: float = 0.0
     cpu_percent: float = 0.0
-    """Of one core, over the last heartbeat interval."""
+    """Of what the node may use of one core (all of it, or its CPU quota's share), over the
+    last heartbeat interval."""
 
 
 class CarriedStream(msgspec.Struct, frozen=True):
@@ -39,6 +43,30 @@ class CarriedStream(msgspec.Struct, frozen=True):
     viewers: int = 0
 
 
+class MemberCall(msgspec.Struct, frozen=True):
+    """One member's part in a room's call: what they send and what they switched off."""
+
+    kinds: tuple[str, ...] = ()
+    muted: bool = False
+    camera_off: bool = False
+
+
+class RoomCall(msgspec.Struct, frozen=True):
+    """A break-out room's call as its members see it."""
+
+    members: dict[str, MemberCall] = {}
+    """By participant id."""
+    speaker: str | None = None
+
+
+class CarriedRoom(msgspec.Struct, frozen=True):
+    """A break-out room whose call a node carries."""
+
+    session: str
+    room: str
+    call: RoomCall
+
+
 class NodeRecord(msgspec.Struct, frozen=True):
     """One media node as the others see it: how to reach it, its load and its streams."""
 
@@ -47,6 +75,7 @@ class NodeRecord(msgspec.Struct, frozen=True):
     """The node's own HTTP address, which the other nodes call (``http://host:port``)."""
     load: NodeLoad
     streams: tuple[CarriedStream, ...] = ()
+    rooms: tuple[CarriedRoom, ...] = ()
     max_viewers: int = 0
     """0: no fixed cap, only the CPU share."""
     incarnation: str = ""
@@ -59,6 +88,9 @@ class NodeRecord(msgspec.Struct, frozen=True):
 
     def carries(self, session: str) -> CarriedStream | None:
         return next((s for s in self.streams if s.session == session), None)
+
+    def carries_room(self, session: str, room: str) -> CarriedRoom | None:
+        return next((r for r in self.rooms if r.session == session and r.room == room), None)
 
     def origin_of(self, session: str) -> bool:
         stream = self.carries(session)
@@ -124,3 +156,38 @@ def started_at(nodes: Sequence[NodeRecord], session: str) -> dt.datetime | None:
     published = origin(nodes, session)
     stream = published.carries(session) if published else None
     return stream.started_at if stream else None
+
+
+def merged(calls: Iterable[RoomCall]) -> RoomCall:
+    """One call of the parts of a room that several nodes carry."""
+    members: dict[str, MemberCall] = {}
+    speaker = None
+    for call in calls:
+        members.update(call.members)
+        speaker = speaker or call.speaker
+    return RoomCall(members, speaker)
+
+
+def room_node(nodes: Sequence[NodeRecord], session: str, room: str) -> NodeRecord | None:
+    """The node carrying the room's call, if a member is on it; the one with the most
+    members should a race have split it."""
+    carriers = [(len(r.call.members), n) for n in nodes if (r := n.carries_room(session, room))]
+    return max(carriers, key=lambda c: (c[0], c[1].id))[1] if carriers else None
+
+
+def member_node(
+    nodes: Sequence[NodeRecord], session: str, room: str, member: str
+) -> NodeRecord | None:
+    """The node a member of the room publishes on."""
+    return next(
+        (n for n in nodes if (r := n.carries_room(session, room)) and member in r.call.members),
+        None,
+    )
+
+
+def place_room(nodes: Sequence[NodeRecord], session: str, room: str) -> NodeRecord | None:
+    """The node a member joining the room's call goes to: the room's, else the emptiest
+    node with room for it, else the emptiest."""
+    if carrier := room_node(nodes, session, room):
+        return carrier
+    return _emptiest(n for n in nodes if not n.full) or _emptiest(nodes)

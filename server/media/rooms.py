@@ -8,7 +8,9 @@ it does not pause when it drops (a member who reconnects publishes afresh).
 
 Who may publish or watch in which room is the break-out domain's decision (assignments and
 visits); this module only carries media and the per-member call state (muted, camera off,
-who is speaking), which is this process's own, like the stream state.
+who is speaking), which is the state of the process carrying the room, like the stream
+state. With several media nodes a room lives whole on one of them; the others read its call
+from that node's heartbeat (``elsewhere``) and are told when it changes there.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import msgspec
+
 from server.media import aiortc_glue
 from server.media.engine import MediaEngine, Publication, Viewer
+from server.media.placement import CarriedRoom, MemberCall, RoomCall, merged
 from server.media.stream_key import StreamKey
 
 log = logging.getLogger("plenaria.media")
@@ -48,7 +53,9 @@ class RoomCalls:
         """Each room's live members' publications, by participant id."""
         self.speakers: dict[tuple[str, str], str] = {}
         self.listeners: list[RoomListener] = []
-        self._last_sent: dict[tuple[str, str], dict[str, object]] = {}
+        self.elsewhere: Callable[[str, str], RoomCall | None] = lambda code, room: None
+        """The room's call as another media node carries it."""
+        self._last_sent: dict[tuple[str, str], RoomCall] = {}
         self._watcher: asyncio.Task[None] | None = None
         engine.listeners.append(self._engine_changed)
 
@@ -58,16 +65,33 @@ class RoomCalls:
         """The room's live members' publications, by participant id."""
         return dict(self.members.get((session_code, room_id), {}))
 
-    def snapshot(self, session_code: str, room_id: str) -> dict[str, object]:
+    def call(self, session_code: str, room_id: str) -> RoomCall:
+        """The room's call, here or on the node that carries it."""
+        here = self.carried_call(session_code, room_id)
+        there = self.elsewhere(session_code, room_id)
+        return here if there is None else merged((here, there)) if here.members else there
+
+    def carried_call(self, session_code: str, room_id: str) -> RoomCall:
+        """The room's call as this process carries it."""
         members = {}
         for participant_id, publication in self.publications(session_code, room_id).items():
             state = self.states.get(publication.key, CallState())
-            members[participant_id] = {
-                "kinds": sorted(publication.broadcasts),
-                "muted": state.muted,
-                "camera_off": state.camera_off,
-            }
-        return {"members": members, "speaker": self.speakers.get((session_code, room_id))}
+            members[participant_id] = MemberCall(
+                tuple(sorted(publication.broadcasts)), state.muted, state.camera_off
+            )
+        return RoomCall(members, self.speakers.get((session_code, room_id)) if members else None)
+
+    def snapshot(self, session_code: str, room_id: str) -> dict[str, object]:
+        """:meth:`call` as JSON-ready values, for pages and socket frames."""
+        snapshot: dict[str, object] = msgspec.to_builtins(self.call(session_code, room_id))
+        return snapshot
+
+    def carried(self) -> tuple[CarriedRoom, ...]:
+        """The rooms whose calls this process carries, for its heartbeat."""
+        return tuple(
+            CarriedRoom(session, room, self.carried_call(session, room))
+            for session, room in self.members
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -114,6 +138,10 @@ class RoomCalls:
                 if session == session_code and (room_id, participant_id) not in allowed:
                     await self.end_member(session, room_id, participant_id)
 
+    def changed_elsewhere(self, session_code: str, room_id: str) -> None:
+        """Another node's heartbeat shows the room's call changed there."""
+        self._notify(session_code, room_id)
+
     async def close(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
@@ -125,8 +153,8 @@ class RoomCalls:
     def _notify(self, session_code: str, room_id: str) -> None:
         """Tell listeners about a room whose call snapshot changed (viewers coming and going
         do not change it, so a room filling up is not a storm of frames)."""
-        current = self.snapshot(session_code, room_id)
-        if self._last_sent.get((session_code, room_id)) == current:
+        current = self.call(session_code, room_id)
+        if self._last_sent.get((session_code, room_id), RoomCall()) == current:
             return
         self._last_sent[(session_code, room_id)] = current
         for listener in self.listeners:

@@ -1,10 +1,11 @@
 """The media processes one ``plenaria serve --media-workers N`` starts and keeps running.
 
-Each worker is a ``plenaria serve --media-node`` of its own on 127.0.0.1, port PORT+i, with
-the parent's store: a media node that the parent (which carries no media) places
-publications, viewers and relays on. A worker that dies is started again after a second, as
-nginx's master process does for its workers; its viewers and publishers reconnect meanwhile
-and are placed on the others.
+Each worker is a ``plenaria serve --media-node`` of its own on the parent's host, port
+PORT+i, with the parent's store: a media node that the parent (which carries no media)
+places publications, viewers, relays and break-out calls on. Given ``--node-url`` (how
+other machines reach this one), a worker is reached at that URL's host on its own port.
+A worker that dies is started again after a second, as nginx's master process does for its
+workers; its viewers and publishers reconnect meanwhile and are placed on the others.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import secrets
 import signal
 import sys
+from urllib.parse import urlsplit
 
 from server.settings import Settings
 
@@ -50,6 +52,15 @@ class MediaWorkers:
     def port(self, index: int) -> int:
         return self.settings.port + index
 
+    def node_url(self, index: int) -> list[str]:
+        """The worker's ``--node-url`` when the parent was given one."""
+        if not self.settings.node_url:
+            return []
+        parts = urlsplit(self.settings.node_url)
+        host = parts.hostname or "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return ["--node-url", f"{parts.scheme}://{host}:{self.port(index)}"]
+
     async def start(self) -> None:
         for index in range(1, self.settings.media_workers + 1):
             await self._spawn(index)
@@ -58,8 +69,8 @@ class MediaWorkers:
     async def _spawn(self, index: int) -> None:
         command = [
             sys.executable, "-m", "server.cli", "serve", *self.arguments,
-            "--host", "127.0.0.1", "--port", str(self.port(index)),
-            "--node-id", self.node_id(index), "--media-node",
+            "--host", self.settings.host, "--port", str(self.port(index)),
+            "--node-id", self.node_id(index), "--media-node", *self.node_url(index),
         ]  # fmt: skip
         self.processes[index] = await asyncio.create_subprocess_exec(
             *command, preexec_fn=die_with_parent

@@ -156,6 +156,16 @@ async def publish_panel(
 async def watch_panel(
     http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection], code: str = CODE
 ) -> MediaStreamTrack:
+    return await watch_at(http, f"{base}/whep/{code}", peers)
+
+
+async def watch_at(
+    http: aiohttp.ClientSession,
+    url: str,
+    peers: list[RTCPeerConnection],
+    who: dict[str, str] | None = None,
+) -> MediaStreamTrack:
+    """The video track of a WHEP-style exchange at ``url``."""
     viewer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     peers.append(viewer)
     viewer.addTransceiver("video", direction="recvonly")
@@ -163,7 +173,7 @@ async def watch_panel(
     viewer.on("track", arrived.set_result)
     await viewer.setLocalDescription(await viewer.createOffer())
     async with http.post(
-        f"{base}/whep/{code}", data=viewer.localDescription.sdp, headers=SDP
+        url, data=viewer.localDescription.sdp, headers={**SDP, **(who or {})}
     ) as response:
         assert response.status == 201, await response.text()
         answer = await response.text()
@@ -405,3 +415,102 @@ async def wait_for_viewers(http: aiohttp.ClientSession, base: str, count: int) -
     while (state := await stream_state(http, base))["viewers"] != count:
         assert time.monotonic() < deadline, f"{base} shows {state}"
         await asyncio.sleep(0.1)
+
+
+ROOM = f"/api/sessions/{CODE}/breakouts/rooms/room-1"
+
+
+async def open_room(http: aiohttp.ClientSession, base: str, *names: str) -> None:
+    """One room with ``names`` in it, open for 15 minutes."""
+    moderator = bearer("Mo", moderates=CODE)
+
+    async def post(action: str, who: dict[str, str], **body: object) -> None:
+        breakouts = f"{base}/api/sessions/{CODE}/breakouts"
+        async with http.post(f"{breakouts}/{action}", json=body, headers=who) as answer:
+            assert answer.status == 200, await answer.text()
+
+    await post("plan", moderator, rooms=[{"name": "Heat", "capacity": 6}])
+    for name in names:
+        await post("join", bearer(name))
+    await post("assign", moderator, seed=1)
+    await post("open", moderator, minutes=15)
+
+
+async def join_call(
+    http: aiohttp.ClientSession, base: str, peers: list[RTCPeerConnection], name: str
+) -> str:
+    """Publish ``name``'s camera to the room's call through ``base``; the resource's path."""
+    offer = await offer_video(peers)
+    async with http.post(
+        f"{base}{ROOM}/publish", data=offer, headers={**SDP, **bearer(name)}
+    ) as answer:
+        assert answer.status == 201, await answer.text()
+        await peers[-1].setRemoteDescription(RTCSessionDescription(await answer.text(), "answer"))
+        return answer.headers["Location"]
+
+
+async def test_a_break_out_room_is_placed_whole_on_the_emptier_node(
+    schedules_dir: Path, tmp_path: Path, redis_server_url: str
+) -> None:
+    redis = await democon_on_redis(schedules_dir, tmp_path, redis_server_url)
+    peers: list[RTCPeerConnection] = []
+    async with (
+        media_nodes(tmp_path, redis, "a", "b") as nodes,
+        aiohttp.ClientSession() as http,
+    ):
+        (busy, _), (empty, room_process) = nodes["a"], nodes["b"]
+
+        try:
+            assert node_of(await publish_panel(http, busy, peers)) == "a"
+            await wait_for_state(http, empty, "live", within=5)
+            await open_room(http, busy, "Ann", "Bob")
+
+            async with http.ws_connect(f"{busy}/ws", headers=bearer("Ann")) as ann_socket:
+                await ann_socket.send_json(["subscribe", 1, {"topic": f"room:{CODE}:room-1"}])
+                assert (await ann_socket.receive_json(timeout=5))[0] == "ok"
+
+                async def call_seen(wanted: Any) -> None:
+                    """Until Ann's socket on the busy node shows the call on the other."""
+                    deadline = time.monotonic() + 6
+                    while True:
+                        frame = await ann_socket.receive_json(timeout=6)
+                        changes = frame[2]["changes"] if frame[0] == "event" else []
+                        calls = [c["call"] for c in changes if c["type"] == "call"]
+                        if calls and wanted(calls[-1]):
+                            return
+                        assert time.monotonic() < deadline, calls
+
+                # both members publish through the busy node; the room lives whole on b
+                locations = [await join_call(http, busy, peers, name) for name in ("Ann", "Bob")]
+                assert [node_of(location) for location in locations] == ["b", "b"]
+                await call_seen(lambda call: sorted(call["members"]) == ["id-Ann", "id-Bob"])
+                assert await media_viewers(http, busy) == 0
+                track = await watch_at(
+                    http, f"{busy}{ROOM}/members/id-Bob/watch", peers, bearer("Ann")
+                )
+                assert await frames(track, 5) == 5
+                assert await media_viewers(http, empty) == 1
+
+                async with http.post(
+                    f"{busy}{ROOM}/call-state",
+                    json={"muted": True, "camera_off": False},
+                    headers=bearer("Ann"),
+                ) as answer:
+                    assert answer.status == 200, await answer.text()
+                await call_seen(lambda call: call["members"]["id-Ann"]["muted"])
+                async with http.get(f"{busy}{ROOM}", headers=bearer("Bob")) as answer:
+                    assert (await answer.json())["call"]["members"]["id-Ann"]["muted"]
+
+                async with http.delete(f"{busy}{locations[0]}", headers=bearer("Ann")) as answer:
+                    assert answer.status == 200, await answer.text()
+                await call_seen(lambda call: sorted(call["members"]) == ["id-Bob"])
+
+                # the room's node dies: its call empties within the registry's time to
+                # live, and a member who publishes again takes the room to the living node
+                room_process.kill()
+                await room_process.wait()
+                await call_seen(lambda call: call["members"] == {})
+                assert node_of(await join_call(http, busy, peers, "Bob")) == "a"
+                await call_seen(lambda call: sorted(call["members"]) == ["id-Bob"])
+        finally:
+            await asyncio.gather(*(peer.close() for peer in peers))

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
+
 from server.media.placement import (
     CPU_SHARE_PERCENT,
+    CarriedRoom,
     CarriedStream,
+    MemberCall,
     NodeLoad,
     NodeRecord,
+    RoomCall,
+    member_node,
     origin,
     place_publication,
+    place_room,
     place_viewer,
+    room_node,
     started_at,
 )
 
@@ -98,3 +106,48 @@ def test_cpu_readings_within_a_step_count_as_equal_and_what_nodes_carry_decides(
     nodes = [node("a", cpu=4, streams=(published(),)), node("b", cpu=8)]
     chosen = place_publication(nodes)
     assert chosen is not None and chosen.id == "b"
+
+
+def room(name: str, *members: str) -> CarriedRoom:
+    return CarriedRoom(
+        "panel", name, RoomCall({m: MemberCall(("audio", "video")) for m in members})
+    )
+
+
+def test_a_new_room_goes_whole_to_the_emptiest_node_with_room_for_it() -> None:
+    nodes = [node("a", cpu=CPU_SHARE_PERCENT), node("b", cpu=30, viewers=12), node("c", cpu=31)]
+    chosen = place_room(nodes, "panel", "room-1")
+    assert chosen is not None and chosen.id == "c", "a and b are full or busier"
+    every_full = [node("a", cpu=90), node("b", cpu=CPU_SHARE_PERCENT)]
+    chosen = place_room(every_full, "panel", "room-1")
+    assert chosen is not None and chosen.id == "b"
+    assert place_room([], "panel", "room-1") is None
+
+
+def test_members_follow_their_room_to_its_node_even_when_it_is_full() -> None:
+    busy = msgspec.structs.replace(node("a", cpu=95), rooms=(room("room-1", "ann", "bob"),))
+    nodes = [busy, node("b", cpu=1)]
+    chosen = place_room(nodes, "panel", "room-1")
+    assert chosen is not None and chosen.id == "a"
+    other = place_room(nodes, "panel", "room-2")
+    assert other is not None and other.id == "b"
+    assert member_node(nodes, "panel", "room-1", "bob") is busy
+    assert member_node(nodes, "panel", "room-1", "cyd") is None
+    assert member_node(nodes, "other", "room-1", "bob") is None
+
+
+def test_a_room_split_by_a_race_goes_on_where_most_of_its_members_are() -> None:
+    nodes = [
+        msgspec.structs.replace(node("a"), rooms=(room("room-1", "ann"),)),
+        msgspec.structs.replace(node("b"), rooms=(room("room-1", "bob", "cyd"),)),
+    ]
+    chosen = room_node(nodes, "panel", "room-1")
+    assert chosen is not None and chosen.id == "b"
+    assert room_node(nodes, "panel", "room-2") is None
+
+
+def test_records_with_rooms_survive_the_registry_encoding() -> None:
+    record = msgspec.structs.replace(node("a"), rooms=(room("room-1", "ann"),))
+    decoded = msgspec.json.decode(msgspec.json.encode(record), type=NodeRecord)
+    assert decoded == record
+    assert decoded.carries_room("panel", "room-1") == room("room-1", "ann")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from server.cli import build_parser, settings_from
 from server.logs import JSONFormatter
-from server.settings import SettingsError, build_settings
+from server.settings import SettingsError, build_settings, cores
 
 
 def test_flags_win_over_environment_over_defaults(tmp_path: Path) -> None:
@@ -36,6 +37,7 @@ def test_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
         ({"log_format": "xml"}, "json or text"),
         ({"public_url": "ftp://x"}, "http"),
         ({"secret_key": "short"}, "32 characters"),
+        ({"media_workers": "many"}, "whole number"),
     ],
 )
 def test_bad_settings_are_explained(tmp_path: Path, flags: dict[str, str], message: str) -> None:
@@ -58,3 +60,20 @@ def test_json_logs_carry_extra_fields() -> None:
     assert entry["message"] == "store open"
     assert entry["level"] == "info"
     assert entry["store"] == "sqlite:///x"
+
+
+def test_serve_starts_one_media_worker_per_core_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PLENARIA_MEDIA_WORKERS", raising=False)
+    data = ["--data", str(tmp_path)]
+    assert settings_from(build_parser().parse_args(["serve", *data])).media_workers == cores()
+    told = build_parser().parse_args(["serve", *data, "--media-workers", "0"])
+    assert settings_from(told).media_workers == 0
+    monkeypatch.setenv("PLENARIA_MEDIA_WORKERS", "3")
+    assert settings_from(build_parser().parse_args(["serve", *data])).media_workers == 3
+    # a worker never starts workers of its own; the demo carries its panel itself
+    worker = build_parser().parse_args(["serve", *data, "--media-node"])
+    assert settings_from(worker).media_workers == 0
+    monkeypatch.delenv("PLENARIA_MEDIA_WORKERS")
+    assert settings_from(build_parser().parse_args(["demo", *data])).media_workers == 0
