@@ -160,6 +160,8 @@ def sampled(row: dict[str, Any], before: Counts, after: Counts, counting: int) -
 
 
 def held(row: dict[str, Any]) -> bool:
+    if "error" in row:
+        return False
     return bool(
         row["sample_loss_percent"] < 1
         and row["sample_video_fps"] >= 0.9 * FPS
@@ -195,7 +197,12 @@ async def run(processes: int, folder: Path, redis: str, clips: Any, args: Any) -
             for level in range(args.step, args.max + 1, args.step):
                 adding = level - have
                 sample = max(adding // args.sample, 1)
-                await workers.add(sample, 0, adding - sample)
+                try:
+                    await workers.add(sample, 0, adding - sample)
+                except RuntimeError as error:  # viewers refused or never connected: not held
+                    rows.append({"viewers": level, "error": str(error)})
+                    print(f"{processes} process(es): {level} viewers: {error}", file=sys.stderr)
+                    break
                 have, counting = level, counting + sample
                 await asyncio.sleep(args.settle)
                 row, before, after = await measure([p.pid for _, p in nodes], workers, args.window)

@@ -4,9 +4,11 @@ and the moderators' markers on each session's timeline.
 Folded from the command log like Q&A, so every process lists the same archive. A recording
 is keyed to its session's guid (the programme's stable identity, kept across re-imports)
 as well as its code. States: ``recording`` while it is made, ``processing`` until its
-duration and poster are known, then ``published`` (the default, so a session that ended
-appears in the archive by itself) or ``hidden`` (a moderator unpublished it, or nothing
-usable was recorded).
+duration and poster are known, then ``published`` (the default for a stream that ran in its
+session's scheduled time, so a session that ended appears in the archive by itself),
+``review`` (it ran outside that time, such as a speaker's camera test before the session:
+it waits for a moderator to publish it) or ``hidden`` (a moderator unpublished it, or
+nothing usable was recorded).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Literal
 
 from sessions import domain_errors
 
-RecordingStatus = Literal["recording", "processing", "published", "hidden"]
+RecordingStatus = Literal["recording", "processing", "published", "review", "hidden"]
 Container = Literal["webm", "mp4"]
 
 MAX_MARKER = 120
@@ -92,6 +94,9 @@ class RecordingProcessed:
     duration_seconds: float
     size_bytes: int
     poster_key: str = ""
+    in_schedule: bool = True
+    """The stream ran in its session's scheduled time (with the configured grace): it is
+    published by itself; otherwise it waits for a moderator's review."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,13 +249,15 @@ class Archive:
 
     def _processed(self, command: RecordingProcessed, now: dt.datetime) -> list[ArchiveEvent]:
         recording = self.recording(command.recording_id)
-        if recording.status in ("published", "hidden"):
+        if recording.status in ("published", "review", "hidden"):
             return []
-        usable = command.duration_seconds >= MIN_PUBLISHED_SECONDS
+        status: RecordingStatus = "hidden"
+        if command.duration_seconds >= MIN_PUBLISHED_SECONDS:
+            status = "published" if command.in_schedule else "review"
         return self._store(
             replace(
                 recording,
-                status="published" if usable else "hidden",
+                status=status,
                 ended_at=recording.ended_at or now,
                 duration_seconds=max(0.0, command.duration_seconds),
                 size_bytes=max(0, command.size_bytes),

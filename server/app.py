@@ -19,11 +19,13 @@ from server import (
     qa_api,
     qa_pages,
     realtime,
+    stream_control,
     studio,
 )
 from server.auth import IdentityCodec, LoginLinks, bearer_codec
 from server.backends import open_store, sqlite_path
 from server.breakout_events import BreakoutPublisher
+from server.breakout_presence import BreakoutPresence
 from server.clock import utc_now
 from server.hub import Hub
 from server.keys import (
@@ -36,6 +38,7 @@ from server.keys import (
     LOGIN_LINKS,
     MEDIA,
     METRICS,
+    PRESENCE,
     QA,
     QA_RATE_LIMITS,
     RECORDER,
@@ -63,6 +66,7 @@ from server.middleware import (
 from server.qa_service import QARateLimits, QAService
 from server.recording_service import RecordingController
 from server.settings import Settings
+from server.stream_control import StreamCuts
 from server.topics import StreamStatePublisher, publish_qa_events
 from web.templating import setup_templates
 
@@ -97,12 +101,14 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     engine = MediaEngine()
     stream_states = StreamStatePublisher(app[HUB], engine, app[QA].delivery)
     engine.listeners.append(stream_states)
+    stream_states.start()
     app[QA].subscribe(stream_states.on_events)
     app[HLS] = HlsPackaging(engine)
     collector = MediaCollector(engine, app[HLS])
     app[METRICS].registry.register(collector)
     app[MEDIA] = engine
     app[ROOM_CALLS] = RoomCalls(engine)
+    cuts = StreamCuts(engine, app[QA])
     settings = app[SETTINGS]
     cluster = None
     if settings.shares_media:
@@ -129,6 +135,8 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
         app[METRICS].registry.unregister(cluster_collector)
         await cluster.close()
         await cluster.registry.close()
+    await cuts.close()
+    await stream_states.close()
     await app[ROOM_CALLS].close()
     await app[HLS].close()
     await engine.close()
@@ -138,7 +146,14 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
 async def recordings_context(app: web.Application) -> AsyncIterator[None]:
     storage = LocalStorage(app[SETTINGS].data_dir / "recordings")
     app[RECORDINGS] = storage
-    controller = RecordingController(app[MEDIA], app[QA], storage, app[STORE], app[CLOCK])
+    controller = RecordingController(
+        app[MEDIA],
+        app[QA],
+        storage,
+        app[STORE],
+        app[CLOCK],
+        dt.timedelta(minutes=app[SETTINGS].publish_grace_minutes),
+    )
     app[RECORDER] = controller
     yield
     await controller.close()
@@ -147,7 +162,10 @@ async def recordings_context(app: web.Application) -> AsyncIterator[None]:
 async def breakouts_context(app: web.Application) -> AsyncIterator[None]:
     publisher = BreakoutPublisher(app[HUB], app[QA], app[ROOM_CALLS], app[CLOCK])
     publisher.start()
+    presence = app[PRESENCE] = BreakoutPresence(app[QA], app[CLOCK])
+    presence.start()
     yield
+    await presence.close()
     await publisher.close()
 
 
@@ -185,6 +203,7 @@ def create_app(
     app.add_routes(breakouts_api.routes)
     app.add_routes(breakout_pages.routes)
     app.add_routes(archive_api.routes)
+    app.add_routes(stream_control.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -22,6 +24,7 @@ from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from server.media.workers import MediaWorkers
 from server.programme_source import ScheduleSourceError, read_schedule_source
+from server.running import announce_running, forget_running, running_server
 from server.settings import Settings, SettingsError, build_settings
 from sessions.demo import LIVE_PANEL_CODE, demo_programme
 from sessions.programme import Programme
@@ -34,6 +37,16 @@ log = logging.getLogger("plenaria")
 
 class CommandError(Exception):
     """Ends the command with a one-line message and exit status 2."""
+
+
+class UnknownSessionError(CommandError):
+    pass
+
+
+DEMO_DATA = Path("var/demo")
+"""Where ``plenaria demo`` keeps its data unless told otherwise."""
+DEMO_LOG = "plenaria.log"
+"""The demo's log in its data directory: its terminal shows only warnings and errors."""
 
 
 def add_common(parser: argparse.ArgumentParser, *, data_default: str | None = None) -> None:
@@ -84,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--media-node", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument(
+        "--publish-grace",
+        type=int,
+        help="minutes before a session's start and after its end within which a stream's "
+        "recording is published by itself; others wait for a moderator (default 15)",
+    )
+    serve.add_argument(
         "--max-viewers",
         type=int,
         help="viewers this process serves before new ones go to other processes (default: "
@@ -91,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     demo = commands.add_parser("demo", help="serve the built-in demo conference")
-    add_common(demo, data_default="var/demo")
+    add_common(demo, data_default=str(DEMO_DATA))
     add_listen(demo)
 
     programme = commands.add_parser("programme", help="manage the programme")
@@ -139,6 +158,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "node_id": getattr(args, "node_id", None),
         "media_workers": getattr(args, "media_workers", None),
         "media_node": getattr(args, "media_node", None) or None,
+        "publish_grace": getattr(args, "publish_grace", None),
     }
     return build_settings(flags, media_workers="auto" if args.command == "serve" else "0")
 
@@ -193,7 +213,10 @@ async def make_link(
         programme = await store.load_programme()
         session = programme.session_by_code(code) if programme else None
         if session is None:
-            raise CommandError(f"there is no session with code {code!r}; see /api/programme")
+            raise UnknownSessionError(
+                f"there is no session with code {code!r} in {settings.store.split('?')[0]}; "
+                "see /api/programme, or give --data"
+            )
         now = utc_now()
         expires_at = now + dt.timedelta(hours=hours)
         identity = Identity(new_participant_id(), f"{role.value.capitalize()} (API)")
@@ -211,18 +234,47 @@ async def make_link(
         )
     finally:
         await store.close()
+    base = link_base(settings)
     lines = [
         f"{role.value.capitalize()} link for “{session.title}” (one use, valid until "
         f"{grant.expires_at:%Y-%m-%d %H:%M} UTC):",
-        f"  {settings.base_url}/login/{token}",
+        f"  {base}/login/{token}",
     ]
     if role == Role.SPEAKER:
         lines += [
             "To publish from OBS, GStreamer or FFmpeg over WHIP (valid until the same time):",
-            f"  URL:          {settings.base_url}/whip/{code}",
+            f"  URL:          {base}/whip/{code}",
             f"  Bearer token: {api_token}",
         ]
+    if not settings.public_url and running_server(settings.data_dir) is None:
+        lines.append(
+            f"(No server is running on {settings.data_dir}: the links assume {base}; "
+            "give --public-url for another address.)"
+        )
     return lines
+
+
+def link_base(settings: Settings) -> str:
+    """The address links are for: the public URL when given, else the address the server
+    running on this data answers at, else the default one."""
+    if settings.public_url:
+        return settings.base_url
+    running = running_server(settings.data_dir)
+    return running.url if running else settings.base_url
+
+
+async def link_command(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """``plenaria link``, on the data given, else on ./var, else on the demo's."""
+    role, code = Role(args.role), args.session
+    try:
+        return await make_link(settings, role, code, args.hours, args.bearer)
+    except UnknownSessionError:
+        chosen = args.data or args.store or os.environ.get("PLENARIA_DATA")
+        if chosen or os.environ.get("PLENARIA_STORE") or not (DEMO_DATA / "plenaria.db").exists():
+            raise
+    demo = settings_from(argparse.Namespace(**{**vars(args), "data": str(DEMO_DATA)}))
+    lines = await make_link(demo, role, code, args.hours, args.bearer)
+    return [f"(The demo's session, from {DEMO_DATA}.)", *lines]
 
 
 DEMO_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("demo_tasks")
@@ -257,15 +309,31 @@ def demo_app(settings: Settings) -> tuple[web.Application, list[str]]:
             app[STORE], Role.MODERATOR, LIVE_PANEL_CODE, now, dt.timedelta(hours=24)
         )
         base = settings.base_url
+        upcoming = min(
+            (s for s in programme.sessions if s.start > now), key=lambda s: s.start, default=None
+        )
+        speaker_link = []
+        if upcoming is not None:
+            speaker_token, _ = await LoginLinks(settings.secret_key).issue(
+                app[STORE], Role.SPEAKER, upcoming.code, now, dt.timedelta(hours=24)
+            )
+            speaker_link = [
+                f"  Speaker link:     {base}/login/{speaker_token} (the studio, for "
+                f"“{upcoming.title}”)"
+            ]
+        data = settings.data_dir
         banner[:] = [
             f"Plenaria demo: {programme.conference.title}",
             f"  Programme:        {base}/",
             f"  Live now:         {base}/sessions/{LIVE_PANEL_CODE}",
             f"  Moderator link:   {base}/login/{token}",
+            *speaker_link,
             f"  WHEP playback:    {base}/whep/{LIVE_PANEL_CODE}",
             f"  Programme (JSON): {base}/api/programme",
             f"  Calendar:         {base}/programme.ics",
             f"  Replay archive:   {base}/archive (the live panel's recording, once it ends)",
+            f"  Data directory:   {data} (more links: plenaria link speaker CODE --data {data})",
+            f"  Log:              {data / DEMO_LOG} (requests and details; warnings show here)",
             "Press Ctrl+C to stop.",
         ]
         yield
@@ -292,11 +360,14 @@ async def serve(app: web.Application, settings: Settings, banner: Sequence[str] 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         log.info("listening", extra={"url": settings.base_url, "host": settings.host})
+        if not settings.media_node:
+            announce_running(settings.data_dir, settings.base_url)
         if banner:
             print("\n".join(banner), flush=True)
         await stop.wait()
         log.info("stopping")
     finally:
+        forget_running(settings.data_dir)
         await runner.cleanup()
 
 
@@ -333,7 +404,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)
-        configure_logging(settings)
+        if args.command == "demo":
+            configure_logging(
+                settings, console_level="WARNING", log_file=settings.data_dir / DEMO_LOG
+            )
+        else:
+            configure_logging(settings)
         if args.command == "serve" and settings.media_workers:
             asyncio.run(serve_with_media_workers(settings, args))
         elif args.command == "serve":
@@ -344,13 +420,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         elif args.command == "programme":
             print("\n".join(asyncio.run(import_programme(settings, args))))
         elif args.command == "link":
-            print(
-                "\n".join(
-                    asyncio.run(
-                        make_link(settings, Role(args.role), args.session, args.hours, args.bearer)
-                    )
-                )
-            )
+            print("\n".join(asyncio.run(link_command(args, settings))))
     except (CommandError, SettingsError, BackendURLError) as error:
         print(f"plenaria: error: {error}", file=sys.stderr)
         return 2

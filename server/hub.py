@@ -130,6 +130,10 @@ class Hub:
             topic = self._topics[name] = Topic(name=name, floor=current_seq, last_seq=current_seq)
         return topic
 
+    def listened(self) -> list[str]:
+        """The topics someone here is subscribed to."""
+        return [name for name, topic in self._topics.items() if topic.subscribers]
+
     def connect(self, connection: Connection) -> None:
         connection.on_drop = self._dropped
         self.connections.add(connection)

@@ -11,6 +11,7 @@ from aiohttp import web
 from recordings.storage import RecordingStorage
 from server.auth import IdentityCodec, LoginLinks
 from server.backends.store import Store
+from server.breakout_presence import BreakoutPresence
 from server.hub import Hub
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
@@ -34,6 +35,7 @@ HLS = web.AppKey("hls", HlsPackaging)
 CLUSTER = web.AppKey("cluster", MediaCluster)
 """Present when media nodes share a registry (a Redis store)."""
 ROOM_CALLS = web.AppKey("room_calls", RoomCalls)
+PRESENCE = web.AppKey("presence", BreakoutPresence)
 RECORDINGS: web.AppKey[RecordingStorage] = web.AppKey("recordings")
 RECORDER: web.AppKey[RecordingController] = web.AppKey("recorder")
 METRICS = web.AppKey("metrics", Metrics)

@@ -153,7 +153,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if grant is None or (grant.role, grant.session_code) != (claims.role, claims.session_code):
         raise AppError(410, "login.used", "This sign-in link was already used or has expired.")
     identity = joined(request[IDENTITY], display_name).with_role(grant.session_code, grant.role)
-    landing = "/studio" if grant.role == Role.SPEAKER else ""
+    landing = {Role.SPEAKER: "/studio", Role.MODERATOR: "/moderate"}.get(grant.role, "")
     response = see_other(f"/sessions/{grant.session_code}{landing}")
     with_identity(request, response, identity)
     return response

@@ -249,12 +249,15 @@ async def export(request: web.Request) -> web.StreamResponse:
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _spreadsheet_safe(row[k]) for k in EXPORT_FIELDS})
+        writer.writerow({k: _spreadsheet_cell(row[k]) for k in EXPORT_FIELDS})
     return web.Response(text=buffer.getvalue(), content_type="text/csv", headers=headers)
 
 
-def _spreadsheet_safe(value: object) -> object:
-    """Keep a cell from being read as a formula by spreadsheet programs (CSV injection)."""
+def _spreadsheet_cell(value: object) -> object:
+    """A value as a spreadsheet user reads it: yes/no for booleans, and never a formula
+    (CSV injection)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import secrets
 from typing import Any
 
 import msgspec
@@ -17,9 +18,16 @@ from aiohttp import WSMsgType, web
 
 from server.errors import AppError
 from server.hub import Connection, Hub, encode_frame
-from server.keys import CLOCK, HUB, IDENTITY, MEDIA, QA, ROOM_CALLS, STORE
+from server.keys import CLOCK, HUB, IDENTITY, MEDIA, PRESENCE, QA, ROOM_CALLS, STORE
 from server.middleware import same_origin
-from server.topics import Sources, TopicError, is_snapshot_only, session_code_of, snapshot
+from server.topics import (
+    Sources,
+    TopicError,
+    is_breakouts_topic,
+    is_snapshot_only,
+    session_code_of,
+    snapshot,
+)
 from sessions.ratelimit import SlidingWindow
 
 routes = web.RouteTableDef()
@@ -59,6 +67,9 @@ class SocketSession:
         self.request = request
         self.connection = connection
         self.limit = SlidingWindow(MESSAGES_PER_WINDOW, MESSAGE_WINDOW)
+        self.token = secrets.token_urlsafe(9)
+        self.present: set[tuple[str, str]] = set()
+        """(session, participant) whose break-outs this socket listens to."""
 
     @property
     def hub(self) -> Hub:
@@ -107,6 +118,10 @@ class SocketSession:
         sources = Sources(service, app[MEDIA], app[ROOM_CALLS], app[CLOCK]())
         state = snapshot(body.topic, self.request[IDENTITY], sources, exists)
         topic = self.hub.subscribe(self.connection, body.topic, service.applied)
+        identity = self.request[IDENTITY]
+        if code and is_breakouts_topic(body.topic) and not identity.is_anonymous:
+            self.present.add((code, identity.participant_id))
+            app[PRESENCE].arrived(self.token, (code, identity.participant_id))
         resumable = body.since is not None and not is_snapshot_only(body.topic)
         missed = topic.since(body.since) if resumable and body.since is not None else None
         if missed is None:
@@ -153,6 +168,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 connection.offer(error(None, "message.binary", "Send text frames."))
     finally:
         hub.disconnect(connection)
+        request.app[PRESENCE].left(session.token, session.present)
         if closing:
             await asyncio.gather(*closing, return_exceptions=True)
     return socket

@@ -1,21 +1,24 @@
 """Records every live session's stream on the process that forwards it, and files each
 recording in the archive through the command log.
 
-A recording starts when a session goes live (unless the programme marks it do-not-record
-or its moderators stopped recording) and ends when the publisher ends, drops, or a
-moderator stops it. Its duration, size and poster are then worked out off the event loop
-and the archive publishes it. A failed recording (full disk, write error) is reported to
+A recording starts when a session goes live (unless the programme marks it do-not-record,
+its moderators stopped recording or the speaker is rehearsing) and ends when the publisher
+ends, drops, or a moderator stops it. Its duration, size and poster are then worked out off
+the event loop and the archive publishes it, if it started in its session's scheduled time
+(give or take ``publish_grace``); one made at another time (a camera test the day before)
+waits for a moderator's review. A failed recording (full disk, write error) is reported to
 the moderators and never touches the stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import secrets
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from recordings.archive import (
@@ -33,10 +36,12 @@ from server.keys import Clock
 from server.media.engine import MediaEngine, Publication
 from server.media.stream_key import StreamKey
 from server.qa_service import DomainEvent, QAService
+from sessions.programme import Session
 
 log = logging.getLogger("plenaria.recordings")
 
 SHUTDOWN_WAIT = 10.0
+DEFAULT_PUBLISH_GRACE = dt.timedelta(minutes=15)
 
 
 @dataclass
@@ -44,6 +49,14 @@ class Active:
     recording_id: str
     publication: Publication
     recorder: Recorder
+    session: Session
+    started_at: dt.datetime
+
+
+def in_schedule(session: Session, started_at: dt.datetime, grace: dt.timedelta) -> bool:
+    """Whether a stream that started at ``started_at`` is the session itself: it started
+    between ``grace`` before the session's start and ``grace`` after its end."""
+    return session.start - grace <= started_at <= session.end + grace
 
 
 class RecordingController:
@@ -54,8 +67,10 @@ class RecordingController:
         storage: RecordingStorage,
         store: Store,
         clock: Clock,
+        publish_grace: dt.timedelta = DEFAULT_PUBLISH_GRACE,
     ) -> None:
         self._media = media
+        self._publish_grace = publish_grace
         self._service = service
         self._storage = storage
         self._store = store
@@ -86,6 +101,8 @@ class RecordingController:
             publication = None if self._closed else self._media.live(StreamKey.panel(code))
             if publication is not None and publication.relay_of is not None:
                 publication = None  # the origin records it; a relay would file it twice
+            if publication is not None and publication.rehearsal:
+                publication = None  # a rehearsal is never recorded
             active = self.active.get(code)
             wanted = publication is not None and self._service.archive.wants_recording(code)
             if active is not None and (not wanted or active.publication is not publication):
@@ -114,7 +131,7 @@ class RecordingController:
             on_state=on_state,
         )
         recorder.start()
-        self.active[code] = Active(recording_id, publication, recorder)
+        self.active[code] = Active(recording_id, publication, recorder, session, self._clock())
         started = RecordingStarted(
             recording_id, code, session.guid, recorder.state.container, recorder.state.key
         )
@@ -131,10 +148,16 @@ class RecordingController:
             processed = RecordingProcessed(active.recording_id, 0.0, 0)
         else:
             processed = await self._processed(active.recording_id, state.key)
+        scheduled = in_schedule(active.session, active.started_at, self._publish_grace)
+        processed = replace(processed, in_schedule=scheduled)
         await self._service.submit_archive(code, processed, self._clock())
         log.info(
             "recording filed",
-            extra={"session": code, "seconds": round(processed.duration_seconds, 1)},
+            extra={
+                "session": code,
+                "seconds": round(processed.duration_seconds, 1),
+                "in_schedule": scheduled,
+            },
         )
 
     async def _processed(self, recording_id: str, key: str) -> RecordingProcessed:

@@ -46,6 +46,10 @@ class Settings:
     its CPU share allows)."""
     node_id: str = ""
     """This media node's name among the others (by default a random one per start)."""
+    publish_grace_minutes: int = 15
+    """A recording is published by itself when its stream started no earlier than this
+    before its session's scheduled start and no later than this after its end; any other
+    waits for a moderator's review (a camera test the day before)."""
     node_url: str = ""
     """Where the other media nodes reach this process (``http://host:port``); by default
     its own listening address."""
@@ -181,4 +185,5 @@ def build_settings(
         max_viewers=_count(pick("max_viewers", "0"), "max viewers"),
         media_workers=0 if media_node else _workers(pick("media_workers", media_workers)),
         media_node=media_node,
+        publish_grace_minutes=_count(pick("publish_grace", "15"), "publish grace (minutes)"),
     )

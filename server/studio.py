@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.errors import AppError
-from server.keys import IDENTITY, MEDIA
+from server.keys import IDENTITY, MEDIA, QA
 from server.media.stream_key import StreamKey
 from server.pages import CODE_PATTERN, find_session
+from server.qa_pages import speaker_names
 from server.rendering import render
 from sessions.roles import Role
+from web.qa_views import public_question
 
 routes = web.RouteTableDef()
 
@@ -22,10 +24,18 @@ async def studio(request: web.Request) -> web.StreamResponse:
         raise AppError(401, "auth.required", "Sign in with your speaker link to open the studio.")
     if not (identity.has_role(session.code, Role.SPEAKER) or identity.can_moderate(session.code)):
         raise AppError(403, "auth.forbidden", "Only this session's speakers may open its studio.")
+    await request.app[QA].sync()
+    question = request.app[QA].session(session.code).highlighted_question()
     response = render(
         request,
         "studio.html",
-        {"session": session, "stream": request.app[MEDIA].state(StreamKey.panel(session.code))},
+        {
+            "session": session,
+            # The page opens before this studio publishes: a stream on now is someone else's.
+            "stream": request.app[MEDIA].state(StreamKey.panel(session.code), rehearsals=True),
+            "question": public_question(question, highlighted=question.id) if question else None,
+            "speakers": speaker_names(session),
+        },
         programme=programme,
     )
     response.headers["Cache-Control"] = "no-store"

@@ -12,6 +12,8 @@ process's own state (or derive from the clock), with this process's own sequence
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import re
 import time
@@ -25,7 +27,7 @@ from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.media.stream_key import StreamKey
 from server.qa_service import DomainEvent, QAService
-from sessions.delivery import BroadcastChanged, Delivery
+from sessions.delivery import BroadcastChanged, CutChanged, Delivery
 from sessions.qa import (
     HighlightChanged,
     NoteAdded,
@@ -37,22 +39,24 @@ from sessions.qa import (
     VoteRecorded,
     VotesChanged,
 )
-from sessions.roles import Identity
+from sessions.roles import Identity, Role
 from web.breakout_views import room_view
 from web.qa_views import (
     moderator_question,
     moderator_snapshot,
     note_view,
+    own_question,
     participant_snapshot,
     public_question,
     settings_view,
 )
 
 TOPIC = re.compile(r"(?:session:(?P<code>[A-Za-z0-9_-]{1,64})"
-                   r":(?P<kind>qa|moderation|live|breakouts)"
+                   r":(?P<kind>qa|moderation|live|studio|breakouts)"
                    r"|room:(?P<room_code>[A-Za-z0-9_-]{1,64}):(?P<room>[a-z0-9][a-z0-9-]{0,31})"
                    r"|participant:(?P<participant>[A-Za-z0-9_-]{1,64}))")  # fmt: skip
-SNAPSHOT_ONLY = frozenset({"live", "breakouts"})
+SNAPSHOT_ONLY = frozenset({"live", "studio", "breakouts"})
+HEALTH_SECONDS = 2.0
 
 
 class TopicError(Exception):
@@ -79,6 +83,12 @@ def is_snapshot_only(name: str) -> bool:
     return match is not None and (match["kind"] in SNAPSHOT_ONLY or match["room"] is not None)
 
 
+def is_breakouts_topic(name: str) -> bool:
+    """A session's break-outs or one of its rooms: listening to it is being there."""
+    match = TOPIC.fullmatch(name)
+    return match is not None and (match["kind"] == "breakouts" or match["room"] is not None)
+
+
 def session_code_of(name: str) -> str | None:
     match = TOPIC.fullmatch(name)
     return (match["code"] or match["room_code"]) if match else None
@@ -86,6 +96,11 @@ def session_code_of(name: str) -> str | None:
 
 def live_topic(code: str) -> str:
     return f"session:{code}:live"
+
+
+def studio_topic(code: str) -> str:
+    """The stream as the session's moderators and speakers see it: a rehearsal included."""
+    return f"session:{code}:studio"
 
 
 def breakouts_topic(code: str) -> str:
@@ -121,7 +136,9 @@ def snapshot(
         return {
             "participant": me,
             "own": [
-                public_question(q, me) for qa in service.sessions() for q in qa.own_questions(me)
+                own_question(q, qa.merge_target(q))
+                for qa in service.sessions()
+                for q in qa.own_questions(me)
             ],
             "voted": sorted(
                 q.id for qa in service.sessions() for q in qa.questions.values() if me in q.voters
@@ -134,6 +151,12 @@ def snapshot(
         return room_snapshot(code, match["room"], identity, sources)
     if match["kind"] == "live":
         return live_state(media, service.delivery, code)
+    if match["kind"] == "studio":
+        if identity.is_anonymous:
+            raise TopicError("auth.required", "Sign in as a moderator or speaker first.")
+        if not (identity.can_moderate(code) or identity.has_role(code, Role.SPEAKER)):
+            raise TopicError("topic.forbidden", "Only this session's moderators and speakers.")
+        return live_state(media, service.delivery, code, rehearsals=True)
     if match["kind"] == "breakouts":
         return service.breakouts(code).snapshot(sources.now)
     qa = service.session(code)
@@ -172,9 +195,9 @@ def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEve
                 changes[moderation].append(
                     {"type": "question", "question": moderator_question(question)}
                 )
-            case OwnQuestionChanged(author_id, question):
+            case OwnQuestionChanged(author_id, question, merge_target):
                 changes[participant_topic(author_id)].append(
-                    {"type": "own_question", "question": public_question(question, author_id)}
+                    {"type": "own_question", "question": own_question(question, merge_target)}
                 )
             case VotesChanged(question_id, count, is_public):
                 votes[moderation][question_id] = count
@@ -224,24 +247,56 @@ class StreamStatePublisher:
         self._media = media
         self._delivery = delivery
         self._seq = time.time_ns() // 1000
+        self._health: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._health = asyncio.get_running_loop().create_task(self._send_health())
+
+    async def close(self) -> None:
+        if self._health is not None:
+            self._health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health
+
+    async def _send_health(self) -> None:
+        """Every few seconds, the stream's health to the studio topics someone here reads
+        (the console and the studio show bitrate, frame rate and loss as OBS does)."""
+        while True:
+            await asyncio.sleep(HEALTH_SECONDS)
+            for name in self._hub.listened():
+                match = TOPIC.fullmatch(name)
+                if match is not None and match["kind"] == "studio":
+                    self._seq += 1
+                    self._hub.publish_merged(
+                        name, self._seq, "stream",
+                        live_state(self._media, self._delivery, match["code"], rehearsals=True),
+                    )  # fmt: skip
 
     def __call__(self, key: StreamKey) -> None:
         if not key.is_panel:  # a break-out room member's call, not a session's stream
             return
-        self._seq += 1
-        self._hub.publish_merged(
-            live_topic(key.session), self._seq, "stream",
-            live_state(self._media, self._delivery, key.session),
-        )  # fmt: skip
+        for topic, rehearsals in (
+            (live_topic(key.session), False),
+            (studio_topic(key.session), True),
+        ):
+            self._seq += 1
+            self._hub.publish_merged(
+                topic, self._seq, "stream",
+                live_state(self._media, self._delivery, key.session, rehearsals=rehearsals),
+            )  # fmt: skip
 
     def on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
-        if any(isinstance(event, BroadcastChanged) for event in events):
+        if any(isinstance(event, BroadcastChanged | CutChanged) for event in events):
             self(StreamKey.panel(code))
 
 
-def live_state(media: MediaEngine, delivery: Delivery, code: str) -> dict[str, object]:
-    """What a session's live topic says: the stream's state and how pages should play it."""
+def live_state(
+    media: MediaEngine, delivery: Delivery, code: str, *, rehearsals: bool = False
+) -> dict[str, object]:
+    """What a session's live topic says: the stream's state and how pages should play it
+    (with a rehearsal on the studio topic only)."""
     return {
-        **media.state(StreamKey.panel(code)).as_json(),
+        **media.state(StreamKey.panel(code), rehearsals=rehearsals).as_json(),
         "broadcast": delivery.is_broadcast(code),
+        "cut": delivery.is_cut(code),
     }

@@ -110,6 +110,22 @@ class Leave:
 
 
 @dataclass(frozen=True, slots=True)
+class Present:
+    """A participant in the pool is on the session's page again (a live socket)."""
+
+    participant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Away:
+    """A participant's last socket closed at ``since`` and did not come back: unless they
+    were seen present after that, they are offline, and their seat is freed."""
+
+    participant_id: str
+    since: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Assign:
     """Deal the whole pool into the rooms at random, as evenly as capacity allows."""
 
@@ -198,6 +214,8 @@ BreakoutCommand = (
     PlanRooms
     | Join
     | Leave
+    | Present
+    | Away
     | Assign
     | Rebalance
     | Move
@@ -284,6 +302,11 @@ class Breakouts:
     """Participant id → assigned room id; kept after the rooms close, for the record."""
     visitors: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Moderator id → (display name, visited room id)."""
+    seen_at: dict[str, dt.datetime] = field(default_factory=dict)
+    """Pool member → when they were last known to be present (joined, or came back)."""
+    away: dict[str, str | None] = field(default_factory=dict)
+    """Pool members whose page closed, with the room they had (their seat is freed, and
+    given back if it is still free when they return)."""
     opened_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     closes_at: dt.datetime | None = None
@@ -376,12 +399,12 @@ class Breakouts:
         phase, closes_at = self._clock(now)
         # If the grace ran out by now, settle() has yet to clear these: show them as it will.
         pending, visitors = (self.help, self.visitors) if phase != "closed" else ({}, {})
-        members: dict[str, list[dict[str, str]]] = {room.room_id: [] for room in self.rooms}
-        unassigned: list[dict[str, str]] = []
+        members: dict[str, list[dict[str, object]]] = {room.room_id: [] for room in self.rooms}
+        unassigned: list[dict[str, object]] = []
         for pid, name in self.pool.items():
             room_id = self.room_of.get(pid)
             (members[room_id] if room_id is not None else unassigned).append(
-                {"id": pid, "name": name}
+                {"id": pid, "name": name, "online": pid not in self.away}
             )
         return {
             "phase": phase,
@@ -449,9 +472,13 @@ class Breakouts:
             case PlanRooms():
                 return self._plan(command)
             case Join():
-                return self._join(command)
+                return self._join(command, now)
             case Leave():
                 return self._leave(command.participant_id)
+            case Present():
+                return self._present(command.participant_id, now)
+            case Away():
+                return self._away(command.participant_id, command.since)
             case Assign():
                 return self._assign(command.seed)
             case Rebalance():
@@ -501,10 +528,12 @@ class Breakouts:
                 else ""
             )
             rooms.append(RoomSpec(spec.room_id, name, topic, spec.capacity))
-        if self.phase == "closed":
+        if self.phase == "closed":  # a new round: new rooms, and everyone starts afresh
             self.phase = "planning"
             self.opened_at = self.ends_at = self.closes_at = None
             self.help, self.chat, self.broadcasts = {}, {}, []
+            self.room_of = {}
+            self.away = {pid: None for pid in self.away}
         self.planned, self.assignment, self.rooms = True, mode, rooms
         capacity = {room.room_id: room.capacity for room in rooms}
         seated = dict.fromkeys(capacity, 0)
@@ -517,9 +546,14 @@ class Breakouts:
         self.room_of = kept
         return [BreakoutsChanged()]
 
-    def _join(self, command: Join) -> list[BreakoutEvent]:
+    def _join(self, command: Join, now: dt.datetime) -> list[BreakoutEvent]:
         name = clean_text(command.display_name, MAX_DISPLAY_NAME, "display_name", multiline=False)
         pid = command.participant_id
+        self.seen_at[pid] = now
+        if pid in self.away:
+            self._return(pid)
+            self.pool[pid] = name
+            return [BreakoutsChanged()]
         if pid in self.pool:
             if self.pool[pid] == name:
                 return []
@@ -538,7 +572,44 @@ class Breakouts:
         self.pool.pop(pid, None)
         self.room_of.pop(pid, None)
         self.visitors.pop(pid, None)
+        self.away.pop(pid, None)
+        self.seen_at.pop(pid, None)
         return [BreakoutsChanged()]
+
+    def _present(self, pid: str, now: dt.datetime) -> list[BreakoutEvent]:
+        if pid not in self.pool:
+            return []
+        self.seen_at[pid] = now
+        if pid not in self.away:
+            return []
+        self._return(pid)
+        return [BreakoutsChanged()]
+
+    def _return(self, pid: str) -> None:
+        """Back online: the seat they had, if it is still free; in an open automatic round,
+        the emptiest room, as a late joiner gets."""
+        room_id = self.away.pop(pid)
+        sizes = self._sizes()
+        capacity = {room.room_id: room.capacity for room in self.rooms}
+        if room_id in capacity and sizes[room_id] < capacity[room_id]:
+            self.room_of[pid] = room_id
+        elif (
+            self.phase == "open"
+            and self.assignment == "auto"
+            and (emptiest := self._least_full(sizes)) is not None
+        ):
+            self.room_of[pid] = emptiest
+
+    def _away(self, pid: str, since: dt.datetime) -> list[BreakoutEvent]:
+        seen = self.seen_at.get(pid)
+        if pid not in self.pool or pid in self.away or (seen is not None and seen > since):
+            return []
+        self.away[pid] = self.room_of.pop(pid, None)
+        return [BreakoutsChanged()]
+
+    def online(self) -> list[str]:
+        """The pool members who are not known to have left, in the order they joined."""
+        return [pid for pid in self.pool if pid not in self.away]
 
     def _require_plan(self, doing: str, phases: tuple[Phase, ...]) -> None:
         if not self.planned:
@@ -554,7 +625,7 @@ class Breakouts:
 
     def _assign(self, seed: int) -> list[BreakoutEvent]:
         self._require_plan("assign rooms", ("planning", "open"))
-        people = sorted(self.pool)
+        people = sorted(self.online())
         # Not for security: the seed is in the command log so every process deals the same.
         random.Random(seed).shuffle(people)  # noqa: S311
         sizes = dict.fromkeys((room.room_id for room in self.rooms), 0)
@@ -577,7 +648,7 @@ class Breakouts:
         order = {pid: index for index, pid in enumerate(self.pool)}
         room_of = dict(self.room_of)
         sizes = self._sizes()
-        for pid in self.pool:
+        for pid in self.online():
             if pid not in room_of:
                 room_id = self._least_full(sizes)
                 if room_id is None:
@@ -639,7 +710,7 @@ class Breakouts:
         if self.assignment == "auto":
             # Automatic rooms take in whoever joined after the last Assign, as late joiners are.
             sizes = self._sizes()
-            for pid in self.pool:
+            for pid in self.online():
                 if pid not in self.room_of and (room_id := self._least_full(sizes)) is not None:
                     self.room_of[pid] = room_id
                     sizes[room_id] += 1

@@ -4,7 +4,9 @@ broadcast (every page player uses LL-HLS, a few seconds behind, served through H
 so that an audience of thousands costs the media processes one packaging).
 
 A session's moderators switch it; the switch goes through the command log like every other
-decision, so every process and every open page agrees."""
+decision, so every process and every open page agrees. They can also cut the stream: the
+publication ends at once wherever it is, and no speaker can go live again until a moderator
+lets them back on."""
 
 from __future__ import annotations
 
@@ -21,7 +23,17 @@ class SetBroadcast:
     broadcast: bool
 
 
-DeliveryCommand = SetBroadcast
+@dataclass(frozen=True, slots=True)
+class SetCut:
+    """A moderator cuts the stream (``True``: it ends, and nobody may publish) or lets
+    speakers back on (``False``)."""
+
+    session_code: str
+    by: str
+    cut: bool
+
+
+DeliveryCommand = SetBroadcast | SetCut
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +42,14 @@ class BroadcastChanged:
     broadcast: bool
 
 
-DeliveryEvent = BroadcastChanged
+@dataclass(frozen=True, slots=True)
+class CutChanged:
+    session_code: str
+    cut: bool
+    by: str
+
+
+DeliveryEvent = BroadcastChanged | CutChanged
 
 
 @dataclass
@@ -38,14 +57,33 @@ class Delivery:
     broadcasting: set[str] = field(default_factory=set)
     """Sessions in broadcast mode (interactive is the default)."""
 
+    cut: set[str] = field(default_factory=set)
+    """Sessions whose stream a moderator cut: no publication is taken until they lift it."""
+
     def is_broadcast(self, session_code: str) -> bool:
         return session_code in self.broadcasting
 
+    def is_cut(self, session_code: str) -> bool:
+        return session_code in self.cut
+
     def apply(self, command: DeliveryCommand, now: dt.datetime) -> list[DeliveryEvent]:
-        if self.is_broadcast(command.session_code) == command.broadcast:
-            return []
-        if command.broadcast:
-            self.broadcasting.add(command.session_code)
-        else:
-            self.broadcasting.discard(command.session_code)
-        return [BroadcastChanged(command.session_code, command.broadcast)]
+        match command:
+            case SetBroadcast(code, _, broadcast):
+                if not _switch(self.broadcasting, code, broadcast):
+                    return []
+                return [BroadcastChanged(code, broadcast)]
+            case SetCut(code, by, cut):
+                if not _switch(self.cut, code, cut):
+                    return []
+                return [CutChanged(code, cut, by)]
+
+
+def _switch(sessions: set[str], code: str, on: bool) -> bool:
+    """Put ``code`` in ``sessions`` or take it out; whether that changed anything."""
+    if (code in sessions) == on:
+        return False
+    if on:
+        sessions.add(code)
+    else:
+        sessions.discard(code)
+    return True

@@ -187,6 +187,8 @@ class OwnQuestionChanged:
 
     author_id: str
     question: Question
+    merge_target: Question | None = None
+    """The question this one was merged into, so that its author can be told which."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +277,10 @@ class QASession:
 
     def highlighted_question(self) -> Question | None:
         return self.questions.get(self.highlighted) if self.highlighted else None
+
+    def merge_target(self, question: Question) -> Question | None:
+        """The question ``question`` was merged into, if it was."""
+        return self.questions.get(question.merged_into) if question.merged_into else None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -438,7 +444,9 @@ class QASession:
             before = self.questions.get(question.id)
             self.questions[question.id] = question
             events.append(QuestionModerated(question))
-            events.append(OwnQuestionChanged(question.author_id, question))
+            events.append(
+                OwnQuestionChanged(question.author_id, question, self.merge_target(question))
+            )
             if question.is_public:
                 events.append(QuestionShown(question))
             elif before is not None and before.is_public:
@@ -453,7 +461,8 @@ def ordered(questions: list[Question], by: QueueOrder) -> list[Question]:
     if by == "time":
         return sorted(questions, key=lambda q: (q.asked_at, q.id))
     if by == "votes":
-        return sorted(questions, key=lambda q: (-q.votes, q.asked_at, q.id))
+        # Answered questions sink below the open ones, which is where voters look.
+        return sorted(questions, key=lambda q: (q.state == "answered", -q.votes, q.asked_at, q.id))
     return sorted(
         questions,
         key=lambda q: (

@@ -6,6 +6,13 @@ from typing import Any
 
 from sessions.qa import Note, QASession, QASettings, Question, QueueOrder, ordered
 
+MERGE_TARGET_CHARS = 60
+"""How much of the question a participant's was merged into they are shown."""
+
+
+def shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
 
 def public_question(
     question: Question, viewer_id: str = "", highlighted: str = ""
@@ -22,6 +29,19 @@ def public_question(
         "highlighted": question.id == highlighted,
         "voted": bool(viewer_id) and viewer_id in question.voters,
         "mine": bool(viewer_id) and viewer_id == question.author_id,
+        "edited": bool(question.history),
+    }
+
+
+def own_question(
+    question: Question, merge_target: Question | None, highlighted: str = ""
+) -> dict[str, Any]:
+    """A question as its author sees it: also what it was merged into, if it was."""
+    return {
+        **public_question(question, question.author_id, highlighted),
+        "merged_into_text": (
+            shortened(merge_target.text, MERGE_TARGET_CHARS) if merge_target else ""
+        ),
     }
 
 
@@ -55,7 +75,7 @@ def note_view(note: Note) -> dict[str, Any]:
 def participant_snapshot(qa: QASession, viewer_id: str, order: QueueOrder) -> dict[str, Any]:
     """The session's Q&A as one participant sees it: the public queue plus their own."""
     own = [
-        public_question(q, viewer_id, qa.highlighted)
+        own_question(q, qa.merge_target(q), qa.highlighted)
         for q in ordered(qa.own_questions(viewer_id), "time")
         if not q.is_public
     ]

@@ -38,6 +38,8 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "breakouts.visit": breakouts.Visit,
     "breakouts.close": breakouts.Close,
     "breakouts.say": breakouts.Say,
+    "breakouts.present": breakouts.Present,
+    "breakouts.away": breakouts.Away,
     "archive.started": archive.RecordingStarted,
     "archive.failed": archive.RecordingFailed,
     "archive.stopped": archive.RecordingStopped,
@@ -46,6 +48,7 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "archive.wanted": archive.WantRecording,
     "archive.marker": archive.AddMarker,
     "delivery.broadcast": delivery.SetBroadcast,
+    "delivery.cut": delivery.SetCut,
 }
 _KIND_OF: dict[type[Any], str] = {kind: name for name, kind in COMMAND_KINDS.items()}
 

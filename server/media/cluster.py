@@ -163,6 +163,8 @@ class MediaCluster:
                 origin=publication.relay_of is None,
                 started_at=publication.started_at,
                 viewers=engine.viewer_count(key),
+                rehearsal=publication.rehearsal,
+                health=publication.health() if publication.relay_of is None else None,
             )
             for key, publication in engine.publications.items()
             if key.is_panel
@@ -193,7 +195,7 @@ class MediaCluster:
             if instance not in alive:
                 log.warning("media node lost", extra={"node": record.id})
                 for stream in record.streams:
-                    if stream.origin:
+                    if stream.origin and not stream.rehearsal:
                         self._lost[stream.session] = (stream.started_at, now + PAUSE_SECONDS)
         for session in list(self._lost):
             if self._lost[session][1] <= now or placement.origin(self.nodes, session):
@@ -404,8 +406,10 @@ class MediaCluster:
             return None
         others = self.others()
         viewers = sum(s.viewers for n in others if (s := n.carries(key.session)))
-        if (started_at := placement.started_at(others, key.session)) is not None:
-            return StreamState("live", started_at, viewers)
+        if (published := placement.origin(others, key.session)) is not None:
+            stream = published.carries(key.session)
+            assert stream is not None
+            return StreamState("live", stream.started_at, viewers, stream.rehearsal, stream.health)
         if lost := self._lost.get(key.session):
             return StreamState("paused", lost[0], viewers)
         return StreamState("offline", None, viewers) if viewers else None
@@ -446,7 +450,9 @@ class MediaCluster:
             await peer.setLocalDescription(await peer.createOffer())
             answer = await self._ask_origin(origin, key, peer.localDescription.sdp)
             await peer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-            return self.engine.publish_relay(key, peer, carried.started_at, origin.instance)
+            return self.engine.publish_relay(
+                key, peer, carried.started_at, origin.instance, rehearsal=carried.rehearsal
+            )
         except BaseException:
             await peer.close()
             raise

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import msgspec
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
@@ -29,6 +30,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from server.errors import AppError
 from server.media import aiortc_glue
+from server.media.health import HealthMeter, StreamHealth
 from server.media.relay import Broadcast, KeyframeRequest, KeyframeRequests, Packet
 from server.media.rtp_forwarding import Batch, StreamForwarder, Subscriber
 from server.media.stream_key import StreamKey
@@ -84,6 +86,15 @@ class Publication:
     relay_of: str | None = None
     """For a relay: the media node it is pulled from (the stream's origin), as its
     ``NodeRecord.instance``."""
+    rehearsal: bool = False
+    """A speaker's rehearsal: its session's moderators and speakers may watch it, nobody
+    else sees it live, and it is never recorded."""
+    health_meter: HealthMeter = field(default_factory=HealthMeter)
+
+    def health(self) -> StreamHealth:
+        """How the publisher's media arrives, over the last second or so."""
+        return self.health_meter.read(self.streams.values())
+
     batch: Batch = field(default_factory=Batch)
     """Open while packets that arrived together are pushed: the forwarders send them on
     together."""
@@ -157,13 +168,24 @@ class StreamState:
     without ending (its viewers resume when it returns); else ``offline``."""
     started_at: dt.datetime | None
     viewers: int
+    rehearsal: bool = False
+    """Live as a speaker's rehearsal: shown only to the session's moderators and speakers."""
+    health: StreamHealth | None = None
+    """How the publisher's media arrives: for the session's moderators and speakers."""
 
     def as_json(self) -> dict[str, object]:
-        return {
+        shown: dict[str, object] = {
             "state": self.state,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "viewers": self.viewers,
+            "rehearsal": self.rehearsal,
         }
+        if self.health is not None:
+            shown["health"] = msgspec.to_builtins(self.health)
+        return shown
+
+
+OFFLINE = StreamState("offline", None, 0)
 
 
 @dataclass(eq=False)
@@ -242,18 +264,27 @@ class MediaEngine:
         pause = self.pauses.get(key)
         return pause if pause and pause.until > asyncio.get_running_loop().time() else None
 
-    def state(self, key: StreamKey) -> StreamState:
+    def state(self, key: StreamKey, *, rehearsals: bool = False) -> StreamState:
         """The stream's state over every media node: live or paused here, else as the other
-        nodes see it; viewers counted on all of them."""
+        nodes see it; viewers counted on all of them. A rehearsal is offline unless
+        ``rehearsals`` (for its session's moderators and speakers)."""
         viewers = self.viewer_count(key)
         remote = self.elsewhere(key)
         everyone = viewers + (remote.viewers if remote else 0)
         if publication := self.publications.get(key):
-            return StreamState("live", publication.started_at, everyone)
+            if publication.rehearsal and not rehearsals:
+                return OFFLINE
+            health = publication.health() if rehearsals else None
+            return StreamState(
+                "live", publication.started_at, everyone, publication.rehearsal, health
+            )
         if pause := self.paused(key):
             return StreamState("paused", pause.started_at, everyone)
         if remote is not None and remote.state != "offline":
-            return StreamState(remote.state, remote.started_at, everyone)
+            if remote.rehearsal and not rehearsals:
+                return OFFLINE
+            health = remote.health if rehearsals else None
+            return StreamState(remote.state, remote.started_at, everyone, remote.rehearsal, health)
         return StreamState("offline", None, everyone)
 
     async def end_pause(self, key: StreamKey, resource: str) -> bool:
@@ -306,12 +337,21 @@ class MediaEngine:
         task.add_done_callback(self._tasks.discard)
 
     async def publish(
-        self, key: StreamKey, offer_sdp: str, now: dt.datetime, *, pause_on_drop: bool = True
+        self,
+        key: StreamKey,
+        offer_sdp: str,
+        now: dt.datetime,
+        *,
+        pause_on_drop: bool = True,
+        rehearsal: bool = False,
     ) -> tuple[Publication, str]:
+        """Take a publisher's offer; a rehearsal does not pause when it drops (nobody but
+        its moderators waits for it)."""
         if key in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
         peer = RTCPeerConnection(NO_ICE_SERVERS)
-        publication = Publication(key, self.new_resource(), now, peer=peer)
+        publication = Publication(key, self.new_resource(), now, peer=peer, rehearsal=rehearsal)
+        pause_on_drop = pause_on_drop and not rehearsal
         tracks: list[MediaStreamTrack] = []
         peer.on("track", tracks.append)
 
@@ -325,7 +365,13 @@ class MediaEngine:
         return publication, peer.localDescription.sdp
 
     def publish_relay(
-        self, key: StreamKey, peer: RTCPeerConnection, started_at: dt.datetime, origin: str
+        self,
+        key: StreamKey,
+        peer: RTCPeerConnection,
+        started_at: dt.datetime,
+        origin: str,
+        *,
+        rehearsal: bool = False,
     ) -> Publication:
         """Publish what ``peer`` (already negotiated with the ``origin`` node, receiving
         only) brings in: one relay of another node's publication, served to this node's
@@ -333,7 +379,9 @@ class MediaEngine:
         its relay through a publisher's drop, as it holds any viewer)."""
         if key in self.publications:
             raise AppError(409, "media.already_live", "Someone is already publishing here.")
-        publication = Publication(key, self.new_resource(), started_at, peer=peer, relay_of=origin)
+        publication = Publication(
+            key, self.new_resource(), started_at, peer=peer, relay_of=origin, rehearsal=rehearsal
+        )
         self._take(publication, peer, pause_on_drop=False)
         log.info("relaying", extra={"stream": str(key), "origin": origin})
         return publication

@@ -6,7 +6,7 @@ from aiohttp import web
 from aiortc import RTCPeerConnection
 
 from server.errors import AppError
-from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, SETTINGS
+from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, QA, SETTINGS
 from server.media import aiortc_glue, node_proxy, placement
 from server.media.cluster import PLACED_HEADER, RELAY_HEADER, MediaCluster
 from server.media.engine import RETRY_AFTER_SECONDS, Publication
@@ -123,7 +123,15 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
     if session.do_not_stream:
         raise AppError(403, "media.not_streamed", "The programme marks this session not streamed.")
+    await request.app[QA].sync()
+    if request.app[QA].delivery.is_cut(code):
+        raise AppError(
+            409,
+            "media.cut",
+            "A moderator ended this stream; they can let speakers back on from the console.",
+        )
     offer = await read_offer(request)
+    rehearsal = rehearsing(request)
     if cluster := placing(request):
         await cluster.refresh()
         live_here = request.app[MEDIA].live(StreamKey.panel(code)) is not None
@@ -135,7 +143,7 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
         if node is not None and node.id != cluster.id:
             return await node_proxy.forward(cluster.http, request, node, offer)
     publication, answer = await request.app[MEDIA].publish(
-        StreamKey.panel(code), offer, request.app[CLOCK]()
+        StreamKey.panel(code), offer, request.app[CLOCK](), rehearsal=rehearsal
     )
     await announce(request)
     return sdp_answer(request, answer, f"/whip/{code}/{publication.resource}")
@@ -146,6 +154,20 @@ async def announce(request: web.Request) -> None:
     answer (a viewer's first request, through any process) finds the change there."""
     if CLUSTER in request.app:
         await request.app[CLUSTER].announce()
+
+
+def rehearsing(request: web.Request) -> bool:
+    """``?rehearsal=1`` on a WHIP request: the speaker rehearses (watched by the session's
+    moderators and speakers only, never recorded)."""
+    value = request.query.get("rehearsal", "0")
+    if value not in ("0", "1"):
+        raise AppError(400, "media.bad_query", "rehearsal is 0 or 1.")
+    return value == "1"
+
+
+def may_watch_rehearsal(request: web.Request, code: str) -> bool:
+    identity = request[IDENTITY]
+    return identity.has_role(code, Role.SPEAKER) or identity.can_moderate(code)
 
 
 def own_publication(request: web.Request) -> Publication:
@@ -218,7 +240,7 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
     engine = request.app[MEDIA]
     if RELAY_HEADER in request.headers:  # another node pulls a relay: from an origin only
         publication = engine.live(key)
-        if publication is None or publication.relay_of is not None:
+        if publication is None or publication.relay_of is not None or publication.rehearsal:
             raise AppError(409, "media.not_origin", "This node does not publish this session.")
     elif CLUSTER in request.app:
         cluster = request.app[CLUSTER]
@@ -230,6 +252,14 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
             if placed is not None and placed.node.id != cluster.id:
                 return await node_proxy.forward(cluster.http, request, placed.node, offer)
         await cluster.carry(key)
+    publication = engine.live(key)
+    if publication is not None and publication.rehearsal and not may_watch_rehearsal(request, code):
+        raise AppError(  # to everyone else, a rehearsal is nothing live
+            409,
+            "media.offline",
+            "Nothing is being published here right now.",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     viewer, answer = await engine.watch(key, offer, relay=RELAY_HEADER in request.headers)
     return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
 

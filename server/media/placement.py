@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import msgspec
 
+from server.media.health import StreamHealth
+
 CPU_SHARE_PERCENT = 75.0
 """A node at this much of one core (its event loop) takes no more viewers while another
 node has room: above it, packets start to wait behind each other."""
@@ -41,6 +43,9 @@ class CarriedStream(msgspec.Struct, frozen=True):
     origin: bool
     started_at: dt.datetime
     viewers: int = 0
+    rehearsal: bool = False
+    health: StreamHealth | None = None
+    """How the publisher's media arrives at the origin (none on a relay)."""
 
 
 class MemberCall(msgspec.Struct, frozen=True):
@@ -138,8 +143,12 @@ class ViewerPlacement:
 
 def place_viewer(nodes: Sequence[NodeRecord], session: str) -> ViewerPlacement | None:
     """Where a new viewer of the session's panel goes; None while nothing is published."""
-    if origin(nodes, session) is None:
+    published = origin(nodes, session)
+    if published is None:
         return None
+    stream = published.carries(session)
+    if stream is not None and stream.rehearsal:  # a few moderators: never worth a relay
+        return ViewerPlacement(published, relay=False)
     carriers = [n for n in nodes if n.carries(session)]
     roomy = [n for n in carriers if not n.full]
     if chosen := _emptiest(roomy):

@@ -393,6 +393,10 @@ class StreamForwarder:
         self.last_audio_level: tuple[float, int] | None = None
         """(monotonic time, −dBov) of the latest audio level the publisher sent."""
         self.packets_in = 0
+        self.octets_in = 0
+        self.expected_in = 0
+        """Packets the publisher's sequence numbers say it sent (lost ones included)."""
+        self.frames_in = 0
         self.packets_out = 0
         self.duplicates = 0
         self.retransmitted = 0
@@ -457,15 +461,22 @@ class StreamForwarder:
     def push(self, packet: SourcePacket) -> None:
         """A packet from the publisher: keep it, send it to every live viewer, and start
         the waiting ones when it begins a keyframe."""
+        latest = self.history.latest
         if not self.history.put(packet):
             self.duplicates += 1
             return
         self.packets_in += 1
+        self.octets_in += len(packet.payload)
+        if latest is None:
+            self.expected_in += 1
+        elif sequence_newer(packet.sequence, latest):
+            self.expected_in += (packet.sequence - latest) & SEQUENCE_MASK
         start: int | None = packet.sequence
         if self.kind == "video":
             if packet.timestamp != self._frame_timestamp:
                 self._frame_timestamp = packet.timestamp
                 self._frame_start = packet.sequence
+                self.frames_in += 1
             if packet.keyframe and self.keyframe_start != self._frame_start:
                 self.keyframe_start = start = self._frame_start
             else:

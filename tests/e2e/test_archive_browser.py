@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
-from server.keys import LOGIN_LINKS, MEDIA, RECORDER, STORE
+from recordings.archive import SetPublished
+from server.keys import LOGIN_LINKS, MEDIA, QA, RECORDER, STORE
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.demo import LIVE_PANEL_CODE
@@ -54,15 +55,14 @@ async def published(server: Server, recording_id: str, seconds: float) -> dict[s
             await asyncio.sleep(0.1)
 
 
-async def open_console(page: Page, server: Server) -> None:
+async def open_console(page: Page, server: Server, code: str = CODE) -> None:
     token, _ = await server.app[LOGIN_LINKS].issue(
-        server.app[STORE], Role.MODERATOR, CODE, dt.datetime.now(dt.UTC), dt.timedelta(hours=1)
+        server.app[STORE], Role.MODERATOR, code, dt.datetime.now(dt.UTC), dt.timedelta(hours=1)
     )
     await page.goto(f"{server.url}/login/{token}")
     await page.get_by_label("Display name").fill("Mo Moderator")
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(f"{server.url}/sessions/{CODE}")
-    await page.goto(f"{server.url}/sessions/{CODE}/moderate")
+    await expect(page).to_have_url(f"{server.url}/sessions/{code}/moderate")
     await expect(page.get_by_role("heading", name="Moderator console")).to_be_visible()
 
 
@@ -106,6 +106,12 @@ async def test_a_recorded_panel_is_replayed_from_the_archive(server: Server, pag
     assert view["title"] == TITLE
     await expect(item.locator(".rec-status")).to_have_text("Published")
     await expect(panel.locator("[data-rec-state]")).to_have_text("Ready")
+    # recorded after its session ended: it waits for a moderator, who publishes it
+    archive = app[QA].archive
+    await until(lambda: archive.recordings[ended.recording_id].status == "review", 20, "review")
+    await app[QA].submit_archive(
+        ENDED_CODE, SetPublished(ended.recording_id, "mod", True), dt.datetime.now(dt.UTC)
+    )
     await published(server, ended.recording_id, 20)
 
     # Unpublish and publish again from the console: the archive follows.
@@ -149,9 +155,9 @@ async def test_a_recorded_panel_is_replayed_from_the_archive(server: Server, pag
     start = float(await chapter.get_attribute("data-chapter-start") or "nan")
     assert 1.5 <= start <= 4.5, start
     await visitor.evaluate(f"{VIDEO}.muted = true")
-    await visitor.get_by_role("button", name="Play the recording").click()
-    await page_until(visitor, f"{NOW} > 0.3", 10)
-    await expect(visitor.get_by_role("button", name="Pause the recording")).to_be_visible()
+    await visitor.locator("[data-replay-video]").focus()
+    await visitor.keyboard.press("Space")  # the browser's own controls
+    await page_until(visitor, f"{NOW} > 0.3 && !{VIDEO}.paused", 10)
     assert await visitor.evaluate(NOW) < start - 0.5, "the chapter must seek forward"
     await chapter.click()
     await page_until(visitor, f"Math.abs({NOW} - {start}) < 0.75", 5)
@@ -164,7 +170,6 @@ async def test_a_recorded_panel_is_replayed_from_the_archive(server: Server, pag
     await expect(visitor.locator("[data-replay-share]")).to_have_value(
         f"{server.url}/archive/{active.recording_id}#t=4"
     )
-    await expect(visitor.locator("[data-replay-current]")).to_have_text("0:04")
 
     # The ended session's page links to its replay; the live one's has none.
     await visitor.goto(f"{server.url}/sessions/{ENDED_CODE}")

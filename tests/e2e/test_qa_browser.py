@@ -14,7 +14,7 @@ from playwright.async_api import (
 
 from server.keys import HUB, LOGIN_LINKS, QA, STORE
 from sessions.demo import LIVE_PANEL_CODE
-from sessions.qa import Moderate
+from sessions.qa import Ask, Configure, Moderate, Vote
 from sessions.roles import Role
 from tests.e2e.conftest import Pages, Server
 
@@ -47,10 +47,9 @@ async def sign_in_moderator(page: Page, server: Server) -> None:
     await expect(page.get_by_role("heading", name="Sign in as moderator")).to_be_visible()
     await page.get_by_label("Display name").fill("Mo Moderator")
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page).to_have_url(f"{server.url}/sessions/{CODE}")
-    await expect(page.locator(".identity")).to_contain_text("Mo Moderator")
-    await page.get_by_role("link", name="Moderator console").click()
+    await expect(page).to_have_url(f"{server.url}/sessions/{CODE}/moderate")  # the console
     await expect(page.get_by_role("heading", name="Moderator console")).to_be_visible()
+    await expect(page.locator(".identity")).to_contain_text("Mo Moderator")
     await expect(page.locator("[data-qa-connection]")).to_have_text("Live")
 
 
@@ -152,4 +151,117 @@ async def test_pages_resume_after_the_server_drops_their_sockets(
     assert all(connection not in hub.connections for connection in dropped)
     resumed = [frame for frame in pages.sent if '"since"' in frame]
     assert len(resumed) > subscribes_before
+    assert pages.errors == []
+
+
+async def moderated(server: Server, *commands: Ask | Moderate | Vote | Configure) -> None:
+    for command in commands:
+        await server.app[QA].submit(CODE, command, dt.datetime.now(dt.UTC))
+
+
+async def author_of(server: Server, pages: Pages, question: str) -> tuple[Page, str]:
+    """Ann's page, where she just asked ``question``, and its id."""
+    ann = await pages.open()
+    await join(ann, server.url, "Ann Author")
+    await ask(ann, question)
+    question_id = await ann.locator("[data-qa-own] li").get_attribute("data-question-id")
+    assert question_id
+    return ann, question_id
+
+
+MERGED_INTO_TREES = re.compile(r"^Merged into “Who pays for the trees, the .*…”$")
+TREES = "Who pays for the trees, the shade and the fountains in the dense streets of the old town?"
+
+
+async def test_an_author_sees_which_question_theirs_was_merged_into(
+    server: Server, pages: Pages
+) -> None:
+    ann, duplicate = await author_of(server, pages, "Who pays for the trees?")
+
+    await moderated(
+        server,
+        Ask("trees", "bob-id", "Bob", TREES),
+        Moderate("trees", "mod", "approve"),
+        Moderate(duplicate, "mod", "merge", into="trees"),
+    )
+    merged = ann.locator(f'[data-qa-own] li[data-question-id="{duplicate}"] .own-state')
+    await expect(merged).to_have_text(MERGED_INTO_TREES)
+    await expect(ann.locator("[data-qa-announce]")).to_contain_text("merged")
+    await ann.reload()
+    await expect(ann.locator("[data-qa-connection]")).to_have_text("Live")
+    await expect(merged).to_have_text(MERGED_INTO_TREES)
+    assert pages.errors == []
+
+
+async def test_an_author_sees_that_a_moderator_edited_their_question(
+    server: Server, pages: Pages
+) -> None:
+    ann, typo = await author_of(server, pages, "Waht about heat?")
+
+    await moderated(
+        server,
+        Ask("trees", "bob-id", "Bob", TREES),
+        Moderate("trees", "mod", "approve"),
+        Moderate(typo, "mod", "approve"),
+        Moderate(typo, "mod", "edit", text="What about heat?"),
+    )
+    public = ann.locator(f'[data-qa-list] li[data-question-id="{typo}"]')
+    await expect(public.locator(".question-text")).to_have_text("What about heat?")
+    await expect(public.locator(".badge-edited")).to_have_text("Edited by a moderator")
+    await expect(ann.locator("[data-qa-announce]")).to_contain_text("A moderator edited")
+    untouched = ann.locator('[data-qa-list] li[data-question-id="trees"]')
+    await expect(untouched.locator(".question-text")).to_have_text(TREES)
+    await expect(untouched.locator(".badge-edited")).to_have_count(0)
+    await ann.reload()
+    await expect(ann.locator("[data-qa-connection]")).to_have_text("Live")
+    await expect(public.locator(".badge-edited")).to_have_text("Edited by a moderator")
+    assert pages.errors == []
+
+
+async def test_answered_questions_sink_below_unanswered_ones_in_most_votes(
+    server: Server, pages: Pages
+) -> None:
+    await moderated(
+        server,
+        Configure("mod", moderation="post"),
+        Ask("popular", "p-1", "Pia", "The popular one?"),
+        Ask("second", "p-2", "Sam", "The second one?"),
+        Ask("quiet", "p-3", "Quin", "The quiet one?"),
+        *(Vote("popular", voter) for voter in ("v1", "v2", "v3")),
+        Vote("second", "v1"),
+    )
+    viewer = await pages.open()
+    await viewer.goto(f"{server.url}/sessions/{CODE}")
+    texts = viewer.locator("[data-qa-list] .question-text")
+    await expect(texts).to_have_text(["The popular one?", "The second one?", "The quiet one?"])
+
+    await moderated(server, Moderate("popular", "mod", "answer"))
+    answered = viewer.locator('[data-qa-list] li[data-question-id="popular"]')
+    await expect(answered.locator(".badge-answered")).to_have_text("Answered")
+    await expect(texts).to_have_text(["The second one?", "The quiet one?", "The popular one?"])
+    await viewer.reload()
+    await expect(viewer.locator("[data-qa-connection]")).to_have_text("Live")
+    await expect(texts).to_have_text(["The second one?", "The quiet one?", "The popular one?"])
+    assert pages.errors == []
+
+
+async def test_the_connection_label_stops_saying_live_when_questions_close(
+    server: Server, pages: Pages
+) -> None:
+    ann = await pages.open()
+    await join(ann, server.url, "Ann Open")
+    label = ann.locator("[data-qa-connection]")
+    await expect(label).to_have_attribute("data-state", "live")
+
+    await moderated(server, Configure("mod", open=False))
+    await expect(ann.locator("[data-qa-closed]")).to_be_visible()
+    await expect(label).to_have_text("Questions closed")
+    await expect(label).not_to_have_attribute("data-state", "live")
+    await ann.reload()
+    await expect(label).to_have_text("Questions closed")
+    await expect(label).not_to_have_attribute("data-state", "live")
+
+    await moderated(server, Configure("mod", open=True))
+    await expect(label).to_have_text("Live")
+    await expect(label).to_have_attribute("data-state", "live")
     assert pages.errors == []

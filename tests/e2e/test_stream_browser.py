@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -87,4 +88,36 @@ async def test_a_programme_running_late_still_goes_live_on_an_ended_sessions_pag
     await expect(page.locator("[data-player]")).to_be_visible()
     await expect(ended).to_be_hidden()
     await frames_keep_coming(page)
+    await page.close()
+
+
+async def test_an_upcoming_session_that_streams_says_live_in_its_header(
+    browser: Browser, server: Server
+) -> None:
+    code = "talk-open-data"  # starts over an hour after the demo panel
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.clock.install()
+    await page.goto(f"{server.url}/sessions/{code}")
+    header = page.locator(".session-header [data-state-badge]")
+    await expect(header).to_have_text("Upcoming")
+
+    engine = server.app[MEDIA]
+    start_synthetic_panel(engine, code, dt.datetime.now(dt.UTC))
+    await expect(page.locator("[data-player-badge]")).to_have_text("Live")
+    await expect(header).to_have_text("Live now")
+    await page.clock.fast_forward(31_000)  # past the schedule check that runs every 30 s
+    await expect(header).to_have_text("Live now")
+    await page.reload()
+    await expect(header).to_have_text("Live now")
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/sessions/{code}") as served:
+        assert "data-state-badge>Live now<" in await served.text()
+
+    publication = engine.live(StreamKey.panel(code))
+    assert publication is not None
+    await engine.unpublish(publication)
+    await expect(page.locator("[data-player-badge]")).to_have_text("Offline")
+    await expect(header).to_have_text("Upcoming")
+    assert errors == []
     await page.close()

@@ -17,8 +17,9 @@ from defusedxml import ElementTree
 from server.keys import MEDIA, QA, RECORDER, RECORDINGS, STORE
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
+from server.recording_service import in_schedule
 from tests.integration.conftest import NOW, conference
-from tests.integration.test_qa_api import ANN, MOD, ask, moderate
+from tests.integration.test_qa_api import ANN, MOD, ask, moderate, token
 
 Client = TestClient[web.Request, web.Application]
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -216,3 +217,48 @@ async def test_a_reimport_that_renames_the_session_keeps_its_recordings(client: 
     page = await (await client.get("/archive?q=renamed")).text()
     assert f"/archive/{rid}" in page
     assert f"/archive/{rid}" not in await (await client.get("/archive?q=zzzz")).text()
+
+
+async def test_a_stream_outside_its_sessions_time_waits_for_a_moderators_review(
+    client: Client,
+) -> None:
+    """A speaker's camera test on a session of tomorrow is recorded, but neither the archive
+    nor the feed shows it until a moderator publishes it."""
+    engine, recorder = client.app[MEDIA], client.app[RECORDER]
+    start_synthetic_panel(engine, "closing", NOW)  # "closing" is tomorrow at 16:00
+    active = await until(lambda: recorder.active.get("closing"))
+    await until(lambda: active.recorder.state.duration_seconds >= 2)
+    publication = engine.live(StreamKey.panel("closing"))
+    assert publication is not None
+    await engine.unpublish(publication)
+    archive = client.app[QA].archive
+    await until(
+        lambda: archive.recordings[active.recording_id].status not in ("recording", "processing")
+    )
+    assert archive.recordings[active.recording_id].status == "review"
+
+    listing = (await (await client.get("/api/recordings")).json())["recordings"]
+    assert listing == []
+    feed = ElementTree.fromstring(await (await client.get("/feeds/recordings.atom")).text())
+    assert feed.findall(f"{ATOM}entry") == []
+    assert (await client.get(f"/archive/{active.recording_id}")).status == 404
+
+    closing_moderator = token("cy", "closing")
+    response = await client.post(
+        f"/api/recordings/{active.recording_id}/visibility",
+        json={"published": True},
+        headers=closing_moderator,
+    )
+    assert response.status == 200, await response.text()
+    listing = (await (await client.get("/api/recordings")).json())["recordings"]
+    assert [r["id"] for r in listing] == [active.recording_id]
+
+
+async def test_the_grace_around_a_session_decides_what_publishes_itself() -> None:
+    session = conference().session_by_code("panel")
+    assert session is not None
+    grace = dt.timedelta(minutes=15)
+    assert in_schedule(session, session.start - grace, grace)
+    assert in_schedule(session, session.end + grace, grace)
+    assert not in_schedule(session, session.start - grace - dt.timedelta(seconds=1), grace)
+    assert not in_schedule(session, session.end + grace + dt.timedelta(seconds=1), grace)

@@ -81,7 +81,7 @@ async def test_moderators_switch_players_to_hls_and_back(client: Client) -> None
 
 
 def before_state(stream: dict[str, Any]) -> dict[str, Any]:
-    return {key: stream[key] for key in ("state", "started_at", "viewers")}
+    return {key: stream[key] for key in ("state", "started_at", "viewers", "rehearsal", "cut")}
 
 
 async def test_only_valid_switches_from_this_sessions_moderators(client: Client) -> None:

@@ -128,7 +128,8 @@ async def test_moderator_link_works_once(client: Client) -> None:
     response = await client.post(
         link, data={"display_name": "Mo", "csrf_token": token}, allow_redirects=False
     )
-    assert response.status == 303 and response.headers["Location"] == "/sessions/panel"
+    # a moderator lands on the console (a speaker on the studio)
+    assert response.status == 303 and response.headers["Location"] == "/sessions/panel/moderate"
     page = await (await client.get("/sessions/panel")).text()
     assert "You are a <strong>moderator</strong> of this session." in page
     other = await (await client.get("/sessions/side")).text()

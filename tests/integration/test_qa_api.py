@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -271,3 +273,38 @@ async def test_session_page_renders_the_queue_without_javascript(client: Client)
     page = await (await client.get("/sessions/panel", headers=BOB)).text()
     on_screen = page.split("data-qa-onscreen-text>")[1].split("</p>")[0]
     assert on_screen == "Is &lt;b&gt;shade&lt;/b&gt; a right?"
+
+
+async def test_the_csv_export_writes_yes_or_no_for_every_boolean(client: Client) -> None:
+    starred, plain = await ask(client, "Starred?"), await ask(client, "Plain?")
+    await moderate(client, starred, "star")
+    response = await client.get("/api/sessions/panel/questions/export.csv", headers=MOD)
+    rows = list(csv.DictReader(io.StringIO(await response.text())))
+    assert {row["id"]: row["starred"] for row in rows} == {starred: "yes", plain: "no"}
+    cells = {cell for row in rows for cell in row.values()}
+    assert not cells & {"True", "False"}
+
+
+TARGET = "Who pays for the trees, the shade and the fountains in the dense streets of the old town?"
+
+
+async def test_authors_learn_what_moderators_did_to_their_questions(client: Client) -> None:
+    target = await ask(client, TARGET, who=BOB)
+    duplicate = await ask(client, "Who pays for the trees?")
+    await moderate(client, target, "approve")
+    await moderate(client, duplicate, "merge", into=target)
+    [own] = (await listing(client, ANN))["own"]
+    assert own["state"] == "archived"
+    merged_into = own["merged_into_text"]
+    assert merged_into.startswith("Who pays for the trees, the shade")
+    assert merged_into.endswith("…")
+    assert len(merged_into) <= 60
+    page = await (await client.get("/sessions/panel", headers=ANN)).text()
+    assert f"Merged into “{merged_into}”" in page
+
+    assert (await listing(client, BOB))["questions"][0]["edited"] is False
+    await moderate(client, target, "edit", text="Who pays for shade in the old town?")
+    [edited] = (await listing(client, BOB))["questions"]
+    assert edited["edited"] is True
+    page = await (await client.get("/sessions/panel", headers=BOB)).text()
+    assert "Edited by a moderator" in page

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from server.app import create_app
 from server.auth import bearer_codec
-from server.keys import MEDIA
+from server.keys import MEDIA, QA, RECORDER
 from server.media import aiortc_glue
 from server.media.cluster import RELAY_HEADER
 from server.media.stream_key import StreamKey
@@ -25,7 +25,7 @@ from sessions.roles import Identity, Role
 from tests.helpers import SECRET, settings_for
 from tests.integration.conftest import NOW, ClientFactory
 from tests.integration.test_media_relay import NO_ICE_SERVERS
-from tests.integration.test_qa_api import BOB
+from tests.integration.test_qa_api import BOB, MOD
 
 Client = TestClient[web.Request, web.Application]
 SDP = {"Content-Type": "application/sdp"}
@@ -45,10 +45,10 @@ async def publisher_offer(peers: list[RTCPeerConnection]) -> RTCPeerConnection:
     return peer
 
 
-async def publish(client: Client, peers: list[RTCPeerConnection]) -> str:
+async def publish(client: Client, peers: list[RTCPeerConnection], query: str = "") -> str:
     peer = await publisher_offer(peers)
     response = await client.post(
-        "/whip/panel", data=peer.localDescription.sdp, headers={**SDP, **speaker()}
+        f"/whip/panel{query}", data=peer.localDescription.sdp, headers={**SDP, **speaker()}
     )
     assert response.status == 201, await response.text()
     assert response.content_type == "application/sdp"
@@ -182,8 +182,8 @@ async def test_the_synthetic_panel_reaches_a_whep_viewer(
 async def test_stream_state_api(client: Client, peers: list[RTCPeerConnection]) -> None:
     offline = await (await client.get("/api/sessions/panel/stream")).json()
     assert offline == {
-        "state": "offline", "started_at": None, "viewers": 0, "broadcast": False,
-        "whep": "/whep/panel", "hls": "/hls/panel/index.m3u8",
+        "state": "offline", "started_at": None, "viewers": 0, "rehearsal": False,
+        "broadcast": False, "cut": False, "whep": "/whep/panel", "hls": "/hls/panel/index.m3u8",
     }  # fmt: skip
     await publish(client, peers)
     live = await (await client.get("/api/sessions/panel/stream")).json()
@@ -211,7 +211,9 @@ async def test_stream_state_reaches_the_live_topic(
                     "state": "live",
                     "started_at": NOW.isoformat(),
                     "viewers": 0,
+                    "rehearsal": False,
                     "broadcast": False,
+                    "cut": False,
                 },
             }
         ]
@@ -335,3 +337,79 @@ async def test_relays_are_pulled_from_an_origin_only(
     await publish(client, peers)
     pulled = await client.post("/whep/panel", data=offer, headers=relay)
     assert pulled.status == 201, await pulled.text()
+
+
+async def test_a_rehearsal_is_seen_by_moderators_and_speakers_only_and_never_recorded(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    refused = await client.post(
+        "/whip/panel?rehearsal=yes",
+        data=(await publisher_offer(peers)).localDescription.sdp,
+        headers={**SDP, **speaker()},
+    )
+    assert refused.status == 400
+    assert (await refused.json())["error"]["code"] == "media.bad_query"
+    location = await publish(client, peers, "?rehearsal=1")
+
+    # to the public, nothing is live: the state, WHEP, HLS and the page's live topic
+    assert (await (await client.get("/api/sessions/panel/stream")).json())["state"] == "offline"
+    public = await client.post(
+        "/whep/panel", data=(await viewer_offer(peers)).localDescription.sdp, headers=SDP
+    )
+    assert public.status == 409
+    assert (await public.json())["error"]["code"] == "media.offline"
+    assert (await client.get("/hls/panel/index.m3u8")).status in (404, 409)
+    async with client.ws_connect("/ws") as socket:
+        await socket.send_json(["subscribe", 1, {"topic": "session:panel:live"}])
+        assert (await socket.receive_json(timeout=5))[2]["snapshot"]["state"] == "offline"
+        await socket.send_json(["subscribe", 2, {"topic": "session:panel:studio"}])
+        verb, _, body = await socket.receive_json(timeout=5)
+        assert (verb, body["code"]) == ("error", "auth.required")
+    async with client.ws_connect("/ws", headers=MOD) as socket:
+        await socket.send_json(["subscribe", 1, {"topic": "session:panel:studio"}])
+        verb, _, body = await socket.receive_json(timeout=5)
+        assert verb == "ok"
+        assert (body["snapshot"]["state"], body["snapshot"]["rehearsal"]) == ("live", True)
+
+    # the session's moderator watches it
+    viewer = await viewer_offer(peers)
+    arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+    viewer.on("track", arrived.set_result)
+    response = await client.post(
+        "/whep/panel", data=viewer.localDescription.sdp, headers={**SDP, **MOD}
+    )
+    assert response.status == 201, await response.text()
+    await viewer.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+    track = await asyncio.wait_for(arrived, 10)
+    assert (await asyncio.wait_for(track.recv(), 5)) is not None
+    assert client.app[RECORDER].active.get("panel") is None, "a rehearsal is never recorded"
+    assert client.app[QA].archive.of_session("panel") == []
+    assert (await client.delete(location, headers=speaker())).status == 200
+
+
+async def test_a_moderator_cuts_the_stream_and_lets_speakers_back_on(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    await publish(client, peers)
+    cut = "/api/sessions/panel/stream/cut"
+    assert (await client.post(cut, json={"cut": True}, headers=speaker())).status == 403
+    assert (await client.post(cut, json={"cut": True}, headers=BOB)).status == 403
+    assert (await client.post(cut, json={"cut": "yes"}, headers=MOD)).status == 422
+    response = await client.post(cut, json={"cut": True}, headers=MOD)
+    assert response.status == 200, await response.text()
+    await wait_for_state(client, "offline")  # at once, not paused
+    stream = await (await client.get("/api/sessions/panel/stream")).json()
+    assert (stream["state"], stream["cut"]) == ("offline", True)
+
+    again = await client.post(
+        "/whip/panel",
+        data=(await publisher_offer(peers)).localDescription.sdp,
+        headers={**SDP, **speaker()},
+    )
+    assert again.status == 409
+    assert (await again.json())["error"]["code"] == "media.cut"
+
+    assert (await client.post(cut, json={"cut": False}, headers=MOD)).status == 200
+    await publish(client, peers)
+    await wait_for_state(client, "live")
+    assert (await (await client.get("/api/sessions/panel/stream")).json())["cut"] is False

@@ -20,6 +20,7 @@ from sessions.breakouts import (
     AnswerHelp,
     AskHelp,
     Assign,
+    Away,
     BreakoutCommand,
     BreakoutError,
     BreakoutEvent,
@@ -37,6 +38,7 @@ from sessions.breakouts import (
     Move,
     Open,
     PlanRooms,
+    Present,
     Rebalance,
     RoomSpec,
     Say,
@@ -167,7 +169,7 @@ def test_a_new_plan_after_a_round_starts_over_but_keeps_the_pool() -> None:
     assert (breakouts.opened_at, breakouts.ends_at, breakouts.closes_at) == (None, None, None)
     assert (breakouts.help, breakouts.chat, breakouts.broadcasts) == ({}, {}, [])
     assert breakouts.pool == {"ann": "Ann", "bob": "Bob"}
-    assert breakouts.room_of == {"ann": "a"}
+    assert breakouts.room_of == {}, "a new round's rooms start empty: nobody is in last round's"
 
 
 # -- the pool --------------------------------------------------------------------------------
@@ -631,7 +633,7 @@ def test_snapshot_says_what_everyone_may_see() -> None:
                 "name": "Alpha",
                 "topic": "",
                 "capacity": 3,
-                "members": [{"id": "ann", "name": "Ann"}],
+                "members": [{"id": "ann", "name": "Ann", "online": True}],
                 "visitors": [{"id": "mod", "name": "Mo"}],
                 "help": None,
             },
@@ -640,12 +642,12 @@ def test_snapshot_says_what_everyone_may_see() -> None:
                 "name": "Beta",
                 "topic": "",
                 "capacity": 3,
-                "members": [{"id": "bob", "name": "Bob"}],
+                "members": [{"id": "bob", "name": "Bob", "online": True}],
                 "visitors": [],
                 "help": {"id": "bob", "name": "Bob"},
             },
         ],
-        "unassigned": [{"id": "cyd", "name": "Cyd"}],
+        "unassigned": [{"id": "cyd", "name": "Cyd", "online": True}],
         "broadcasts": [{"text": "hello", "at": at(2).isoformat()}],
     }
 
@@ -664,7 +666,7 @@ def test_snapshot_follows_the_clock_without_settling() -> None:
             "name": "Alpha",
             "topic": "",
             "capacity": 3,
-            "members": [{"id": "ann", "name": "Ann"}],
+            "members": [{"id": "ann", "name": "Ann", "online": True}],
             "visitors": [],
             "help": None,
         },
@@ -718,3 +720,68 @@ def test_opening_automatic_rooms_seats_whoever_is_still_unassigned() -> None:
     manual.apply(Join("p1", "P1"), T0)
     manual.apply(Open("mod", 10), T0)
     assert manual.room_id_of("p1") is None
+
+
+# -- who is there ----------------------------------------------------------------------------
+
+
+def test_people_whose_page_closed_are_not_dealt_and_show_offline() -> None:
+    breakouts = planned("ann", "bob", "cyd", "dee")
+    assert breakouts.apply(Away("bob", at(1)), at(1.2)) == CHANGED
+    breakouts.apply(Away("dee", at(1)), at(1.2))
+    breakouts.apply(Assign("mod", seed=3), at(2))
+    assert sorted(breakouts.room_of) == ["ann", "cyd"]
+    unassigned = breakouts.snapshot(at(2))["unassigned"]
+    assert unassigned == [
+        {"id": "bob", "name": "Bob", "online": False},
+        {"id": "dee", "name": "Dee", "online": False},
+    ]
+    breakouts.apply(Rebalance("mod"), at(3))
+    breakouts.apply(Open("mod", 20), at(3))
+    assert sorted(breakouts.room_of) == ["ann", "cyd"], "nor seated by rebalance or opening"
+
+
+def test_leaving_frees_the_seat_and_coming_back_returns_it() -> None:
+    breakouts = opened(("ann", "a"), ("bob", "a"), ("cyd", "b"), mode="manual")
+    breakouts.apply(Away("bob", at(1)), at(1.2))
+    assert breakouts.members("a") == [("ann", "Ann")]
+    assert breakouts.apply(Present("bob"), at(2)) == CHANGED
+    assert breakouts.room_of["bob"] == "a"
+    assert breakouts.apply(Present("bob"), at(3)) == [], "already there: nothing changes"
+
+
+def test_a_returning_person_whose_seat_was_taken_gets_the_emptiest_room_when_automatic() -> None:
+    breakouts = planned(*"abcdef", rooms=(room("a", capacity=3), room("b", capacity=4)))
+    breakouts.apply(Assign("mod", seed=1), T0)
+    breakouts.apply(Open("mod", 20), T0)
+    gone = next(p for p, r in breakouts.room_of.items() if r == "a")
+    breakouts.apply(Away(gone, at(1)), at(1))
+    breakouts.apply(Join("late", "Late"), at(2))  # takes the freed seat or the emptiest
+    breakouts.apply(Move("mod", "late", "a"), at(2))
+    breakouts.apply(Present(gone), at(3))
+    assert breakouts.room_of[gone] == "b"
+
+
+def test_away_is_ignored_when_seen_since_and_for_strangers() -> None:
+    breakouts = planned("ann")
+    breakouts.apply(Present("ann"), at(5))  # back on another process before this one noticed
+    assert breakouts.apply(Away("ann", at(4)), at(6)) == []
+    assert breakouts.apply(Away("zed", at(4)), at(6)) == []
+    assert breakouts.apply(Present("zed"), at(6)) == []
+    breakouts.apply(Away("ann", at(7)), at(7))
+    assert breakouts.apply(Away("ann", at(8)), at(8)) == [], "already away"
+    assert breakouts.apply(Join("ann", "Ann"), at(9)) == CHANGED
+    assert "ann" not in breakouts.away, "joining again is being there"
+    breakouts.apply(Leave("ann"), at(10))
+    assert "ann" not in breakouts.seen_at
+
+
+def test_a_new_round_in_people_choose_mode_starts_with_nobody_placed() -> None:
+    breakouts = opened(("ann", "a"), ("bob", "b"), mode="self")
+    breakouts.apply(Close("mod", 0), at(2))
+    breakouts.apply(PlanRooms("mod", ROOMS, "self"), at(3))
+    assert breakouts.room_of == {}
+    assert breakouts.snapshot(at(3))["unassigned"] == [
+        {"id": "ann", "name": "Ann", "online": True},
+        {"id": "bob", "name": "Bob", "online": True},
+    ]

@@ -248,3 +248,25 @@ def test_refused_commands_change_nothing() -> None:
     error_code(qa, Ask("q1", "bob", "Bob", "dup id"))
     error_code(qa, Moderate("q1", "mod", "edit", text=""))
     assert qa.questions == before
+
+
+def test_answered_questions_sink_below_unanswered_ones_by_votes() -> None:
+    qa = QASession("p")
+    qa.apply(Configure("mod", moderation="post"), T0)
+    for qid in ("q1", "q2", "q3"):
+        ask(qa, qid, author=qid)
+    for voter in ("x", "y", "z"):
+        qa.apply(Vote("q1", voter), T0)
+    qa.apply(Vote("q2", "x"), T0)
+    moderate(qa, "q1", "answer")
+    assert [q.id for q in ordered(qa.public_questions(), "votes")] == ["q2", "q3", "q1"]
+
+
+def test_the_author_of_a_merged_question_learns_which_question_took_it() -> None:
+    qa = QASession("p")
+    ask(qa, "q1", author="ann", text="Who pays for the trees?")
+    ask(qa, "q2", author="bob", text="Who pays for shade?")
+    events = moderate(qa, "q2", "merge", into="q1")
+    assert OwnQuestionChanged("bob", qa.question("q2"), qa.question("q1")) in events
+    assert qa.merge_target(qa.question("q2")) == qa.question("q1")
+    assert qa.merge_target(qa.question("q1")) is None

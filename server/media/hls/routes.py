@@ -94,7 +94,7 @@ async def live_channel(request: web.Request) -> Channel:
     # per player.
     key = StreamKey.panel(request.match_info["code"])
     publication = request.app[HLS].engine.live(key)
-    if publication is None or publication.relay_of is not None:
+    if publication is None or publication.relay_of is not None or publication.rehearsal:
         await find_session(request)
         raise not_live()
     try:

@@ -130,13 +130,20 @@ class BreakoutsConsole {
     return this.state.unassigned.length + this.state.rooms.reduce((sum, room) => sum + room.members.length, 0);
   }
 
+  /** Pool members whose page closed: they are not dealt into rooms until they come back. */
+  offline() {
+    const everyone = [...this.state.unassigned, ...this.state.rooms.flatMap((room) => room.members)];
+    return everyone.filter((person) => person.online === false).length;
+  }
+
   summary() {
     const state = this.state;
     if (!state.planned) return "No rooms yet. Plan them below; participants see them on the session page.";
     const rooms = plural(state.rooms.length, "room");
-    const waiting = state.unassigned.length;
-    const taking = `${people(this.poolSize())} taking part`;
-    const rest = waiting ? `, ${waiting} not in a room yet` : "";
+    const offline = this.offline();
+    const waiting = state.unassigned.filter((person) => person.online !== false).length;
+    const taking = `${people(this.poolSize() - offline)}${offline ? " online" : ""} taking part`;
+    const rest = (waiting ? `, ${waiting} not in a room yet` : "") + (offline ? `, ${offline} offline` : "");
     switch (state.phase) {
       case "planning":
         return `${rooms} planned · ${taking}${rest}.`;
@@ -514,10 +521,17 @@ class BreakoutsConsole {
       } else if (boVisitRoom) {
         const room = roomById(this.state, boVisitRoom);
         this.focusVisit = boVisitRoom;
-        if (await this.command("visit", { room_id: boVisitRoom }, `You are visiting ${room?.name ?? "the room"}: open it with the link.`, target)) {
+        // One click joins: the tab opens now, inside the click (so no popup blocker stops
+        // it), and goes to the room once the visit is recorded.
+        const tab = window.open("", "_blank");
+        if (await this.command("visit", { room_id: boVisitRoom }, `You are visiting ${room?.name ?? "the room"}; it opened in a new tab.`, target)) {
           this.renderVisit();
+          const url = `/sessions/${this.code}/breakouts/${boVisitRoom}`;
+          if (tab) tab.location.href = url;
+          else location.assign(url);
         } else {
           this.focusVisit = null;
+          tab?.close();
         }
       } else if ("boLeaveVisit" in target.dataset) {
         this.command("visit", { room_id: "" }, "You left the room.", target);
@@ -559,10 +573,13 @@ class BreakoutsConsole {
       this.deferred = true; // do not close a list the moderator has open
       return;
     }
-    const taking = this.poolSize();
-    this.find("pool").textContent = taking
-      ? `${people(taking)} taking part`
-        + (state.unassigned.length ? ` · ${state.unassigned.length} not in a room` : " · everyone has a room")
+    const offline = this.offline();
+    const online = this.poolSize() - offline;
+    const waiting = state.unassigned.filter((person) => person.online !== false).length;
+    this.find("pool").textContent = this.poolSize()
+      ? `${people(online)}${offline ? " online" : ""} taking part`
+        + (waiting ? ` · ${waiting} not in a room` : online ? ` · everyone${offline ? " online" : ""} has a room` : "")
+        + (offline ? ` · ${offline} offline (their page is closed)` : "")
       : "Nobody takes part yet: participants join from the session page.";
     const editable = ["planning", "open", "closing"].includes(state.phase);
     keepingFocus(section, () => {
@@ -632,10 +649,17 @@ class BreakoutsConsole {
           select.append(option);
         }
         select.disabled = !editable;
+        const away = person.online === false;
         return el(
           "li",
-          { class: "bo-person", "data-person": person.id },
-          el("label", { for: id }, el("span", { class: "bo-person-name", text: person.name }), el("span", { class: "visually-hidden", text: ": room" })),
+          { class: `bo-person${away ? " is-offline" : ""}`, "data-person": person.id, "data-online": String(!away) },
+          el(
+            "label",
+            { for: id },
+            el("span", { class: "bo-person-name", text: person.name }),
+            away ? el("span", { class: "badge bo-offline", text: "offline" }) : null,
+            el("span", { class: "visually-hidden", text: ": room" }),
+          ),
           select,
         );
       }),

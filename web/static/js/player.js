@@ -5,6 +5,7 @@
 // ?player=hls. The session's live topic says when the stream is on: the player connects
 // then, shows "paused" when the publisher drops, and resumes by itself.
 import { Realtime } from "./realtime.js";
+import { followStream } from "./session-state.js";
 import { SignalingError, connect, disconnect, endSession } from "./webrtc.js";
 
 const RETRY_MS = 5000;
@@ -85,6 +86,8 @@ class Player {
   onStreamState(state) {
     const wasLive = this.live;
     this.live = state.state === "live";
+    const session = this.root.closest("[data-session]");
+    if (session) followStream(session, state.state);
     this.viewers.textContent = this.live ? `${state.viewers} watching` : "";
     if (state.broadcast !== undefined && state.broadcast !== this.broadcast) {
       this.broadcast = state.broadcast;

@@ -171,6 +171,7 @@ class ModeratorConsole extends QAPanel {
 
   renderSettings() {
     this.find("open").checked = this.settings.open;
+    this.showQuestionsOpen(this.settings.open);
     for (const radio of this.find("moderation").querySelectorAll("input")) {
       radio.checked = radio.value === this.settings.moderation;
     }

@@ -16,13 +16,20 @@ export function el(tag, attributes = {}, ...children) {
   return element;
 }
 
-const CONNECTION = { live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…" };
+const CONNECTION = {
+  live: "Live",
+  closed: "Questions closed",
+  reconnecting: "Reconnecting…",
+  connecting: "Connecting…",
+};
 
 export class QAPanel {
   constructor(root) {
     this.root = root;
     this.code = root.dataset.sessionCode;
     this.find = (name) => root.querySelector(`[data-qa-${name}]`);
+    this.connection = null;
+    this.questionsOpen = true;
     this.speakers = new Map(
       [...(this.find("speakers")?.content.querySelectorAll("[data-key]") ?? [])].map(
         (item) => [item.dataset.key, item.textContent],
@@ -41,10 +48,23 @@ export class QAPanel {
   }
 
   showConnection(status) {
+    this.connection = status;
+    this.renderConnection();
+  }
+
+  /** A connected panel is live only while questions are open. */
+  showQuestionsOpen(open) {
+    this.questionsOpen = open;
+    this.renderConnection();
+  }
+
+  renderConnection() {
+    if (this.connection === null) return;
+    const state = this.connection === "live" && !this.questionsOpen ? "closed" : this.connection;
     const label = this.find("connection");
     label.hidden = false;
-    label.dataset.state = status;
-    label.textContent = CONNECTION[status];
+    label.dataset.state = state;
+    label.textContent = CONNECTION[state];
   }
 
   showError(message) {

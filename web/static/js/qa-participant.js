@@ -15,8 +15,18 @@ function votesLabel(count) {
   return el("span", { class: "vote-count" }, el("strong", { text: String(count) }), ` vote${count === 1 ? "" : "s"}`);
 }
 
+function ownLabel(question) {
+  if (question.merged_into_text) return `Merged into “${question.merged_into_text}”`;
+  return OWN_LABELS[question.state] ?? question.state;
+}
+
+/** Most votes first; answered questions sink below the open ones (sessions.qa.ordered). */
 function byVotes(a, b) {
-  return b.votes - a.votes || Date.parse(a.asked_at) - Date.parse(b.asked_at) || a.id.localeCompare(b.id);
+  const answered = (q) => Number(q.state === "answered");
+  return answered(a) - answered(b)
+    || b.votes - a.votes
+    || Date.parse(a.asked_at) - Date.parse(b.asked_at)
+    || a.id.localeCompare(b.id);
 }
 
 function byNewest(a, b) {
@@ -33,6 +43,7 @@ class ParticipantPanel extends QAPanel {
     this.votePending = new Set();
     this.highlighted = null;
     this.settings = { open: !root.querySelector("[data-qa-closed]:not([hidden])"), moderation: "pre" };
+    this.showQuestionsOpen(this.settings.open);
     this.order = "votes";
     this.ready = false;
     this.participantSnapshots = 0;
@@ -139,8 +150,11 @@ class ParticipantPanel extends QAPanel {
   changeOwn(question) {
     const before = this.own.get(question.id);
     this.own.set(question.id, question);
-    if (!before || before.state === question.state) return;
-    if (question.state === "visible") this.announce("Your question is now public.");
+    if (!before) return;
+    if (question.text !== before.text && question.edited) this.announce("A moderator edited your question.");
+    if (before.state === question.state) return;
+    if (question.merged_into_text) this.announce("Your question was merged into a similar one.");
+    else if (question.state === "visible") this.announce("Your question is now public.");
     else if (question.state === "dismissed") this.announce("A moderator did not take your question.");
     else if (question.state === "answered") this.announce("Your question was answered.");
   }
@@ -161,6 +175,7 @@ class ParticipantPanel extends QAPanel {
   renderSettings() {
     const { open, moderation } = this.settings;
     this.find("closed").hidden = open;
+    this.showQuestionsOpen(open);
     const fields = this.find("ask-fields");
     if (fields) fields.disabled = !open;
     const hint = this.find("mode-hint");
@@ -187,8 +202,9 @@ class ParticipantPanel extends QAPanel {
       el(
         "p",
         { class: "question-meta" },
-        el("span", { class: "own-state", text: OWN_LABELS[question.state] ?? question.state }),
+        el("span", { class: "own-state", text: ownLabel(question) }),
         this.speakerNote(question),
+        this.editedBadge(question),
       ),
     );
   }
@@ -254,8 +270,14 @@ class ParticipantPanel extends QAPanel {
     parts.push(el("time", { datetime: question.asked_at, text: clock.format(new Date(question.asked_at)) }));
     if (!badges) return parts;
     if (question.state === "answered") parts.push(el("span", { class: "badge badge-answered", text: "Answered" }));
+    const edited = this.editedBadge(question);
+    if (edited) parts.push(edited);
     if (question.id === this.highlighted) parts.push(el("span", { class: "badge badge-onscreen", text: "On screen now" }));
     return parts;
+  }
+
+  editedBadge(question) {
+    return question.edited ? el("span", { class: "badge badge-edited", text: "Edited by a moderator" }) : null;
   }
 
   speakerNote(question) {

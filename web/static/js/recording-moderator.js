@@ -12,12 +12,14 @@ const STATUS = {
   recording: "Recording",
   processing: "Processing",
   published: "Published",
+  review: "Waiting for review",
   hidden: "Hidden",
 };
 const STATUS_HINT = {
   recording: "Being recorded now.",
   processing: "Working out its length and preview; it is published by itself when done.",
   published: "In the public archive.",
+  review: "Recorded outside the session’s scheduled time (a camera test?): only this session’s moderators can watch it until you publish it.",
   hidden: "Not public: only this session’s moderators can watch it.",
 };
 
@@ -204,12 +206,12 @@ class RecordingConsole {
   }
 
   recordingItem(r) {
-    const finished = r.status === "published" || r.status === "hidden";
+    const finished = ["published", "review", "hidden"].includes(r.status);
     const key = `publish-${r.id}`;
     const actions = el("p", { class: "rec-actions" });
     if (finished) {
       actions.append(el("a", { href: pathOf(r.page_url), text: "Replay page" }));
-      const publish = r.status === "hidden";
+      const publish = r.status !== "published";
       actions.append(
         el("button", {
           type: "button",

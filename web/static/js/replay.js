@@ -1,6 +1,7 @@
-// The replay page: a play/pause button, chapter and answered-question buttons that seek,
-// the chapter playing now, #t=<seconds> in the address to start somewhere, and a link to
-// share the current moment. The page works without this module (native controls).
+// The replay page: chapter and answered-question buttons that seek, the chapter playing
+// now, #t=<seconds> in the address to start somewhere, and a link to share the current
+// moment. Playing is left to the browser's own video controls (keyboard and screen reader
+// accessible, and there without this module): one set of controls, not two.
 
 const HAVE_METADATA = 1;
 
@@ -51,9 +52,7 @@ class Replay {
   start() {
     const { video } = this;
     video.addEventListener("loadedmetadata", () => this.metadataLoaded());
-    for (const type of ["timeupdate", "seeked", "durationchange"]) video.addEventListener(type, () => this.showTime());
-    for (const type of ["play", "pause", "ended"]) video.addEventListener(type, () => this.showPlaying());
-    this.find("toggle").addEventListener("click", () => (video.paused || video.ended ? this.play() : video.pause()));
+    for (const type of ["timeupdate", "seeked", "durationchange"]) video.addEventListener(type, () => this.showPosition());
     this.root.addEventListener("click", (event) => {
       const button = event.target.closest("[data-chapter-start], [data-seek]");
       if (!button) return;
@@ -65,8 +64,7 @@ class Replay {
     this.find("copy").addEventListener("click", () => this.copy());
     window.addEventListener("hashchange", () => this.followHash());
     this.followHash();
-    this.showPlaying();
-    this.showTime();
+    this.showPosition();
   }
 
   duration() {
@@ -89,7 +87,7 @@ class Replay {
       if (this.video.preload === "none") this.video.load();
     }
     if (play) this.play();
-    this.showTime(target);
+    this.showPosition(target);
   }
 
   metadataLoaded() {
@@ -97,7 +95,7 @@ class Replay {
       this.video.currentTime = this.pending;
       this.pending = null;
     }
-    this.showTime();
+    this.showPosition();
   }
 
   play() {
@@ -110,23 +108,16 @@ class Replay {
     });
   }
 
-  showPlaying() {
-    const button = this.find("toggle");
-    const playing = !this.video.paused && !this.video.ended;
-    button.textContent = playing ? "Pause" : "Play";
-    button.setAttribute("aria-label", playing ? "Pause the recording" : "Play the recording");
-  }
-
-  showTime(at = null) {
+  /** The chapter and share link for the time ``at`` (else where the video is). */
+  showPosition(at = null) {
     const now = at ?? (this.pending ?? this.video.currentTime);
-    this.find("current").textContent = formatTime(now);
-    this.find("total").textContent = formatTime(this.duration());
     const chapter = this.chapters.findLast((item) => item.start <= now + 0.25);
     for (const item of this.chapters) {
       if (item === chapter) item.button.setAttribute("aria-current", "true");
       else item.button.removeAttribute("aria-current");
     }
     this.find("chapter").textContent = chapter ? chapter.title : "";
+    this.find("now").hidden = !chapter;
     const second = Math.floor(now);
     if (second !== this.shownSecond) {
       this.shownSecond = second;

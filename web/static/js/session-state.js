@@ -1,4 +1,6 @@
-// Keeps "upcoming / live / ended" badges and countdowns current without reloading.
+// Keeps "upcoming / live / ended" badges and countdowns current without reloading. An
+// element whose data-stream-state is "live" (the session page while its stream is) shows
+// live whatever the schedule says.
 const LABELS = { upcoming: "Upcoming", live: "Live now", ended: "Ended" };
 
 export function stateAt(start, end, now) {
@@ -17,17 +19,27 @@ export function humanizeMinutes(milliseconds) {
   return rest ? `${hours} h ${rest} min` : `${hours} h`;
 }
 
+function showState(element, now) {
+  const state = element.dataset.streamState === "live"
+    ? "live"
+    : stateAt(new Date(element.dataset.start), new Date(element.dataset.end), now);
+  for (const name of Object.keys(LABELS)) element.classList.toggle(`state-${name}`, name === state);
+  const badge = element.querySelector("[data-state-badge]");
+  if (badge && !badge.classList.contains(`badge-${state}`)) {
+    badge.className = `badge badge-${state}`;
+    badge.textContent = LABELS[state];
+  }
+}
+
+/** The stream of the session shown by ``element`` is now ``streamState`` (live, paused, offline). */
+export function followStream(element, streamState) {
+  element.dataset.streamState = streamState;
+  showState(element, new Date());
+}
+
 function refresh(root) {
   const now = new Date();
-  for (const element of root.querySelectorAll("[data-session]")) {
-    const state = stateAt(new Date(element.dataset.start), new Date(element.dataset.end), now);
-    for (const name of Object.keys(LABELS)) element.classList.toggle(`state-${name}`, name === state);
-    const badge = element.querySelector("[data-state-badge]");
-    if (badge && !badge.classList.contains(`badge-${state}`)) {
-      badge.className = `badge badge-${state}`;
-      badge.textContent = LABELS[state];
-    }
-  }
+  for (const element of root.querySelectorAll("[data-session]")) showState(element, now);
   for (const countdown of root.querySelectorAll("[data-countdown]")) {
     countdown.textContent = humanizeMinutes(new Date(countdown.dataset.countdown) - now);
   }

@@ -1,9 +1,13 @@
-// The moderator console's stream panel: the live state and audience from the session's
-// live topic, and the broadcast-mode switch (every page player on HLS).
+// The moderator console's stream panel: the state, audience and health from the session's
+// studio topic (which shows a speaker's rehearsal too), a muted preview over WHEP, ending the
+// stream (and letting speakers back on), and the broadcast-mode switch (every player on HLS).
 import { ApiError, post } from "./api.js";
 import { Realtime } from "./realtime.js";
+import { connect, disconnect } from "./webrtc.js";
 
-const STATE = { live: "Live", paused: "Paused", offline: "Offline" };
+const STATE = { live: "Live", paused: "Paused", offline: "Offline", rehearsal: "Rehearsal", cut: "Ended by a moderator" };
+const CONFIRM_MS = 5000;
+const PREVIEW_RETRY_MS = 3000;
 
 class StreamConsole {
   constructor(root) {
@@ -13,12 +17,17 @@ class StreamConsole {
     this.toggle = this.find("broadcast");
     this.busy = false;
     this.stream = null;
+    this.preview = { peer: null, resource: null, wanted: false, timer: null };
+    this.confirming = null;
   }
 
   start() {
     this.toggle.addEventListener("change", () => this.setBroadcast(this.toggle.checked));
+    this.find("cut").addEventListener("click", () => this.cut());
+    this.find("allow").addEventListener("click", () => this.setCut(false));
+    addEventListener("pagehide", () => this.stopPreview());
     new Realtime()
-      .subscribe(`session:${this.code}:live`, {
+      .subscribe(`session:${this.code}:studio`, {
         snapshot: (state) => this.render(state),
         event: (changes) => {
           for (const change of changes) if (change.type === "stream") this.render(change.stream);
@@ -29,15 +38,104 @@ class StreamConsole {
   }
 
   render(stream) {
-    this.stream = stream;
+    this.stream = { ...this.stream, ...stream };
+    stream = this.stream;
+    const live = stream.state === "live";
+    const shown = stream.cut ? "cut" : live && stream.rehearsal ? "rehearsal" : stream.state;
     const badge = this.find("state");
-    badge.textContent = STATE[stream.state] ?? stream.state;
-    badge.className = `badge badge-${stream.state === "live" ? "live" : "upcoming"}`;
-    const watching = stream.state === "live" ? `${stream.viewers} watching on WebRTC` : "Nobody is publishing.";
+    badge.textContent = STATE[shown] ?? shown;
+    badge.className = `badge badge-${live && !stream.rehearsal ? "live" : "upcoming"}`;
+    let watching = "Nobody is publishing.";
+    if (stream.cut) watching = "A moderator ended the stream: no speaker can go live until you let them back on.";
+    else if (live && stream.rehearsal) watching = "A speaker is rehearsing: only moderators and speakers see it, and it is not recorded.";
+    else if (live) watching = `${stream.viewers} watching on WebRTC.`;
     const mode = stream.broadcast ? "Broadcast mode: the page plays HLS." : "The page plays WebRTC.";
     this.find("summary").textContent = `${watching} ${mode}`;
+    this.find("health").textContent = live && stream.health ? describeHealth(stream.health) : "";
+    this.find("cut").hidden = !live || Boolean(stream.cut);
+    this.find("allow").hidden = !stream.cut;
     this.toggle.checked = Boolean(stream.broadcast);
     this.toggle.disabled = this.busy || "doNotStream" in this.root.dataset;
+    this.follow(live);
+  }
+
+  /** Keep the preview connected while something is live (WHEP, muted, as this moderator). */
+  follow(live) {
+    this.preview.wanted = live;
+    if (live && !this.preview.peer && !this.preview.timer) this.startPreview();
+    if (!live) this.stopPreview({ ended: true });
+  }
+
+  async startPreview() {
+    const video = this.find("preview");
+    const peer = new RTCPeerConnection();
+    peer.addTransceiver("video", { direction: "recvonly" });
+    peer.addTransceiver("audio", { direction: "recvonly" });
+    peer.ontrack = (event) => {
+      video.srcObject = event.streams[0] ?? new MediaStream([event.track]);
+      video.hidden = false;
+      video.play().catch(() => undefined);
+    };
+    peer.onconnectionstatechange = () => {
+      if (peer.connectionState === "failed" && this.preview.peer === peer) this.retryPreview();
+    };
+    this.preview.peer = peer;
+    try {
+      this.preview.resource = await connect(peer, `/whep/${this.code}`);
+    } catch {
+      if (this.preview.peer === peer) this.retryPreview();
+    }
+  }
+
+  retryPreview() {
+    this.stopPreview();
+    if (this.preview.wanted) {
+      this.preview.timer = setTimeout(() => {
+        this.preview.timer = null;
+        if (this.preview.wanted) this.startPreview();
+      }, PREVIEW_RETRY_MS);
+    }
+  }
+
+  /** Close the preview; when the stream ``ended`` the server already let the viewer go. */
+  stopPreview({ ended = false } = {}) {
+    const { peer, resource } = this.preview;
+    this.preview.peer = this.preview.resource = null;
+    if (peer && ended) peer.close();
+    else if (peer) disconnect(peer, resource);
+    const video = this.find("preview");
+    video.hidden = true;
+    video.srcObject = null;
+  }
+
+  /** First click asks again (the button says what it will do); the second ends the stream. */
+  cut() {
+    const button = this.find("cut");
+    if (!this.confirming) {
+      button.textContent = "Really end the stream? Click again";
+      this.confirming = setTimeout(() => {
+        this.confirming = null;
+        button.textContent = "End the stream";
+      }, CONFIRM_MS);
+      return;
+    }
+    clearTimeout(this.confirming);
+    this.confirming = null;
+    button.textContent = "End the stream";
+    this.setCut(true);
+  }
+
+  async setCut(cut) {
+    this.find("error").textContent = "";
+    try {
+      await post(`/api/sessions/${this.code}/stream/cut`, { cut });
+      this.find("status").textContent = cut
+        ? "Stream ended. Speakers cannot go live until you let them back on."
+        : "Speakers can go live again.";
+      this.render({ cut });
+    } catch (error) {
+      this.fail(error instanceof ApiError ? error.message : String(error));
+    }
   }
 
   async setBroadcast(broadcast) {
@@ -66,3 +164,12 @@ class StreamConsole {
 
 const root = document.querySelector("[data-stream-console]");
 if (root) new StreamConsole(root).start();
+
+function describeHealth(health) {
+  const parts = [`${health.kbps} kbit/s`];
+  if (health.video) parts.push(`${health.fps} frames/s`);
+  parts.push(`${health.loss_percent} % lost`);
+  if (!health.video) parts.push("no video arriving");
+  if (!health.audio) parts.push("no audio arriving");
+  return `Incoming: ${parts.join(" · ")}`;
+}

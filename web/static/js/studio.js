@@ -1,24 +1,58 @@
-// The studio: pick a camera and microphone, preview them, and publish over WHIP.
-import { connect, disconnect } from "./webrtc.js";
+// The studio: pick a camera and microphone, preview them with a level meter, and publish
+// over WHIP; the session's live topic tells the viewer count and whether someone else is
+// live, the public Q&A topic the question on screen (both over the page's one socket).
+import { LevelMeter } from "./audio-level.js";
+import { HighlightView, followHighlight, qaTopic } from "./qa-highlight.js";
+import { Realtime } from "./realtime.js";
+import { StudioStatus } from "./studio-status.js";
+import { WhipPublisher } from "./whip-publisher.js";
+
+/** The session's stream state and viewer count, as its speakers see it (a rehearsal too). */
+const streamTopic = (code) => `session:${code}:studio`;
 
 class Studio {
   constructor(root) {
     this.root = root;
-    this.endpoint = root.dataset.whip;
+    this.code = root.dataset.sessionCode;
     this.find = (name) => root.querySelector(`[data-studio-${name}]`);
     this.stream = null;
-    this.peer = null;
-    this.resource = null;
+    this.status = new StudioStatus({
+      badge: this.find("badge"),
+      state: this.find("state"),
+      session: this.find("session"),
+      viewers: this.find("viewers"),
+      start: this.find("start"),
+      rehearse: this.find("rehearse"),
+      stop: this.find("stop"),
+    });
+    this.publisher = new WhipPublisher(root.dataset.whip, (state, problem) => this.onPublication(state, problem));
+    this.meter = new LevelMeter(this.find("level"));
+    this.question = new HighlightView(this.find("question"));
   }
 
   async start() {
     this.find("camera").addEventListener("change", () => this.preview());
     this.find("microphone").addEventListener("change", () => this.preview());
     this.find("start").addEventListener("click", () => this.goLive());
-    this.find("stop").addEventListener("click", () => this.stop());
-    window.addEventListener("pagehide", () => this.stop());
+    this.find("rehearse").addEventListener("click", () => this.goLive({ rehearsal: true }));
+    this.find("stop").addEventListener("click", () => this.publisher.stop());
+    window.addEventListener("pagehide", () => this.publisher.stop());
+    new Realtime()
+      .subscribe(streamTopic(this.code), {
+        snapshot: (stream) => this.showStream(stream),
+        event: (changes) => {
+          for (const change of changes) if (change.type === "stream") this.showStream(change.stream);
+        },
+      })
+      .subscribe(qaTopic(this.code), followHighlight((question) => this.question.show(question)))
+      .start();
     await this.preview();
     await this.listDevices();
+  }
+
+  showStream(stream) {
+    this.status.showStream(stream);
+    if (stream.cut) this.publisher.cut();
   }
 
   say(text) {
@@ -29,6 +63,12 @@ class Studio {
   fail(text) {
     this.find("status").textContent = "";
     this.find("error").textContent = text;
+  }
+
+  onPublication(state, problem) {
+    this.status.showPublication(state);
+    if (problem) this.fail(problem);
+    else if (state === "connecting") this.find("error").textContent = "";
   }
 
   async listDevices() {
@@ -54,57 +94,17 @@ class Studio {
       this.stream?.getTracks().forEach((track) => track.stop());
       this.stream = stream;
       this.find("preview").srcObject = stream;
-      if (this.peer) {
-        for (const sender of this.peer.getSenders()) {
-          const track = stream.getTracks().find((t) => t.kind === sender.track?.kind);
-          if (track) await sender.replaceTrack(track);
-        }
-      }
+      this.meter.listen(stream);
+      await this.publisher.use(stream);
       this.say("Camera and microphone ready.");
     } catch (error) {
       this.fail(`No access to the camera or microphone: ${error.message}`);
     }
   }
 
-  showLive(live) {
-    const badge = this.find("badge");
-    badge.textContent = live ? "Live" : "Offline";
-    badge.className = `badge badge-${live ? "live" : "upcoming"}`;
-    this.find("start").disabled = live;
-    this.find("stop").disabled = !live;
-  }
-
-  async goLive() {
+  async goLive(options = {}) {
     if (!this.stream) return this.fail("Choose a camera first.");
-    this.find("start").disabled = true;
-    this.say("Going live…");
-    const peer = new RTCPeerConnection();
-    this.peer = peer;
-    for (const track of this.stream.getTracks()) peer.addTransceiver(track, { direction: "sendonly" });
-    peer.addEventListener("connectionstatechange", () => {
-      if (this.peer !== peer) return;
-      if (peer.connectionState === "connected") {
-        this.showLive(true);
-        this.say("You are live.");
-      } else if (["failed", "disconnected"].includes(peer.connectionState)) {
-        this.fail("The connection to the server was lost. Go live again.");
-        this.stop();
-      }
-    });
-    try {
-      this.resource = await connect(peer, this.endpoint);
-    } catch (error) {
-      this.fail(`Could not go live: ${error.message}`);
-      await this.stop();
-    }
-  }
-
-  async stop() {
-    const { peer, resource } = this;
-    this.peer = null;
-    this.resource = null;
-    await disconnect(peer, resource);
-    this.showLive(false);
+    await this.publisher.goLive(this.stream, options);
   }
 }
 

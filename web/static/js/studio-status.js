@@ -1,0 +1,86 @@
+// What the studio says: the state of this studio's own publication, and apart from it what
+// the session's live topic says of the session's stream (which may be another speaker's).
+import { PUBLICATION_STATES } from "./publication-states.js";
+
+/**
+ * @typedef {import("./publication-states.js").PublicationState} PublicationState
+ * @typedef {{ state: string, started_at: string | null, viewers: number }} StreamState
+ *   the session's stream, as its live topic tells it
+ */
+
+const OTHERS_STREAM = {
+  live: "Another speaker is live on this session.",
+  paused: "Another speaker's stream on this session is paused.",
+};
+
+/** The start of a stream that is on (live or paused), else null: it names the stream. */
+function startOf(stream) {
+  return stream && stream.state !== "offline" ? stream.started_at : null;
+}
+
+export class StudioStatus {
+  /** @type {PublicationState} */
+  #own = "preview";
+  /** @type {StreamState | null} */
+  #stream = null;
+  /** The start of the stream this studio publishes or last published. */
+  #ownStart = null;
+  /** The start of the session's stream when this studio last set out to go live. */
+  #startBeforeOffer = null;
+
+  /** @param {Record<"badge" | "state" | "session" | "viewers" | "start" | "rehearse" | "stop", HTMLElement>} parts */
+  constructor(parts) {
+    this.parts = parts;
+  }
+
+  /** @param {PublicationState} own */
+  showPublication(own) {
+    if (own === "connecting" && !PUBLICATION_STATES[this.#own].publishing) this.#startBeforeOffer = startOf(this.#stream);
+    if (own === "refused") this.#ownStart = null;
+    this.#own = own;
+    this.#remember();
+    this.#render();
+  }
+
+  /** @param {StreamState} stream */
+  showStream(stream) {
+    this.#stream = stream;
+    this.#remember();
+    this.#render();
+  }
+
+  /** Only one publisher is live per session: while this studio is on air, the stream is its. */
+  #remember() {
+    const start = startOf(this.#stream);
+    if (start && PUBLICATION_STATES[this.#own].onAir) this.#ownStart = start;
+  }
+
+  /** Whose the session's stream is: "none", "own" (also this studio's stream still
+   *  ending after Stop) or "other". */
+  #owner() {
+    const start = startOf(this.#stream);
+    if (!start) return "none";
+    if (start === this.#ownStart || PUBLICATION_STATES[this.#own].onAir) return "own";
+    // A stream that came on after this studio's offer went out is, as far as it can tell, its own.
+    if (this.#own === "connecting" && start !== this.#startBeforeOffer) return "own";
+    return "other";
+  }
+
+  #render() {
+    const owner = this.#owner();
+    // Refused while someone else published; once they stop, this studio is simply not live.
+    const own = this.#own === "refused" && owner === "none" ? "preview" : this.#own;
+    const look = PUBLICATION_STATES[own];
+    const { badge, state, session, viewers, start, rehearse, stop } = this.parts;
+    badge.textContent = look.badge;
+    badge.className = `badge badge-${look.tone}`;
+    state.textContent = look.text;
+    const rehearsing = this.#stream?.rehearsal && this.#stream.state === "live";
+    const others = rehearsing ? "Another speaker is rehearsing on this session." : OTHERS_STREAM[this.#stream?.state];
+    session.textContent = owner === "other" ? (others ?? "") : "";
+    viewers.textContent = owner === "own" && look.onAir ? `${this.#stream.viewers} watching` : "";
+    start.disabled = look.publishing;
+    rehearse.disabled = look.publishing;
+    stop.disabled = !look.publishing;
+  }
+}
