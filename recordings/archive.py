@@ -168,7 +168,9 @@ class Archive:
     def recording(self, recording_id: str) -> Recording:
         found = self.recordings.get(recording_id)
         if found is None:
-            raise ArchiveError("archive.recording_unknown", "There is no such recording.")
+            raise ArchiveError(
+                "archive.recording_unknown", "There is no such recording.", "not_found"
+            )
         return found
 
     def published(self) -> list[Recording]:

@@ -8,6 +8,7 @@ import msgspec
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from server.commands import submit
 from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, MEDIA, METRICS, QA, SETTINGS, STORE
 from server.pages import (
@@ -96,7 +97,7 @@ async def set_broadcast(request: web.Request) -> web.StreamResponse:
         raise AppError(409, "stream.not_streamed", "The programme marks this session not streamed.")
     body = await read_json(request, BroadcastBody)
     command = SetBroadcast(session.code, me.participant_id, body.broadcast)
-    await request.app[QA].submit_delivery(session.code, command, request.app[CLOCK]())
+    await submit(request, session.code, command)
     return web.json_response(stream_json(request, session.code))
 
 

@@ -15,8 +15,6 @@ from aiohttp import web
 
 from recordings.archive import (
     AddMarker,
-    ArchiveCommand,
-    ArchiveError,
     Recording,
     SetPublished,
     WantRecording,
@@ -24,6 +22,7 @@ from recordings.archive import (
     webvtt,
 )
 from recordings.feed import FeedEntry, atom_feed
+from server.commands import submit
 from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
 from server.pages import CODE_PATTERN, current_programme, find_session
@@ -50,15 +49,6 @@ class MarkerBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class VisibilityBody(msgspec.Struct, forbid_unknown_fields=True):
     published: bool
-
-
-async def submit(request: web.Request, code: str, command: ArchiveCommand) -> None:
-    try:
-        await request.app[QA].submit_archive(code, command, request.app[CLOCK]())
-    except ArchiveError as error:
-        status = 422 if error.code.startswith("archive.marker_") else 409
-        status = 404 if error.code == "archive.recording_unknown" else status
-        raise AppError(status, error.code, error.message) from None
 
 
 def session_of(programme: Programme | None, recording: Recording) -> Session | None:

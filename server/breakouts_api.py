@@ -16,6 +16,7 @@ from typing import Literal
 import msgspec
 from aiohttp import web
 
+from server.commands import submit
 from server.errors import AppError
 from server.keys import CLOCK, CLUSTER, IDENTITY, QA, ROOM_CALLS
 from server.media import node_proxy
@@ -42,25 +43,6 @@ BREAKOUTS = f"/api/sessions/{{code:{CODE_PATTERN}}}/breakouts"
 ROOM = BREAKOUTS + "/rooms/{room:[a-z0-9][a-z0-9-]{0,31}}"
 PARTICIPANT = "{participant:[A-Za-z0-9_-]{1,64}}"
 RESOURCE = "{resource:[A-Za-z0-9_-]{1,32}}"
-
-STATUS = {
-    "breakouts.room_unknown": 404,
-    "breakouts.rate_limited": 429,
-    "breakouts.invalid": 422,
-}
-
-
-def as_app_error(error: br.BreakoutError) -> AppError:
-    if error.code.endswith(("_empty", "_too_long", "_invalid")):
-        return AppError(422, error.code, error.message)
-    return AppError(STATUS.get(error.code, 409), error.code, error.message)
-
-
-async def submit(request: web.Request, code: str, command: br.BreakoutCommand) -> None:
-    try:
-        await request.app[QA].submit_breakouts(code, command, request.app[CLOCK]())
-    except br.BreakoutError as error:
-        raise as_app_error(error) from None
 
 
 async def session_code(request: web.Request) -> str:
@@ -182,8 +164,10 @@ async def moderate_breakouts(request: web.Request) -> web.StreamResponse:
         case "visit":
             room_id = (await read_json(request, RoomChoiceBody)).room_id
             command = br.Visit(by, me.display_name, room_id)
-        case _:
+        case "close":
             command = br.Close(by, (await read_json(request, CloseBody)).grace_seconds)
+        case action:  # the route's pattern lets no other through; refuse rather than guess
+            raise AppError(404, "breakouts.action_unknown", f"There is no action {action!r}.")
     await submit(request, code, command)
     return web.json_response({"ok": True})
 
@@ -204,8 +188,10 @@ async def take_part(request: web.Request) -> web.StreamResponse:
         case "choose":
             room_id = (await read_json(request, RoomChoiceBody)).room_id
             command = br.Choose(me.participant_id, room_id)
-        case _:
+        case "help":
             command = br.AskHelp(me.participant_id)
+        case action:
+            raise AppError(404, "breakouts.action_unknown", f"There is no action {action!r}.")
     await submit(request, code, command)
     return web.json_response({"ok": True})
 

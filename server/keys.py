@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -19,11 +18,9 @@ from server.media.hls.service import HlsPackaging
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
 from server.qa_service import QARateLimits, QAService
+from server.recording_service import RecordingController
 from server.settings import Settings
 from sessions.roles import Identity
-
-if TYPE_CHECKING:
-    from server.recording_service import RecordingController
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
@@ -37,7 +34,7 @@ CLUSTER = web.AppKey("cluster", MediaCluster)
 ROOM_CALLS = web.AppKey("room_calls", RoomCalls)
 PRESENCE = web.AppKey("presence", BreakoutPresence)
 RECORDINGS: web.AppKey[RecordingStorage] = web.AppKey("recordings")
-RECORDER: web.AppKey[RecordingController] = web.AppKey("recorder")
+RECORDER = web.AppKey("recorder", RecordingController)
 METRICS = web.AppKey("metrics", Metrics)
 IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)
 BEARER_CODEC = web.AppKey("bearer_codec", IdentityCodec)

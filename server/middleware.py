@@ -21,8 +21,10 @@ from server.keys import (
     NEW_CSRF_SECRET,
     SETTINGS,
 )
+from server.media.errors import MediaError, MediaErrorKind
 from server.rendering import render
 from server.request_body import form_text
+from sessions.domain_errors import DomainError, ErrorKind
 
 log = logging.getLogger("plenaria.http")
 
@@ -173,12 +175,29 @@ HTTP_MESSAGES = {
 }
 
 
+REFUSAL_STATUS: dict[ErrorKind, int] = {
+    "invalid": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "rate_limited": 429,
+}
+"""A domain's refusal of a command, answered over HTTP: here, once, for every domain."""
+MEDIA_STATUS: dict[MediaErrorKind, int] = {"invalid": 422, "conflict": 409, "unavailable": 503}
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except AppError as error:
         return error_response(request, error)
+    except DomainError as refused:
+        status = REFUSAL_STATUS[refused.kind]
+        return error_response(request, AppError(status, refused.code, refused.message))
+    except MediaError as refused:
+        retry = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
+        status = MEDIA_STATUS[refused.kind]
+        return error_response(request, AppError(status, refused.code, refused.message, retry))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

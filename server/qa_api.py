@@ -10,6 +10,7 @@ from typing import Literal
 import msgspec
 from aiohttp import web
 
+from server.commands import submit
 from server.errors import AppError
 from server.keys import CLOCK, IDENTITY, QA, QA_RATE_LIMITS
 from server.pages import CODE_PATTERN, find_session
@@ -17,11 +18,9 @@ from server.request_body import read_json
 from sessions.qa import (
     AddNote,
     Ask,
-    Command,
     Configure,
     Moderate,
     ModerationAction,
-    QAError,
     QueueOrder,
     Unvote,
     Vote,
@@ -42,22 +41,6 @@ routes = web.RouteTableDef()
 
 SESSION = f"/api/sessions/{{code:{CODE_PATTERN}}}"
 QUESTION = "/api/questions/{question_id:[A-Za-z0-9_-]{1,32}}"
-
-UNPROCESSABLE = {
-    "qa.question_empty",
-    "qa.question_too_long",
-    "qa.question_invalid",
-    "qa.note_empty",
-    "qa.note_too_long",
-    "qa.note_invalid",
-    "qa.merge_self",
-}
-STATUS = {"qa.question_unknown": 404, "qa.rate_limited": 429}
-
-
-def as_app_error(error: QAError) -> AppError:
-    status = 422 if error.code in UNPROCESSABLE else STATUS.get(error.code, 409)
-    return AppError(status, error.code, error.message)
 
 
 class AskBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,13 +79,6 @@ def moderator(request: web.Request, session_code: str) -> Identity:
     return identity
 
 
-async def submit(request: web.Request, session_code: str, command: Command) -> None:
-    try:
-        await request.app[QA].submit(session_code, command, request.app[CLOCK]())
-    except QAError as error:
-        raise as_app_error(error) from None
-
-
 def new_id() -> str:
     return secrets.token_urlsafe(9)
 
@@ -123,10 +99,7 @@ def question_session(request: web.Request) -> tuple[str, str]:
 
 
 def within_limit(request: web.Request, window: SlidingWindow, what: str) -> None:
-    try:
-        within_rate(window, request[IDENTITY].participant_id, request.app[CLOCK](), what)
-    except QAError as error:
-        raise as_app_error(error) from None
+    within_rate(window, request[IDENTITY].participant_id, request.app[CLOCK](), what)
 
 
 @routes.get(SESSION + "/questions")

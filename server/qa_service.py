@@ -156,6 +156,14 @@ class QAService:
         events = await self._submit(session_code, command, now)
         return [event for event in events if isinstance(event, DeliveryEvent)]
 
+    async def submit_command(
+        self, session_code: str, command: LoggedCommand, now: dt.datetime
+    ) -> None:
+        """Append any command durably and wait until it is folded; raise the
+        :class:`~sessions.domain_errors.DomainError` that refused it (the HTTP edge answers
+        it by its kind)."""
+        await self._submit(session_code, command, now)
+
     async def _submit(
         self, session_code: str, command: LoggedCommand, now: dt.datetime
     ) -> list[DomainEvent]:

@@ -17,7 +17,8 @@ import datetime as dt
 import logging
 import re
 import secrets
-from collections.abc import Coroutine
+from collections import defaultdict
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,7 +33,6 @@ from recordings.poster import make_poster, probe
 from recordings.recorder import Recorder, RecorderState
 from recordings.storage import RecordingStorage
 from server.backends.store import Store
-from server.keys import Clock
 from server.media.engine import MediaEngine, Publication
 from server.media.stream_key import StreamKey
 from server.qa_service import DomainEvent, QAService
@@ -66,7 +66,7 @@ class RecordingController:
         service: QAService,
         storage: RecordingStorage,
         store: Store,
-        clock: Clock,
+        clock: Callable[[], dt.datetime],
         publish_grace: dt.timedelta = DEFAULT_PUBLISH_GRACE,
     ) -> None:
         self._media = media
@@ -77,7 +77,8 @@ class RecordingController:
         self._clock = clock
         self.active: dict[str, Active] = {}
         self._tasks: set[asyncio.Task[object]] = set()
-        self._lock = asyncio.Lock()
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        """One per session: starting one session's recording never waits for another's."""
         self._closed = False
         media.listeners.append(self._media_changed)
         service.subscribe(self._on_events)
@@ -97,7 +98,7 @@ class RecordingController:
 
     async def reconcile(self, code: str) -> None:
         """Record ``code`` exactly when it is live and wanted."""
-        async with self._lock:
+        async with self._locks[code]:
             publication = None if self._closed else self._media.live(StreamKey.panel(code))
             if publication is not None and publication.relay_of is not None:
                 publication = None  # the origin records it; a relay would file it twice
@@ -106,7 +107,8 @@ class RecordingController:
             active = self.active.get(code)
             wanted = publication is not None and self._service.archive.wants_recording(code)
             if active is not None and (not wanted or active.publication is not publication):
-                await self._finish(code, active)
+                state = await self._stop(code, active)
+                self._spawn(self._file(code, active, state))  # probe and poster: not under the lock
                 active = None
             if wanted and active is None and publication is not None:
                 await self._start(code, publication)
@@ -138,12 +140,16 @@ class RecordingController:
         await self._service.submit_archive(code, started, self._clock())
         log.info("recording", extra={"session": code, "key": recorder.state.key})
 
-    async def _finish(self, code: str, active: Active) -> None:
+    async def _stop(self, code: str, active: Active) -> RecorderState:
         del self.active[code]
         state = await active.recorder.stop()
         await self._service.submit_archive(
             code, RecordingStopped(active.recording_id), self._clock()
         )
+        return state
+
+    async def _file(self, code: str, active: Active, state: RecorderState) -> None:
+        """Work out a stopped recording's length and poster and file it in the archive."""
         if not self._storage.exists(state.key):  # nothing arrived before it ended
             processed = RecordingProcessed(active.recording_id, 0.0, 0)
         else:
@@ -185,6 +191,6 @@ class RecordingController:
             await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_WAIT)
         for code, active in list(self.active.items()):
             try:
-                await self._finish(code, active)
+                await self._file(code, active, await self._stop(code, active))
             except Exception:
                 log.exception("finishing a recording at shutdown failed")

@@ -13,7 +13,7 @@ import logging
 import msgspec
 from aiohttp import web
 
-from server.keys import CLOCK, QA
+from server.commands import submit
 from server.media.engine import MediaEngine
 from server.media.stream_key import StreamKey
 from server.pages import CODE_PATTERN, find_session
@@ -68,5 +68,5 @@ async def set_cut(request: web.Request) -> web.StreamResponse:
     me = moderator(request, session.code)
     body = await read_json(request, CutBody)
     command = SetCut(session.code, me.participant_id, body.cut)
-    await request.app[QA].submit_delivery(session.code, command, request.app[CLOCK]())
+    await submit(request, session.code, command)
     return web.json_response({"cut": body.cut})

@@ -276,7 +276,7 @@ def help_view(request: HelpRequested | None) -> dict[str, str] | None:
 
 
 def _invalid(message: str) -> BreakoutError:
-    return BreakoutError("breakouts.invalid", message)
+    return BreakoutError("breakouts.invalid", message, "invalid")
 
 
 def _wrong_phase(phase: Phase, doing: str) -> BreakoutError:
@@ -437,7 +437,7 @@ class Breakouts:
     def _room(self, room_id: str) -> RoomSpec:
         room = next((r for r in self.rooms if r.room_id == room_id), None)
         if room is None:
-            raise BreakoutError("breakouts.room_unknown", "There is no such room.")
+            raise BreakoutError("breakouts.room_unknown", "There is no such room.", "not_found")
         return room
 
     def _sizes(self) -> dict[str, int]:
@@ -503,7 +503,7 @@ class Breakouts:
                 return self._close(command.grace_seconds, now)
             case Say():
                 return self._say(command, now)
-        raise BreakoutError("breakouts.invalid", "Unknown command.")  # pragma: no cover
+        raise BreakoutError("breakouts.invalid", "Unknown command.", "invalid")  # pragma: no cover
 
     def _plan(self, command: PlanRooms) -> list[BreakoutEvent]:
         if self.phase not in ("planning", "closed"):

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from sessions.ratelimit import SlidingWindow
+
+ErrorKind = Literal["invalid", "not_found", "conflict", "rate_limited"]
+"""Why a command is refused, which is all the HTTP edge needs to answer it: the command is
+malformed (422), names something that does not exist (404), does not fit the state as it is
+(409), or comes too often (429)."""
 
 
 class DomainError(Exception):
     """A command that cannot be applied; ``code`` (``<scope>.<reason>``) is stable for
-    clients."""
+    clients, ``kind`` says why."""
 
     scope: ClassVar[str] = "domain"
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, kind: ErrorKind = "conflict") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.kind: ErrorKind = kind
 
 
 def within_rate(
@@ -25,7 +31,9 @@ def within_rate(
 ) -> None:
     if not window.allow(who, now):
         raise error(
-            f"{error.scope}.rate_limited", f"At most {window.limit} {what} a minute; wait a moment."
+            f"{error.scope}.rate_limited",
+            f"At most {window.limit} {what} a minute; wait a moment.",
+            "rate_limited",
         )
 
 
@@ -42,9 +50,9 @@ def clean_text(
         text = " ".join(raw.split())
     label, code = what.replace("_", " "), f"{error.scope}.{what}"
     if not text:
-        raise error(f"{code}_empty", f"The {label} is empty.")
+        raise error(f"{code}_empty", f"The {label} is empty.", "invalid")
     if len(text) > limit:
-        raise error(f"{code}_too_long", f"A {label} has at most {limit} characters.")
+        raise error(f"{code}_too_long", f"A {label} has at most {limit} characters.", "invalid")
     if any(not (ch.isprintable() or ch == "\n") for ch in text):
-        raise error(f"{code}_invalid", f"The {label} contains control characters.")
+        raise error(f"{code}_invalid", f"The {label} contains control characters.", "invalid")
     return text

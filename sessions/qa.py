@@ -266,7 +266,9 @@ class QASession:
     def question(self, question_id: str) -> Question:
         question = self.questions.get(question_id)
         if question is None:
-            raise QAError("qa.question_unknown", "There is no such question in this session.")
+            raise QAError(
+                "qa.question_unknown", "There is no such question in this session.", "not_found"
+            )
         return question
 
     def public_questions(self) -> list[Question]:
@@ -300,7 +302,7 @@ class QASession:
                 return self._configure(command)
             case AddNote():
                 return self._add_note(command, now)
-        raise QAError("qa.command_unknown", "Unknown command.")  # pragma: no cover
+        raise QAError("qa.command_unknown", "Unknown command.", "invalid")  # pragma: no cover
 
     def _ask(self, command: Ask, now: dt.datetime) -> list[Event]:
         if not self.settings.open:
@@ -404,7 +406,7 @@ class QASession:
 
     def _merge(self, duplicate: Question, into: str) -> list[Event]:
         if into == duplicate.id:
-            raise QAError("qa.merge_self", "A question cannot be merged into itself.")
+            raise QAError("qa.merge_self", "A question cannot be merged into itself.", "invalid")
         target = self.question(into)
         if target.merged_into or target.state in ("archived", "dismissed"):
             raise QAError("qa.invalid_state", "Merge into a question that is still open.")

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from server.backends.store import Store
+from server.backends.urls import BackendURLError, sqlite_path
 
-
-class BackendURLError(ValueError):
-    pass
-
-
-def sqlite_path(url: str) -> Path:
-    """``sqlite:///var/x.db`` → ``var/x.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite" or parts.netloc or not parts.path.startswith("/"):
-        raise BackendURLError(f"not a sqlite URL: {url!r} (expected sqlite:///path/to/file.db)")
-    return Path(parts.path[1:])
+__all__ = ["BackendURLError", "Store", "open_store", "sqlite_path"]
 
 
 async def open_store(url: str) -> Store:

@@ -12,6 +12,8 @@ Key layout, every key under the prefix (default ``plenaria:``):
                                         imported; sessions are never deleted
 ``programme:removed``          hash     guid → ISO time the session left the programme;
                                         a later import that lists the guid again clears it
+``programme:version``          string   counts imports: a process decodes the programme
+                                        again only when it changed
 ``grant:<secret hash>``        string   a login grant (msgspec JSON) with a TTL a little
                                         beyond its expiry; redeemed by GETDEL
 ``log``                        stream   the command log; entry ``<sequence>-1`` has the
@@ -40,7 +42,6 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError, WatchError
 from redis.maint_notifications import MaintNotificationsConfig
 
-from server.backends import BackendURLError
 from server.backends.log_codec import LogEntry, decode_entry, encode_entry
 from server.backends.records import (
     ConferenceRecord,
@@ -50,6 +51,7 @@ from server.backends.records import (
     decode_session,
     encode,
 )
+from server.backends.urls import BackendURLError
 from sessions.programme import Programme, ProgrammeError, Session
 from sessions.programme_changes import ProgrammeChanges, compare
 from sessions.roles import LoginGrant
@@ -130,6 +132,7 @@ class _Keys:
     conference: str
     sessions: str
     removed: str
+    version: str
     log: str
     sequence: str
     grant_prefix: str
@@ -140,6 +143,7 @@ class _Keys:
             conference=f"{prefix}programme:conference",
             sessions=f"{prefix}programme:sessions",
             removed=f"{prefix}programme:removed",
+            version=f"{prefix}programme:version",
             log=f"{prefix}log",
             sequence=f"{prefix}log:sequence",
             grant_prefix=f"{prefix}grant:",
@@ -180,6 +184,8 @@ class RedisStore:
     def __init__(self, location: RedisLocation) -> None:
         self.location = location
         self._keys = _Keys.under(location.prefix)
+        self._programme: tuple[bytes, Programme] | None = None
+        """The programme as last decoded, with its version (``programme:version``)."""
         # A bounded pool: a burst of commands queues for a connection instead of failing.
         self._redis: Redis = Redis.from_pool(
             BlockingConnectionPool.from_url(
@@ -258,13 +264,23 @@ class RedisStore:
     # -- programme -----------------------------------------------------------------------
 
     async def load_programme(self) -> Programme | None:
+        """The programme, decoded again only when an import (by any process) changed its
+        version."""
         keys = self._keys
+        version = await self._redis.get(keys.version)
+        cached = self._programme
+        if cached is not None and version is not None and cached[0] == version:
+            return cached[1]
         async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(keys.version)
             pipe.get(keys.conference)
             pipe.hgetall(keys.sessions)
             pipe.hkeys(keys.removed)
-            conference, sessions, removed = await pipe.execute()
-        return _programme(conference, sessions, removed)
+            version, conference, sessions, removed = await pipe.execute()
+        programme = _programme(conference, sessions, removed)
+        if programme is not None and version is not None:
+            self._programme = (version, programme)
+        return programme
 
     async def replace_programme(self, programme: Programme, now: dt.datetime) -> ProgrammeChanges:
         keys = self._keys
@@ -283,6 +299,7 @@ class RedisStore:
                     changes = compare(old, programme)
                     pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.set(keys.conference, encode(conference_record(programme)))
+                    pipe.incr(keys.version)
                     if changes.removed:
                         pipe.hset(
                             keys.removed,

@@ -64,6 +64,9 @@ MIGRATIONS: tuple[str, ...] = (
         entry BLOB NOT NULL
     );
     """,
+    """
+    ALTER TABLE conference ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    """,
 )
 
 
@@ -93,6 +96,9 @@ class SQLiteStore:
         self._pending: list[tuple[bytes, asyncio.Future[int]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._appended = asyncio.Condition()
+        self._programme: tuple[int, Programme] | None = None
+        """The programme as last decoded, with its version: decoded again only when an
+        import (by any process on the file) changed the version."""
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
@@ -122,7 +128,26 @@ class SQLiteStore:
         return await loop.run_in_executor(self._executor, work, self._connection)
 
     async def load_programme(self) -> Programme | None:
-        return await self._run(_load_programme)
+        def load(connection: sqlite3.Connection) -> Programme | None:
+            row = connection.execute("SELECT version FROM conference WHERE id = 1").fetchone()
+            if row is None:
+                return None
+            cached = self._programme
+            if cached is not None and cached[0] == row[0]:
+                return cached[1]
+            connection.execute("BEGIN")  # the version and the rows it stands for, together
+            try:
+                (version,) = connection.execute(
+                    "SELECT version FROM conference WHERE id = 1"
+                ).fetchone()
+                programme = _load_programme(connection)
+            finally:
+                connection.execute("COMMIT")
+            if programme is not None:
+                self._programme = (version, programme)
+            return programme
+
+        return await self._run(load)
 
     async def replace_programme(self, programme: Programme, now: dt.datetime) -> ProgrammeChanges:
         def write(connection: sqlite3.Connection) -> ProgrammeChanges:
@@ -134,7 +159,7 @@ class SQLiteStore:
                 connection.execute(
                     "INSERT INTO conference (id, data, updated_at) VALUES (1, ?, ?) "
                     "ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
-                    "updated_at = excluded.updated_at",
+                    "updated_at = excluded.updated_at, version = version + 1",
                     (_encode(record), stamp),
                 )
                 for removed in changes.removed:

@@ -25,17 +25,16 @@ import aiohttp
 import msgspec
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from server.errors import AppError
 from server.media import placement
 from server.media.cpu_budget import cpu_budget
 from server.media.engine import (
     NO_ICE_SERVERS,
     PAUSE_SECONDS,
-    RETRY_AFTER_SECONDS,
     MediaEngine,
     Publication,
     StreamState,
 )
+from server.media.errors import MediaError, offline, unreachable
 from server.media.placement import CarriedStream, NodeLoad, NodeRecord, RoomCall
 from server.media.registry import HEARTBEAT_SECONDS, NodeRegistry, RegistryUnavailableError
 from server.media.rooms import RoomCalls
@@ -217,7 +216,7 @@ class MediaCluster:
         async def carry() -> None:
             try:
                 await self.carry(key)
-            except AppError as error:
+            except MediaError as error:
                 log.warning("relay not pulled", extra={"stream": str(key), "code": error.code})
 
         task = asyncio.get_running_loop().create_task(carry())
@@ -435,12 +434,7 @@ class MediaCluster:
             await self.refresh()
             origin = placement.origin(self.others(), key.session)
         if origin is None:
-            raise AppError(
-                409,
-                "media.offline",
-                "Nothing is being published here right now.",
-                {"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
+            raise offline()
         carried = origin.carries(key.session)
         assert carried is not None
         peer = RTCPeerConnection(NO_ICE_SERVERS)
@@ -459,11 +453,9 @@ class MediaCluster:
 
     async def _ask_origin(self, origin: NodeRecord, key: StreamKey, offer: str) -> str:
         assert self._http is not None, "start() first"
-        unreachable = AppError(
-            503,
+        origin_unreachable = unreachable(
             "media.origin_unreachable",
             "The media node publishing this session cannot be reached; try again shortly.",
-            {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
         try:
             async with self._http.post(
@@ -476,7 +468,7 @@ class MediaCluster:
                         "origin refused a relay",
                         extra={"origin": origin.id, "status": response.status},
                     )
-                    raise unreachable
+                    raise origin_unreachable
                 return await response.text()
         except (aiohttp.ClientError, TimeoutError):
-            raise unreachable from None
+            raise origin_unreachable from None

@@ -28,8 +28,8 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamTrack
 
-from server.errors import AppError
 from server.media import aiortc_glue
+from server.media.errors import MediaError, already_live, offline, unusable
 from server.media.health import HealthMeter, StreamHealth
 from server.media.relay import Broadcast, KeyframeRequest, KeyframeRequests, Packet
 from server.media.rtp_forwarding import Batch, StreamForwarder, Subscriber
@@ -41,15 +41,10 @@ NO_ICE_SERVERS = RTCConfiguration(iceServers=[])
 MEDIA_KINDS = ("audio", "video")
 
 
-RETRY_AFTER_SECONDS = 5
 SENDER_REPORT_SECONDS = 1.0
 """How often the engine sends every viewer an RTCP sender report (SR + SDES) per track."""
 PAUSE_SECONDS = 15 * 60
 """How long a session whose publisher dropped (no DELETE) shows as paused, not offline."""
-
-
-def unusable(message: str) -> AppError:
-    return AppError(422, "media.sdp_unusable", message)
 
 
 async def answer(peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], None]) -> None:
@@ -61,7 +56,7 @@ async def answer(peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], Non
         answer_sdp = (await peer.createAnswer()).sdp
         answer_sdp = aiortc_glue.answer_as_dtls_server(offer_sdp, answer_sdp)
         await peer.setLocalDescription(RTCSessionDescription(answer_sdp, "answer"))
-    except AppError:
+    except MediaError:
         await peer.close()
         raise
     except Exception as error:  # aiortc raises many kinds for a bad offer
@@ -348,7 +343,7 @@ class MediaEngine:
         """Take a publisher's offer; a rehearsal does not pause when it drops (nobody but
         its moderators waits for it)."""
         if key in self.publications:
-            raise AppError(409, "media.already_live", "Someone is already publishing here.")
+            raise already_live()
         peer = RTCPeerConnection(NO_ICE_SERVERS)
         publication = Publication(key, self.new_resource(), now, peer=peer, rehearsal=rehearsal)
         pause_on_drop = pause_on_drop and not rehearsal
@@ -378,7 +373,7 @@ class MediaEngine:
         viewers. It ends when the origin ends it; it is never paused here (the origin holds
         its relay through a publisher's drop, as it holds any viewer)."""
         if key in self.publications:
-            raise AppError(409, "media.already_live", "Someone is already publishing here.")
+            raise already_live()
         publication = Publication(
             key, self.new_resource(), started_at, peer=peer, relay_of=origin, rehearsal=rehearsal
         )
@@ -411,7 +406,7 @@ class MediaEngine:
     ) -> Publication:
         """Publish tracks made in this process: (track, keyframe request, MIME type)."""
         if key in self.publications:
-            raise AppError(409, "media.already_live", "Someone is already publishing here.")
+            raise already_live()
         publication = Publication(key, self.new_resource(), now, stop=stop)
         for track, request_keyframe, mime in sources:
             publication.add_stream(track.kind, mime, track, request_keyframe)
@@ -461,12 +456,7 @@ class MediaEngine:
     ) -> tuple[Viewer, str]:
         publication = self.publications.get(key)
         if publication is None:
-            raise AppError(
-                409,
-                "media.offline",
-                "Nothing is being published here right now.",
-                {"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
+            raise offline()
         peer = RTCPeerConnection(NO_ICE_SERVERS)
         viewer = Viewer(key, self.new_resource(), peer, relay=relay)
 

@@ -9,7 +9,8 @@ from server.errors import AppError
 from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, QA, SETTINGS
 from server.media import aiortc_glue, node_proxy, placement
 from server.media.cluster import PLACED_HEADER, RELAY_HEADER, MediaCluster
-from server.media.engine import RETRY_AFTER_SECONDS, Publication
+from server.media.engine import Publication
+from server.media.errors import RETRY_AFTER_SECONDS, offline
 from server.media.stream_key import StreamKey
 from server.pages import CODE_PATTERN, find_session
 from sessions.roles import Role
@@ -254,12 +255,7 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
         await cluster.carry(key)
     publication = engine.live(key)
     if publication is not None and publication.rehearsal and not may_watch_rehearsal(request, code):
-        raise AppError(  # to everyone else, a rehearsal is nothing live
-            409,
-            "media.offline",
-            "Nothing is being published here right now.",
-            {"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        raise offline()  # to everyone else, a rehearsal is nothing live
     viewer, answer = await engine.watch(key, offer, relay=RELAY_HEADER in request.headers)
     return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
 

@@ -15,10 +15,9 @@ import logging
 import aiohttp
 from aiohttp import web
 
-from server.errors import AppError
 from server.keys import BEARER_CODEC, CLOCK, IDENTITY
 from server.media.cluster import PLACED_HEADER
-from server.media.engine import RETRY_AFTER_SECONDS
+from server.media.errors import unreachable
 from server.media.placement import NodeRecord
 
 log = logging.getLogger("plenaria.media.proxy")
@@ -55,9 +54,7 @@ async def forward(
             return web.Response(status=answer.status, body=text, headers=kept)
     except (aiohttp.ClientError, TimeoutError) as error:
         log.warning("media node unreachable", extra={"node": node.id, "error": str(error)})
-        raise AppError(
-            503,
+        raise unreachable(
             "media.node_unreachable",
             "The media server for this stream cannot be reached; try again shortly.",
-            {"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None

@@ -138,3 +138,17 @@ async def test_two_sessions_can_swap_codes(store: Store) -> None:
     loaded = await store.load_programme()
     assert loaded is not None
     assert [(s.guid, s.code) for s in loaded.sessions] == [("guid-a", "b"), ("guid-b", "a")]
+
+
+async def test_the_programme_is_decoded_once_per_import(store: Store) -> None:
+    """Pages ask for the programme on every request: the same import comes back as the same
+    object, and any import (even at the same moment, with the same stamp) as a new one."""
+    await store.replace_programme(sample(), NOW)
+    first = await store.load_programme()
+    assert first is not None
+    assert await store.load_programme() is first
+    changed = programme(session("opening", at(11, 9), title="Renamed opening"))
+    await store.replace_programme(changed, NOW)
+    second = await store.load_programme()
+    assert second is not None and second is not first
+    assert [s.title for s in second.sessions] == ["Renamed opening"]

@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from defusedxml import ElementTree
 
+from server import recording_service
 from server.keys import MEDIA, QA, RECORDER, RECORDINGS, STORE
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
@@ -262,3 +266,33 @@ async def test_the_grace_around_a_session_decides_what_publishes_itself() -> Non
     assert in_schedule(session, session.end + grace, grace)
     assert not in_schedule(session, session.start - grace - dt.timedelta(seconds=1), grace)
     assert not in_schedule(session, session.end + grace + dt.timedelta(seconds=1), grace)
+
+
+async def test_a_session_going_live_is_recorded_while_anothers_poster_is_made(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each session's recording has its own lock, and a finished file's probe and poster run
+    outside it: one session's post-processing never delays another's opening."""
+    poster_started, release = threading.Event(), threading.Event()
+
+    def slow_poster(path: Path, poster: Path) -> bool:
+        poster_started.set()
+        release.wait(20)
+        return False
+
+    monkeypatch.setattr(recording_service, "make_poster", slow_poster)
+    engine, recorder = client.app[MEDIA], client.app[RECORDER]
+    start_synthetic_panel(engine, "panel", NOW)
+    active = await until(lambda: recorder.active.get("panel"))
+    await until(lambda: active.recorder.state.duration_seconds >= 1)
+    publication = engine.live(StreamKey.panel("panel"))
+    assert publication is not None
+    await engine.unpublish(publication)
+    try:
+        await until(poster_started.is_set, 10)
+        start_synthetic_panel(engine, "side", NOW)
+        await until(lambda: recorder.active.get("side"), 3)  # not after the panel's poster
+    finally:
+        release.set()
+    archive = client.app[QA].archive
+    await until(lambda: archive.recordings[active.recording_id].status == "published")

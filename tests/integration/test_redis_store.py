@@ -150,6 +150,7 @@ async def test_the_url_chooses_database_and_prefix(
             f"{prefix}programme:conference",
             f"{prefix}programme:sessions",
             f"{prefix}programme:removed",
+            f"{prefix}programme:version",
             f"{prefix}grant:{hash_secret('s1')}",
             f"{prefix}log",
             f"{prefix}log:sequence",

@@ -18,7 +18,7 @@ from server.errors import AppError
 from server.keys import CLUSTER, HLS
 from server.media import node_proxy, placement
 from server.media.cluster import PLACED_HEADER
-from server.media.engine import RETRY_AFTER_SECONDS
+from server.media.errors import RETRY_AFTER_SECONDS
 from server.media.hls.playlist import LivePlaylist, OutOfRangeError
 from server.media.hls.segmenter import TARGET_DURATION
 from server.media.hls.service import Channel, UnsupportedCodecError
