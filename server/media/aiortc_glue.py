@@ -24,12 +24,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
+import functools
 import importlib.metadata
 import logging
 import random
 import socket
 import struct
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -115,22 +117,20 @@ class EncodedPassthrough:
         return [packet]
 
 
-_installed = False
-decoders_made: list[str] = []
-"""MIME types of the passthrough decoders made so far (tests assert nothing else was)."""
+decoders_made: Counter[str] = Counter()
+"""Passthrough decoders made so far, by MIME type (tests assert nothing else was made)."""
 
 
 def _passthrough_decoder(codec: Any) -> EncodedPassthrough:
-    decoders_made.append(codec.mimeType)
+    decoders_made[codec.mimeType] += 1
     return EncodedPassthrough(codec.mimeType)
 
 
+@functools.cache
 def install() -> None:
-    """Make every aiortc peer in this process forward instead of decode / encode. Idempotent;
-    senders and receivers not wired to a forwarder behave as stock aiortc."""
-    global _installed
-    if _installed:
-        return
+    """Make every aiortc peer in this process forward instead of decode / encode. Once per
+    process (later calls do nothing); senders and receivers not wired to a forwarder behave
+    as stock aiortc."""
     found = (aiortc.__version__, importlib.metadata.version("pylibsrtp"))
     if found != (PINNED_AIORTC, PINNED_PYLIBSRTP):
         raise RuntimeError(
@@ -173,7 +173,6 @@ def install() -> None:
     RTCRtpSender._send_keyframe = keyframe_requested  # type: ignore[method-assign, assignment]
     RTCRtpSender._retransmit = nacked  # type: ignore[method-assign, assignment]
     RTCRtpSender._handle_rtcp_packet = rtcp_received  # type: ignore[method-assign, assignment]
-    _installed = True
 
 
 # -- in: a publisher's packets ------------------------------------------------------------

@@ -2,22 +2,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from server.backends import open_store
+from server.backends.command_log import CommandLog
+from server.backends.memory_log import MemoryCommandLog
 from server.backends.store import Store
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """Every backend the Store protocol has, each test on fresh, private storage."""
-    if request.param == "sqlite":
+@asynccontextmanager
+async def fresh_store(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Store]:
+    """A store of ``kind`` on fresh, private storage, closed (and its keys deleted) after."""
+    if kind == "sqlite":
         opened = await open_store(f"sqlite:///{tmp_path / 'plenaria.db'}")
-        yield opened
-        await opened.close()
+        try:
+            yield opened
+        finally:
+            await opened.close()
         return
     # One server for the run; each test gets its own key prefix, so tests never see each
     # other's data, and its keys are deleted afterwards.
@@ -35,3 +42,20 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
                 await cleaner.delete(*keys)
         finally:
             await cleaner.aclose()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Every backend the Store protocol has, each test on fresh, private storage."""
+    async with fresh_store(request.param, request, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def command_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CommandLog]:
+    """Every CommandLog: the stores', and the in-memory one unit tests fold through."""
+    if request.param == "memory":
+        yield MemoryCommandLog()
+        return
+    async with fresh_store(request.param, request, tmp_path) as opened:
+        yield opened

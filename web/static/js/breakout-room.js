@@ -19,7 +19,7 @@ import {
   spokenDuration,
 } from "./breakouts-participant.js";
 import { clock, el } from "./qa-panel.js";
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 import { connect, disconnect, endSession } from "./webrtc.js";
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
@@ -196,7 +196,7 @@ class BreakoutRoom {
     this.renderTiles();
     this.scrollChat(true);
 
-    const realtime = new Realtime();
+    const realtime = pageRealtime();
     this.realtime = realtime;
     realtime.onStatus((status) => {
       const label = this.find("connection");
@@ -223,7 +223,6 @@ class BreakoutRoom {
       },
       error: () => this.recheck(), // refused: moved elsewhere, or the rooms closed
     });
-    realtime.start();
     loadBreakouts(this.code, this.serverClock).catch(() => {}); // sets the clock; state comes by socket
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.tick();

@@ -14,7 +14,7 @@ import {
   roomById,
 } from "./breakouts-participant.js";
 import { clock, el } from "./qa-panel.js";
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 
 const PHASES = { planning: "Planning", open: "Open", closing: "Closing", closed: "Closed" };
 const MODE_HINTS = {
@@ -52,7 +52,7 @@ class BreakoutsConsole {
     this.bindPlan();
     this.bindRun();
     this.bindRooms();
-    const realtime = new Realtime();
+    const realtime = pageRealtime();
     realtime.subscribe(`session:${this.code}:breakouts`, {
       snapshot: (state) => this.apply(state),
       event: (changes) => {
@@ -66,7 +66,6 @@ class BreakoutsConsole {
         for (const change of changes) if (change.type === "help") this.helpAsked(change);
       },
     });
-    realtime.start();
     loadBreakouts(this.code, this.serverClock).catch(() => {}); // the server's clock
     setInterval(() => this.tick(), TICK_MS);
   }

@@ -7,7 +7,7 @@
 // Every text from a participant goes into the page with textContent, never as HTML.
 import { ApiError, post } from "./api.js";
 import { clock, el } from "./qa-panel.js";
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 
 // -- shared ------------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ class BreakoutsCard {
 
   start() {
     this.find("body").addEventListener("click", (event) => this.onClick(event));
-    const realtime = new Realtime();
+    const realtime = pageRealtime();
     realtime.onStatus((status) => {
       const label = this.find("connection");
       label.hidden = status === "live";
@@ -172,7 +172,6 @@ class BreakoutsCard {
       },
       error: (error) => this.fail(error.message),
     });
-    realtime.start();
     loadBreakouts(this.code, this.serverClock).catch(() => {}); // only to read the server's clock
     setInterval(() => this.tick(), 250);
   }

@@ -4,7 +4,7 @@
 // twice in a row, when the session is in broadcast mode, or when the address says
 // ?player=hls. The session's live topic says when the stream is on: the player connects
 // then, shows "paused" when the publisher drops, and resumes by itself.
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 import { followStream } from "./session-state.js";
 import { SignalingError, connect, disconnect, endSession } from "./webrtc.js";
 
@@ -66,14 +66,12 @@ class Player {
       this.retry(RETRY_MS);
     });
     window.addEventListener("pagehide", () => this.stop());
-    new Realtime()
-      .subscribe(`session:${this.code}:live`, {
-        snapshot: (state) => this.onStreamState(state),
-        event: (changes) => {
-          for (const change of changes) if (change.type === "stream") this.onStreamState(change.stream);
-        },
-      })
-      .start();
+    pageRealtime().subscribe(`session:${this.code}:live`, {
+      snapshot: (state) => this.onStreamState(state),
+      event: (changes) => {
+        for (const change of changes) if (change.type === "stream") this.onStreamState(change.stream);
+      },
+    });
   }
 
   /** Which transport the next connection uses. */

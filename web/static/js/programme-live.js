@@ -1,5 +1,5 @@
 // Keeps "streaming, N watching" current for the sessions on now, through their live topics.
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 
 function show(note, state) {
   note.hidden = state.state === "offline";
@@ -9,7 +9,7 @@ function show(note, state) {
 
 const items = [...document.querySelectorAll("[data-live-session]")];
 if (items.length) {
-  const realtime = new Realtime();
+  const realtime = pageRealtime();
   for (const item of items) {
     const note = item.querySelector("[data-stream-note]");
     realtime.subscribe(`session:${item.dataset.liveSession}:live`, {
@@ -19,5 +19,4 @@ if (items.length) {
       },
     });
   }
-  realtime.start();
 }

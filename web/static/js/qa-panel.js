@@ -1,4 +1,4 @@
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 
 // What every Q&A view shares: finding its parts, the session's speakers, and feedback.
 export const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -37,14 +37,13 @@ export class QAPanel {
     );
   }
 
-  /** Subscribe to ``topics`` ({name: {snapshot, event}}) on a reconnecting socket. */
+  /** Subscribe to ``topics`` ({name: {snapshot, event}}) on the page's reconnecting socket. */
   listen(topics) {
-    const realtime = new Realtime();
+    const realtime = pageRealtime();
     realtime.onStatus((status) => this.showConnection(status));
     for (const [topic, handlers] of Object.entries(topics)) {
       realtime.subscribe(topic, { error: (error) => this.showError(error.message), ...handlers });
     }
-    realtime.start();
   }
 
   showConnection(status) {

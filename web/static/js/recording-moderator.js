@@ -5,7 +5,7 @@
 // Every text goes into the page with textContent, never as HTML.
 import { ApiError, api, post } from "./api.js";
 import { clock, el } from "./qa-panel.js";
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 
 const REFETCH_ON = new Set(["recording", "recording_wanted", "marker"]);
 const STATUS = {
@@ -59,15 +59,13 @@ class RecordingConsole {
       const button = event.target.closest("button[data-publish]");
       if (button) this.setPublished(button.dataset.recordingId, button.dataset.publish === "true");
     });
-    const realtime = new Realtime();
-    realtime.subscribe(`session:${this.code}:moderation`, {
+    pageRealtime().subscribe(`session:${this.code}:moderation`, {
       snapshot: () => this.refresh(), // also after every reconnect: whatever was missed
       event: (changes) => {
         if (changes.some((change) => REFETCH_ON.has(change.type))) this.refresh();
       },
       error: (error) => this.fail(error.message),
     });
-    realtime.start();
     this.refresh();
   }
 

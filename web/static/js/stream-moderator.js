@@ -2,7 +2,7 @@
 // studio topic (which shows a speaker's rehearsal too), a muted preview over WHEP, ending the
 // stream (and letting speakers back on), and the broadcast-mode switch (every player on HLS).
 import { ApiError, post } from "./api.js";
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 import { connect, disconnect } from "./webrtc.js";
 
 const STATE = { live: "Live", paused: "Paused", offline: "Offline", rehearsal: "Rehearsal", cut: "Ended by a moderator" };
@@ -26,15 +26,13 @@ class StreamConsole {
     this.find("cut").addEventListener("click", () => this.cut());
     this.find("allow").addEventListener("click", () => this.setCut(false));
     addEventListener("pagehide", () => this.stopPreview());
-    new Realtime()
-      .subscribe(`session:${this.code}:studio`, {
-        snapshot: (state) => this.render(state),
-        event: (changes) => {
-          for (const change of changes) if (change.type === "stream") this.render(change.stream);
-        },
-        error: (error) => this.fail(error.message),
-      })
-      .start();
+    pageRealtime().subscribe(`session:${this.code}:studio`, {
+      snapshot: (state) => this.render(state),
+      event: (changes) => {
+        for (const change of changes) if (change.type === "stream") this.render(change.stream);
+      },
+      error: (error) => this.fail(error.message),
+    });
   }
 
   render(stream) {

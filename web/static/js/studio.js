@@ -3,7 +3,7 @@
 // live, the public Q&A topic the question on screen (both over the page's one socket).
 import { LevelMeter } from "./audio-level.js";
 import { HighlightView, followHighlight, qaTopic } from "./qa-highlight.js";
-import { Realtime } from "./realtime.js";
+import { pageRealtime } from "./realtime.js";
 import { StudioStatus } from "./studio-status.js";
 import { WhipPublisher } from "./whip-publisher.js";
 
@@ -37,15 +37,14 @@ class Studio {
     this.find("rehearse").addEventListener("click", () => this.goLive({ rehearsal: true }));
     this.find("stop").addEventListener("click", () => this.publisher.stop());
     window.addEventListener("pagehide", () => this.publisher.stop());
-    new Realtime()
+    pageRealtime()
       .subscribe(streamTopic(this.code), {
         snapshot: (stream) => this.showStream(stream),
         event: (changes) => {
           for (const change of changes) if (change.type === "stream") this.showStream(change.stream);
         },
       })
-      .subscribe(qaTopic(this.code), followHighlight((question) => this.question.show(question)))
-      .start();
+      .subscribe(qaTopic(this.code), followHighlight((question) => this.question.show(question)));
     await this.preview();
     await this.listDevices();
   }
