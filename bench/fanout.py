@@ -70,8 +70,8 @@ from bench.light_peers import (  # noqa: E402
     pin_ice_to_loopback,
     stop_processes,
 )
-from server.auth import bearer_codec  # noqa: E402
 from server.backends import open_store  # noqa: E402
+from server.http.auth import bearer_codec  # noqa: E402
 from sessions.demo import LIVE_PANEL_CODE, demo_programme  # noqa: E402
 from sessions.roles import Identity, Role  # noqa: E402
 from tests.processes import free_port  # noqa: E402

@@ -32,8 +32,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from server.auth import bearer_codec  # noqa: E402
 from server.backends import open_store  # noqa: E402
+from server.http.auth import bearer_codec  # noqa: E402
 from sessions.demo import LIVE_PANEL_CODE, demo_programme  # noqa: E402
 from sessions.roles import Identity, Role  # noqa: E402
 from tests.processes import free_port  # noqa: E402

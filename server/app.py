@@ -10,24 +10,24 @@ from importlib import resources
 from aiohttp import web
 
 from recordings.storage import LocalStorage
-from server import (
-    api,
-    archive_api,
-    breakout_pages,
-    breakouts_api,
-    pages,
-    qa_api,
-    qa_pages,
-    realtime,
-    stream_control,
-    studio,
-)
-from server.auth import IdentityCodec, LoginLinks, bearer_codec
+from server.archive import routes as archive_routes
+from server.archive.recorder import RecordingController
 from server.backends import open_store, sqlite_path
-from server.breakout_events import BreakoutPublisher
-from server.breakout_presence import BreakoutPresence
+from server.breakouts import pages as breakout_pages
+from server.breakouts import routes as breakout_routes
+from server.breakouts.events import BreakoutPublisher
+from server.breakouts.presence import BreakoutPresence
 from server.clock import utc_now
-from server.hub import Hub
+from server.conference_log import QARateLimits, QAService
+from server.http import ops, sign_in
+from server.http.auth import IdentityCodec, LoginLinks, bearer_codec
+from server.http.middleware import (
+    add_security_headers,
+    csrf_middleware,
+    error_middleware,
+    identity_middleware,
+    metrics_middleware,
+)
 from server.keys import (
     BEARER_CODEC,
     CLOCK,
@@ -47,6 +47,10 @@ from server.keys import (
     SETTINGS,
     STORE,
 )
+from server.live import control as stream_control
+from server.live import routes as live_routes
+from server.live import studio
+from server.live.control import StreamCuts
 from server.media import http as media_http
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
@@ -56,18 +60,14 @@ from server.media.metrics import ClusterCollector, MediaCollector
 from server.media.registry import NodeRegistry, RedisNodeRegistry, SqliteNodeRegistry
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
-from server.middleware import (
-    add_security_headers,
-    csrf_middleware,
-    error_middleware,
-    identity_middleware,
-    metrics_middleware,
-)
-from server.qa_service import QARateLimits, QAService
-from server.recording_service import RecordingController
+from server.programme import api as programme_api
+from server.programme import pages as programme_pages
+from server.qa import pages as qa_pages
+from server.qa import routes as qa_routes
+from server.realtime import socket as realtime_socket
+from server.realtime.hub import Hub
+from server.realtime.topics import StreamStatePublisher, publish_qa_events
 from server.settings import Settings
-from server.stream_control import StreamCuts
-from server.topics import StreamStatePublisher, publish_qa_events
 from web.templating import setup_templates
 
 log = logging.getLogger("plenaria")
@@ -125,6 +125,7 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
             node_id=settings.node_id or None,
             max_viewers=settings.max_viewers,
             places_only=settings.media_workers > 0,
+            secret=settings.secret_key,
         )
         await cluster.start()
         app[CLUSTER] = cluster
@@ -192,17 +193,20 @@ def create_app(
     app[HUB] = Hub()
     app[METRICS].realtime_connections.set_function(lambda: len(app[HUB].connections))
     app.on_response_prepare.append(add_security_headers)
-    app.add_routes(pages.routes)
-    app.add_routes(api.routes)
-    app.add_routes(qa_api.routes)
+    app.add_routes(programme_pages.routes)
+    app.add_routes(sign_in.routes)
+    app.add_routes(programme_api.routes)
+    app.add_routes(live_routes.routes)
+    app.add_routes(ops.routes)
+    app.add_routes(qa_routes.routes)
     app.add_routes(qa_pages.routes)
-    app.add_routes(realtime.routes)
+    app.add_routes(realtime_socket.routes)
     app.add_routes(media_http.routes)
     app.add_routes(hls_routes.routes)
     app.add_routes(studio.routes)
-    app.add_routes(breakouts_api.routes)
+    app.add_routes(breakout_routes.routes)
     app.add_routes(breakout_pages.routes)
-    app.add_routes(archive_api.routes)
+    app.add_routes(archive_routes.routes)
     app.add_routes(stream_control.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)

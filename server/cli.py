@@ -15,15 +15,15 @@ from pathlib import Path
 from aiohttp import web
 
 from server.app import create_app
-from server.auth import LoginLinks, bearer_codec, new_participant_id
 from server.backends import BackendURLError, open_store
 from server.clock import utc_now
+from server.http.auth import LoginLinks, bearer_codec, new_participant_id
 from server.keys import MEDIA, STORE
 from server.logs import AccessLogger, configure_logging
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from server.media.workers import MediaWorkers
-from server.programme_source import ScheduleSourceError, read_schedule_source
+from server.programme.source import ScheduleSourceError, read_schedule_source
 from server.running import announce_running, forget_running, running_server
 from server.settings import Settings, SettingsError, build_settings
 from sessions.demo import LIVE_PANEL_CODE, demo_programme

@@ -8,17 +8,17 @@ from collections.abc import Callable
 from aiohttp import web
 
 from recordings.storage import RecordingStorage
-from server.auth import IdentityCodec, LoginLinks
+from server.archive.recorder import RecordingController
 from server.backends.store import Store
-from server.breakout_presence import BreakoutPresence
-from server.hub import Hub
+from server.breakouts.presence import BreakoutPresence
+from server.conference_log import QARateLimits, QAService
+from server.http.auth import IdentityCodec, LoginLinks
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
 from server.media.hls.service import HlsPackaging
 from server.media.rooms import RoomCalls
 from server.metrics import Metrics
-from server.qa_service import QARateLimits, QAService
-from server.recording_service import RecordingController
+from server.realtime.hub import Hub
 from server.settings import Settings
 from sessions.roles import Identity
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from server.auth import bearer_codec
+from server.http.auth import bearer_codec
 from sessions.roles import Identity, Role
 
 SECRET = "process-test-secret-0123456789abcdef"

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import logging
 import resource
 import secrets
@@ -48,6 +50,28 @@ publication only, so relays never chain."""
 PLACED_HEADER = "X-Plenaria-Placed"
 """Sent with a WHIP or WHEP request one node forwards to the node it placed it on, with
 that node's id: it is served there, not placed again."""
+
+
+def internal_header(secret: bytes, header: str, node_id: str) -> str:
+    """The value of an internal header, signed with the conference's secret key: only a
+    process that shares it can make one, so a client cannot skip placement or pose as a
+    relay by sending the header itself."""
+    return f"{node_id}.{_signature(secret, header, node_id)}"
+
+
+def node_of_header(secret: bytes, header: str, value: str | None) -> str | None:
+    """The node id a signed internal header names; None when absent or not signed by us."""
+    node_id, _, signature = (value or "").rpartition(".")
+    if not node_id or not hmac.compare_digest(signature, _signature(secret, header, node_id)):
+        return None
+    return node_id
+
+
+def _signature(secret: bytes, header: str, node_id: str) -> str:
+    digest = hmac.new(secret, f"{header.lower()}:{node_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
 RELAY_TIMEOUT_SECONDS = 10.0
 LOAD_WINDOW_SECONDS = 0.8
 ROOM_MEMORY_SECONDS = 2 * HEARTBEAT_SECONDS + 1.0
@@ -119,9 +143,12 @@ class MediaCluster:
         node_id: str | None = None,
         max_viewers: int = 0,
         places_only: bool = False,
+        secret: bytes = b"",
     ) -> None:
         self.engine = engine
         self.calls = calls
+        self.secret = secret
+        """The conference's secret key, which signs the headers nodes send each other."""
         self.registry = registry
         self.id = node_id or new_node_id()
         self.incarnation = secrets.token_hex(4)
@@ -461,7 +488,10 @@ class MediaCluster:
             async with self._http.post(
                 f"{origin.url}/whep/{key.session}",
                 data=offer,
-                headers={"Content-Type": "application/sdp", RELAY_HEADER: self.id},
+                headers={
+                    "Content-Type": "application/sdp",
+                    RELAY_HEADER: internal_header(self.secret, RELAY_HEADER, self.id),
+                },
             ) as response:
                 if response.status != 201:
                     log.warning(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 from aiortc import RTCPeerConnection
 
-from server.errors import AppError
+from server.http.errors import AppError
 from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, QA, SETTINGS
 from server.media import aiortc_glue, node_proxy, placement
-from server.media.cluster import PLACED_HEADER, RELAY_HEADER, MediaCluster
+from server.media.cluster import PLACED_HEADER, RELAY_HEADER, MediaCluster, node_of_header
 from server.media.engine import Publication
 from server.media.errors import RETRY_AFTER_SECONDS, offline
 from server.media.stream_key import StreamKey
-from server.pages import CODE_PATTERN, find_session
+from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.roles import Role
 
 routes = web.RouteTableDef()
@@ -43,10 +43,17 @@ async def read_body(request: web.Request) -> str:
         raise AppError(422, "media.sdp_unusable", "The offer is not UTF-8 text.") from None
 
 
+def from_node(request: web.Request, header: str) -> bool:
+    """Whether ``header`` came from another media node (signed with the conference's key);
+    sent by anyone else, it is ignored."""
+    secret = request.app[SETTINGS].secret_key
+    return node_of_header(secret, header, request.headers.get(header)) is not None
+
+
 def placing(request: web.Request) -> MediaCluster | None:
     """The cluster, when this request is still to be placed on a media node (it was not
     forwarded here by the node that placed it)."""
-    if CLUSTER not in request.app or PLACED_HEADER in request.headers:
+    if CLUSTER not in request.app or from_node(request, PLACED_HEADER):
         return None
     return request.app[CLUSTER]
 
@@ -239,13 +246,14 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
     await find_session(request)
     offer = await read_offer(request)
     engine = request.app[MEDIA]
-    if RELAY_HEADER in request.headers:  # another node pulls a relay: from an origin only
+    relay = from_node(request, RELAY_HEADER)
+    if relay:  # another node pulls a relay: from an origin only
         publication = engine.live(key)
         if publication is None or publication.relay_of is not None or publication.rehearsal:
             raise AppError(409, "media.not_origin", "This node does not publish this session.")
     elif CLUSTER in request.app:
         cluster = request.app[CLUSTER]
-        if PLACED_HEADER not in request.headers:
+        if not from_node(request, PLACED_HEADER):
             placed = cluster.place_viewer(code)
             if placed is None:  # published since this node last heard, perhaps
                 await cluster.refresh()
@@ -256,7 +264,7 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
     publication = engine.live(key)
     if publication is not None and publication.rehearsal and not may_watch_rehearsal(request, code):
         raise offline()  # to everyone else, a rehearsal is nothing live
-    viewer, answer = await engine.watch(key, offer, relay=RELAY_HEADER in request.headers)
+    viewer, answer = await engine.watch(key, offer, relay=relay)
     return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
 
 

@@ -15,8 +15,8 @@ import logging
 import aiohttp
 from aiohttp import web
 
-from server.keys import BEARER_CODEC, CLOCK, IDENTITY
-from server.media.cluster import PLACED_HEADER
+from server.keys import BEARER_CODEC, CLOCK, IDENTITY, SETTINGS
+from server.media.cluster import PLACED_HEADER, internal_header
 from server.media.errors import unreachable
 from server.media.placement import NodeRecord
 
@@ -35,7 +35,9 @@ async def forward(
     http: aiohttp.ClientSession, request: web.Request, node: NodeRecord, body: str | None
 ) -> web.Response:
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
-    headers[PLACED_HEADER] = node.id
+    headers[PLACED_HEADER] = internal_header(
+        request.app[SETTINGS].secret_key, PLACED_HEADER, node.id
+    )
     identity = request[IDENTITY]
     if "Authorization" not in headers and not identity.is_anonymous:
         # signed in by cookie (the studio page), checked here with its CSRF token: this

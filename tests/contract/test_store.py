@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from server.auth import hash_secret
 from server.backends.store import Store
+from server.http.auth import hash_secret
 from sessions.programme import Programme
 from sessions.roles import LoginGrant, Role
 from tests.helpers import at, programme, session

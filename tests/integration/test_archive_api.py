@@ -17,11 +17,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from defusedxml import ElementTree
 
-from server import recording_service
+from server.archive import recorder as recording_service
+from server.archive.recorder import in_schedule
 from server.keys import MEDIA, QA, RECORDER, RECORDINGS, STORE
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
-from server.recording_service import in_schedule
 from tests.integration.conftest import NOW, conference
 from tests.integration.test_qa_api import ANN, MOD, ask, moderate, token
 

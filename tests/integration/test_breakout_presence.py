@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 
 from server.keys import CLOCK, PRESENCE, QA
 from tests.integration.test_breakout_calls import PEOPLE, command
-from tests.integration.test_qa_api import MOD
-from tests.integration.test_realtime import call
+from tests.integration.test_qa_api import MOD, ask
+from tests.integration.test_realtime import call, next_event
 
 Client = TestClient[web.Request, web.Application]
 TOPIC = {"topic": "session:panel:breakouts"}
@@ -67,3 +67,24 @@ async def test_rounds_deal_only_people_whose_page_is_open(client: Client) -> Non
     assert "id-bob" in rooms.room_of
     await ann.close()
     await bob.close()
+
+
+async def test_a_help_request_on_the_moderators_topic_is_numbered_by_the_log(
+    client: Client,
+) -> None:
+    """The moderators' topic is resumable and its frames carry the command log's sequence; a
+    help frame numbered otherwise made the console drop every later question."""
+    await command(client, "plan", MOD, rooms=[{"name": "Shade"}])
+    await command(client, "join", PEOPLE["ann"])
+    await command(client, "assign", MOD, seed=1)
+    await command(client, "open", MOD, minutes=10)
+    moderator = await client.ws_connect("/ws", headers=MOD)
+    assert (await call(moderator, "subscribe", {"topic": "session:panel:moderation"}))[0] == "ok"
+    await command(client, "help", PEOPLE["ann"])
+    help_frame = await next_event(moderator, "session:panel:moderation")
+    assert help_frame["changes"][0]["type"] == "help"
+    assert help_frame["seq"] == client.app[QA].applied
+    await ask(client)
+    question = await next_event(moderator, "session:panel:moderation")
+    assert question["seq"] > help_frame["seq"], "later frames keep coming in order"
+    await moderator.close()

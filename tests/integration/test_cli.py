@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from server.backends.sqlite import SQLiteStore
 from server.cli import run
-from server.programme_source import ScheduleSourceError, read_schedule_source
+from server.programme.source import ScheduleSourceError, read_schedule_source
 from sessions.programme import Programme
 
 FIXTURES = {

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from server.auth import IDENTITY_COOKIE, LoginLinks
+from server.http.auth import IDENTITY_COOKIE, LoginLinks
 from server.keys import SETTINGS, STORE
 from sessions.roles import Role
 from tests.integration.conftest import NOW, csrf_token

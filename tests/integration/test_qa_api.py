@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from server.app import create_app
-from server.auth import bearer_codec
+from server.http.auth import bearer_codec
 from server.keys import STORE
 from sessions.roles import Identity, Role
 from tests.helpers import SECRET, settings_for

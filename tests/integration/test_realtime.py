@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from server import hub as hub_module
-from server.hub import SLOW_CLOSE_CODE
 from server.keys import HUB
+from server.realtime import hub as hub_module
+from server.realtime.hub import SLOW_CLOSE_CODE
 from tests.integration.test_qa_api import ANN, BOB, MOD, ask, moderate
 
 Client = TestClient[web.Request, web.Application]

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from server.auth import hash_secret
 from server.backends import BackendURLError, open_store
 from server.backends.log_codec import LogEntry
 from server.backends.redis_store import (
@@ -26,6 +25,7 @@ from server.backends.redis_store import (
     RedisUnavailableError,
     parse_redis_url,
 )
+from server.http.auth import hash_secret
 from sessions.programme import Programme
 from sessions.qa import Vote
 from sessions.roles import LoginGrant, Role

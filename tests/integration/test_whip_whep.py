@@ -15,10 +15,10 @@ from aiortc.mediastreams import MediaStreamTrack
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.app import create_app
-from server.auth import bearer_codec
+from server.http.auth import bearer_codec
 from server.keys import MEDIA, QA, RECORDER
 from server.media import aiortc_glue
-from server.media.cluster import RELAY_HEADER
+from server.media.cluster import RELAY_HEADER, internal_header
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.roles import Identity, Role
@@ -329,14 +329,18 @@ async def test_an_h264_publisher_gets_h264_viewers(
 async def test_relays_are_pulled_from_an_origin_only(
     client: Client, peers: list[RTCPeerConnection]
 ) -> None:
-    relay = {**SDP, RELAY_HEADER: "another-node"}
+    relay = {**SDP, RELAY_HEADER: internal_header(SECRET, RELAY_HEADER, "another-node")}
     offer = (await viewer_offer(peers)).localDescription.sdp
     refused = await client.post("/whep/panel", data=offer, headers=relay)
     assert refused.status == 409
     assert (await refused.json())["error"]["code"] == "media.not_origin"
+    # a client sending the header itself is just a viewer (nothing to watch yet)
+    forged = await client.post("/whep/panel", data=offer, headers={**SDP, RELAY_HEADER: "x.y"})
+    assert (await forged.json())["error"]["code"] == "media.offline"
     await publish(client, peers)
     pulled = await client.post("/whep/panel", data=offer, headers=relay)
     assert pulled.status == 201, await pulled.text()
+    assert client.app[MEDIA].viewers[pulled.headers["Location"].rsplit("/", 1)[1]].relay
 
 
 async def test_a_rehearsal_is_seen_by_moderators_and_speakers_only_and_never_recorded(

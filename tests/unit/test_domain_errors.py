@@ -9,7 +9,7 @@ from typing import get_args
 import pytest
 
 from recordings.archive import ArchiveError
-from server.middleware import REFUSAL_STATUS
+from server.http.middleware import REFUSAL_STATUS
 from sessions.breakouts import BreakoutError
 from sessions.domain_errors import DomainError, ErrorKind, clean_text, within_rate
 from sessions.qa import QAError

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from server.backends.memory_log import MemoryCommandLog
-from server.hub import BUFFER_LIMIT, SLOW_CLOSE_CODE, Connection, Hub
-from server.qa_service import QAService
-from server.topics import publish_qa_events, qa_topic
+from server.conference_log import QAService
+from server.realtime.hub import BUFFER_LIMIT, SLOW_CLOSE_CODE, Connection, Hub
+from server.realtime.topics import publish_qa_events, qa_topic
 from sessions.qa import Ask, Moderate, QAError, QuestionShown
 
 NOW = dt.datetime(2026, 12, 4, 9, tzinfo=dt.UTC)

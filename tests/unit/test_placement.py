@@ -6,6 +6,7 @@ import datetime as dt
 
 import msgspec
 
+from server.media.cluster import PLACED_HEADER, RELAY_HEADER, internal_header, node_of_header
 from server.media.placement import (
     CPU_SHARE_PERCENT,
     CarriedRoom,
@@ -151,3 +152,14 @@ def test_records_with_rooms_survive_the_registry_encoding() -> None:
     decoded = msgspec.json.decode(msgspec.json.encode(record), type=NodeRecord)
     assert decoded == record
     assert decoded.carries_room("panel", "room-1") == room("room-1", "ann")
+
+
+def test_internal_headers_are_signed_with_the_conference_key() -> None:
+    secret, other = b"k" * 32, b"o" * 32
+    placed = internal_header(secret, PLACED_HEADER, "w1")
+    assert node_of_header(secret, PLACED_HEADER, placed) == "w1"
+    assert node_of_header(other, PLACED_HEADER, placed) is None, "another conference's key"
+    assert node_of_header(secret, RELAY_HEADER, placed) is None, "not valid as another header"
+    assert node_of_header(secret, PLACED_HEADER, "w1") is None, "sent by a client"
+    assert node_of_header(secret, PLACED_HEADER, placed.replace("w1", "w2")) is None
+    assert node_of_header(secret, PLACED_HEADER, None) is None

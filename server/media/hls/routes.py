@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from server.errors import AppError
+from server.http.errors import AppError
 from server.keys import CLUSTER, HLS
 from server.media import node_proxy, placement
 from server.media.cluster import PLACED_HEADER
@@ -22,8 +22,9 @@ from server.media.errors import RETRY_AFTER_SECONDS
 from server.media.hls.playlist import LivePlaylist, OutOfRangeError
 from server.media.hls.segmenter import TARGET_DURATION
 from server.media.hls.service import Channel, UnsupportedCodecError
+from server.media.http import from_node
 from server.media.stream_key import StreamKey
-from server.pages import CODE_PATTERN, find_session
+from server.programme.lookup import CODE_PATTERN, find_session
 
 routes = web.RouteTableDef()
 
@@ -72,7 +73,7 @@ def sequence(request: web.Request, name: str) -> int | None:
 
 async def origin_answer(request: web.Request) -> web.Response | None:
     """The origin's answer when another media process publishes this panel."""
-    if CLUSTER not in request.app or PLACED_HEADER in request.headers:
+    if CLUSTER not in request.app or from_node(request, PLACED_HEADER):
         return None
     cluster = request.app[CLUSTER]
     code = request.match_info["code"]

@@ -8,10 +8,10 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from server.errors import AppError
+from server.http.errors import AppError
+from server.http.rendering import render
 from server.keys import IDENTITY, QA, SETTINGS
-from server.pages import CODE_PATTERN, find_session
-from server.rendering import render
+from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.programme import Session
 from web.qa_views import moderator_snapshot, public_question
 

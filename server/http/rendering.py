@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from server import auth
+from server.http import auth
 from server.keys import CSRF_SECRET, IDENTITY, SETTINGS
 from sessions.programme import Programme
 from sessions.roles import Identity

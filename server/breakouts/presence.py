@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 
-from server.qa_service import QAService
+from server.conference_log import QAService
 from sessions.breakouts import Away, BreakoutCommand, BreakoutError, Present
 
 log = logging.getLogger("plenaria.breakouts")

@@ -8,7 +8,7 @@ import msgspec
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from server.errors import AppError
+from server.http.errors import AppError
 
 MAX_JSON_BODY = 16 * 1024
 

@@ -16,8 +16,10 @@ from typing import Literal
 import msgspec
 from aiohttp import web
 
-from server.commands import submit
-from server.errors import AppError
+from server.http.commands import submit
+from server.http.errors import AppError
+from server.http.identity import moderator, participant
+from server.http.request_body import read_json
 from server.keys import CLOCK, CLUSTER, IDENTITY, QA, ROOM_CALLS
 from server.media import node_proxy
 from server.media.http import (
@@ -30,9 +32,7 @@ from server.media.http import (
 )
 from server.media.placement import NodeRecord
 from server.media.rooms import CallState
-from server.pages import CODE_PATTERN, find_session
-from server.qa_api import moderator, participant
-from server.request_body import read_json
+from server.programme.lookup import CODE_PATTERN, find_session
 from sessions import breakouts as br
 from sessions.roles import Identity
 from web.breakout_views import chat_view, room_view

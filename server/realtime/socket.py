@@ -16,11 +16,11 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from server.errors import AppError
-from server.hub import Connection, Hub, encode_frame
+from server.http.errors import AppError
+from server.http.middleware import same_origin
 from server.keys import CLOCK, HUB, IDENTITY, MEDIA, PRESENCE, QA, ROOM_CALLS, STORE
-from server.middleware import same_origin
-from server.topics import (
+from server.realtime.hub import Connection, Hub, encode_frame
+from server.realtime.topics import (
     Sources,
     TopicError,
     is_breakouts_topic,
@@ -141,7 +141,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if origin is not None and not same_origin(request, origin):
         raise AppError(403, "ws.origin", "Connections from other sites are refused.")
     # No per-message compression: frames are encoded once and the same bytes go to every
-    # subscriber (see server/hub.py), which deflating per socket would undo.
+    # subscriber (see server/realtime/hub.py), which deflating per socket would undo.
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE, compress=False)
     await socket.prepare(request)
     transport = request.transport

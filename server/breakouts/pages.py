@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.errors import AppError
+from server.http.errors import AppError
+from server.http.rendering import render
+from server.http.responses import see_other
 from server.keys import CLOCK, IDENTITY, QA, ROOM_CALLS
-from server.pages import CODE_PATTERN, find_session, see_other
-from server.rendering import render
+from server.programme.lookup import CODE_PATTERN, find_session
 from web.breakout_views import room_view
 
 routes = web.RouteTableDef()

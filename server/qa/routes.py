@@ -10,11 +10,12 @@ from typing import Literal
 import msgspec
 from aiohttp import web
 
-from server.commands import submit
-from server.errors import AppError
+from server.http.commands import submit
+from server.http.errors import AppError
+from server.http.identity import moderator, participant
+from server.http.request_body import read_json
 from server.keys import CLOCK, IDENTITY, QA, QA_RATE_LIMITS
-from server.pages import CODE_PATTERN, find_session
-from server.request_body import read_json
+from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.qa import (
     AddNote,
     Ask,
@@ -28,7 +29,6 @@ from sessions.qa import (
     within_rate,
 )
 from sessions.ratelimit import SlidingWindow
-from sessions.roles import Identity
 from web.qa_views import (
     moderator_question,
     moderator_snapshot,
@@ -63,20 +63,6 @@ class QASettingsBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class NoteBody(msgspec.Struct, forbid_unknown_fields=True):
     text: str
-
-
-def participant(request: web.Request) -> Identity:
-    identity = request[IDENTITY]
-    if identity.is_anonymous:
-        raise AppError(401, "auth.required", "Join with a display name first.")
-    return identity
-
-
-def moderator(request: web.Request, session_code: str) -> Identity:
-    identity = participant(request)
-    if not identity.can_moderate(session_code):
-        raise AppError(403, "auth.forbidden", "Only this session's moderators may do that.")
-    return identity
 
 
 def new_id() -> str:

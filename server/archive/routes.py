@@ -22,13 +22,13 @@ from recordings.archive import (
     webvtt,
 )
 from recordings.feed import FeedEntry, atom_feed
-from server.commands import submit
-from server.errors import AppError
+from server.http.commands import submit
+from server.http.errors import AppError
+from server.http.identity import moderator
+from server.http.rendering import render
+from server.http.request_body import read_json
 from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
-from server.pages import CODE_PATTERN, current_programme, find_session
-from server.qa_api import moderator
-from server.rendering import render
-from server.request_body import read_json
+from server.programme.lookup import CODE_PATTERN, current_programme, find_session
 from sessions.programme import Programme, Session
 from web.archive_views import archive_groups, matches, recording_view
 

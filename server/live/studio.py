@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.errors import AppError
+from server.http.errors import AppError
+from server.http.rendering import render
 from server.keys import IDENTITY, MEDIA, QA
 from server.media.stream_key import StreamKey
-from server.pages import CODE_PATTERN, find_session
-from server.qa_pages import speaker_names
-from server.rendering import render
+from server.programme.lookup import CODE_PATTERN, find_session
+from server.qa.pages import speaker_names
 from sessions.roles import Role
 from web.qa_views import public_question
 

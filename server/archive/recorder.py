@@ -33,9 +33,9 @@ from recordings.poster import make_poster, probe
 from recordings.recorder import Recorder, RecorderState
 from recordings.storage import RecordingStorage
 from server.backends.store import Store
+from server.conference_log import DomainEvent, QAService
 from server.media.engine import MediaEngine, Publication
 from server.media.stream_key import StreamKey
-from server.qa_service import DomainEvent, QAService
 from sessions.programme import Session
 
 log = logging.getLogger("plenaria.recordings")

@@ -1,7 +1,9 @@
 """Keeps every client's view of the break-out rooms current, on this process.
 
 Folded break-out events become frames on ``session:<code>:breakouts`` (a fresh snapshot),
-``room:<code>:<room>`` (chat) and the moderators' topic (help requests). Phases also change
+``room:<code>:<room>`` (chat) and the moderators' topic (help requests, numbered by the
+command log like everything else there; the snapshot-only topics take this process's own
+sequence). Phases also change
 with the clock (warnings at 5 and 1 minute, the end of a round, the end of the grace
 countdown), so each process keeps one timer per running round and sends a snapshot when it
 fires; every process derives the same phase from the same log, so nothing is written back.
@@ -16,11 +18,11 @@ import logging
 import time
 from typing import Any
 
-from server.hub import Hub
+from server.conference_log import DomainEvent, QAService
 from server.keys import Clock
 from server.media.rooms import RoomCalls
-from server.qa_service import DomainEvent, QAService
-from server.topics import breakouts_topic, moderation_topic, room_topic
+from server.realtime.hub import Hub
+from server.realtime.topics import breakouts_topic, moderation_topic, room_topic
 from sessions.breakouts import BreakoutsChanged, BroadcastSent, ChatPosted, HelpRequested
 from web.breakout_views import chat_view
 
@@ -80,8 +82,11 @@ class BreakoutPublisher:
                     )
                 case HelpRequested(room_id, participant_id, display_name):
                     changed = True
-                    self._send(
+                    # The moderation topic is resumable and numbered by the command log:
+                    # this frame takes its entry's sequence, like every other frame there.
+                    self._hub.publish(
                         moderation_topic(code),
+                        sequence,
                         [
                             {
                                 "type": "help",

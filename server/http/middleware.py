@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from server import auth
-from server.errors import AppError
+from server.http import auth
+from server.http.errors import AppError
+from server.http.rendering import render
+from server.http.request_body import form_text
 from server.keys import (
     BEARER_CODEC,
     CLOCK,
@@ -22,8 +24,6 @@ from server.keys import (
     SETTINGS,
 )
 from server.media.errors import MediaError, MediaErrorKind
-from server.rendering import render
-from server.request_body import form_text
 from sessions.domain_errors import DomainError, ErrorKind
 
 log = logging.getLogger("plenaria.http")

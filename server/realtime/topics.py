@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from recordings.archive import MarkerAdded, RecordingChanged, RecordingWanted
-from server.hub import Hub
+from server.conference_log import DomainEvent, QAService
 from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.media.stream_key import StreamKey
-from server.qa_service import DomainEvent, QAService
+from server.realtime.hub import Hub
 from sessions.delivery import BroadcastChanged, CutChanged, Delivery
 from sessions.qa import (
     HighlightChanged,

@@ -13,13 +13,13 @@ import logging
 import msgspec
 from aiohttp import web
 
-from server.commands import submit
+from server.conference_log import DomainEvent, QAService
+from server.http.commands import submit
+from server.http.identity import moderator
+from server.http.request_body import read_json
 from server.media.engine import MediaEngine
 from server.media.stream_key import StreamKey
-from server.pages import CODE_PATTERN, find_session
-from server.qa_api import moderator
-from server.qa_service import DomainEvent, QAService
-from server.request_body import read_json
+from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.delivery import CutChanged, SetCut
 
 log = logging.getLogger("plenaria.stream")

@@ -1,0 +1,1 @@
+"""Recording live sessions and the replay archive's routes."""

@@ -1,0 +1,1 @@
+"""Break-out rooms: the API, the room page, events to sockets, presence."""

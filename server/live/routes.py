@@ -1,0 +1,52 @@
+"""A session's stream over HTTP: its state, and the broadcast-mode switch."""
+
+from __future__ import annotations
+
+import msgspec
+from aiohttp import web
+
+from server.http.commands import submit
+from server.http.errors import AppError
+from server.http.identity import moderator
+from server.http.request_body import read_json
+from server.keys import (
+    MEDIA,
+    QA,
+)
+from server.programme.lookup import CODE_PATTERN, find_session
+from server.realtime.topics import live_state
+from sessions.delivery import SetBroadcast
+
+routes = web.RouteTableDef()
+
+
+class BroadcastBody(msgspec.Struct, forbid_unknown_fields=True):
+    broadcast: bool
+
+
+def stream_json(request: web.Request, code: str) -> dict[str, object]:
+    return {
+        **live_state(request.app[MEDIA], request.app[QA].delivery, code),
+        "whep": f"/whep/{code}",
+        "hls": f"/hls/{code}/index.m3u8",
+    }
+
+
+@routes.get(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream")
+async def stream_api(request: web.Request) -> web.StreamResponse:
+    _, session = await find_session(request)
+    await request.app[QA].sync()
+    return web.json_response(stream_json(request, session.code))
+
+
+@routes.post(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream/broadcast")
+async def set_broadcast(request: web.Request) -> web.StreamResponse:
+    """A moderator switches every page player to HLS (broadcast mode) or back."""
+    _, session = await find_session(request)
+    me = moderator(request, session.code)
+    if session.do_not_stream:
+        raise AppError(409, "stream.not_streamed", "The programme marks this session not streamed.")
+    body = await read_json(request, BroadcastBody)
+    command = SetBroadcast(session.code, me.participant_id, body.broadcast)
+    await submit(request, session.code, command)
+    return web.json_response(stream_json(request, session.code))

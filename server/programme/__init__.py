@@ -1,0 +1,1 @@
+"""The programme: importing it, looking sessions up, its pages and JSON."""

@@ -1,0 +1,1 @@
+"""Moderated Q&A over HTTP: the API and the no-JavaScript pages."""
