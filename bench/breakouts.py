@@ -189,9 +189,8 @@ async def ours_publish(request: web.Request) -> web.Response:
 
 
 async def ours_watch(request: web.Request) -> web.Response:
-    _, sdp = await request.app[ROOMS].watch(
-        CODE, request.match_info["room"], request.match_info["member"], await request.text()
-    )
+    room, member = request.match_info["room"], request.match_info["member"]
+    _, sdp = await request.app[ROOMS].watch(CODE, room, member, await request.text(), "bench")
     return web.Response(status=201, text=sdp, content_type="application/sdp")
 
 

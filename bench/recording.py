@@ -548,7 +548,7 @@ def replay_server(data: Path, port: int, source: Path, seconds: float, log_level
             RecordingProcessed(RECORDING_ID, seconds, storage.size(REPLAY_KEY)),
         )
         for command in commands:
-            await app[QA].submit_archive(REPLAY_CODE, command, now)
+            await app[QA].submit_command(REPLAY_CODE, command, now)
 
     app.on_startup.append(file_it)
     asyncio.run(serve(app, settings))

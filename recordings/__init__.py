@@ -1,1 +1,1 @@
-"""Capture and archive of session recordings (see DESIGN.md)."""
+"""Capture and archive of session recordings (see docs/architecture.md)."""

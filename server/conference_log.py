@@ -1,5 +1,5 @@
-"""Runs the Q&A and break-outs of every session: folds the shared command log through the
-domain.
+"""Folds the shared command log through every domain (each session's Q&A and break-outs,
+the archive, stream delivery), in the same order on every process.
 
 A command is acknowledged only after its log entry is durable *and* this process has
 folded it, so the answer (its events, or why it was refused) is the one every process
@@ -134,27 +134,6 @@ class QAService:
         the :class:`QAError` that refused it."""
         events = await self._submit(session_code, command, now)
         return [event for event in events if isinstance(event, Event)]
-
-    async def submit_breakouts(
-        self, session_code: str, command: BreakoutCommand, now: dt.datetime
-    ) -> list[BreakoutEvent]:
-        """Like :meth:`submit` for a break-out command; raises :class:`BreakoutError`."""
-        events = await self._submit(session_code, command, now)
-        return [event for event in events if isinstance(event, BreakoutEvent)]
-
-    async def submit_archive(
-        self, session_code: str, command: ArchiveCommand, now: dt.datetime
-    ) -> list[ArchiveEvent]:
-        """Like :meth:`submit` for the archive; raises :class:`ArchiveError`."""
-        events = await self._submit(session_code, command, now)
-        return [event for event in events if isinstance(event, ArchiveEvent)]
-
-    async def submit_delivery(
-        self, session_code: str, command: DeliveryCommand, now: dt.datetime
-    ) -> list[DeliveryEvent]:
-        """Like :meth:`submit` for how a session's stream is delivered."""
-        events = await self._submit(session_code, command, now)
-        return [event for event in events if isinstance(event, DeliveryEvent)]
 
     async def submit_command(
         self, session_code: str, command: LoggedCommand, now: dt.datetime

@@ -30,7 +30,8 @@ HUB = web.AppKey("hub", Hub)
 MEDIA = web.AppKey("media", MediaEngine)
 HLS = web.AppKey("hls", HlsPackaging)
 CLUSTER = web.AppKey("cluster", MediaCluster)
-"""Present when media nodes share a registry (a Redis store)."""
+"""Present when media nodes share a registry: on Redis, or on the SQLite file when this
+process starts media workers or is one."""
 ROOM_CALLS = web.AppKey("room_calls", RoomCalls)
 PRESENCE = web.AppKey("presence", BreakoutPresence)
 RECORDINGS: web.AppKey[RecordingStorage] = web.AppKey("recordings")

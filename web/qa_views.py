@@ -1,8 +1,9 @@
-"""What each audience sees of a question, as JSON-ready dictionaries."""
+"""What each audience sees of the Q&A, as typed views: one schema for the JSON API, the
+socket's snapshots and frames, and the templates (the JS relies on these names)."""
 
 from __future__ import annotations
 
-from typing import Any
+import msgspec
 
 from sessions.qa import Note, QASession, QASettings, Question, QueueOrder, ordered
 
@@ -10,13 +11,74 @@ MERGE_TARGET_CHARS = 60
 """How much of the question a participant's was merged into they are shown."""
 
 
+class QuestionView(msgspec.Struct, frozen=True, kw_only=True):
+    """A question as everyone sees it (``voted`` and ``mine`` for the one asking)."""
+
+    id: str
+    text: str
+    author: str
+    addressed_to: str
+    state: str
+    votes: int
+    asked_at: str
+    answered_at: str | None
+    highlighted: bool
+    voted: bool
+    mine: bool
+    edited: bool
+
+
+class OwnQuestionView(QuestionView, frozen=True, kw_only=True):
+    """A question as its author sees it: also what it was merged into, if it was."""
+
+    merged_into_text: str
+
+
+class Revision(msgspec.Struct, frozen=True):
+    text: str
+    edited_by: str
+    edited_at: str
+
+
+class ModeratorQuestionView(QuestionView, frozen=True, kw_only=True):
+    starred: bool
+    position: float | None
+    merged_into: str
+    anonymous: bool
+    history: tuple[Revision, ...]
+
+
+class SettingsView(msgspec.Struct, frozen=True):
+    open: bool
+    moderation: str
+
+
+class NoteView(msgspec.Struct, frozen=True):
+    id: str
+    author: str
+    text: str
+    written_at: str
+
+
+class ParticipantSnapshot(msgspec.Struct, frozen=True):
+    settings: SettingsView
+    questions: list[QuestionView]
+    own: list[OwnQuestionView]
+    highlighted: str | None
+
+
+class ModeratorSnapshot(msgspec.Struct, frozen=True):
+    settings: SettingsView
+    questions: list[ModeratorQuestionView]
+    notes: list[NoteView]
+    highlighted: str | None
+
+
 def shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def public_question(
-    question: Question, viewer_id: str = "", highlighted: str = ""
-) -> dict[str, Any]:
+def _public_fields(question: Question, viewer_id: str, highlighted: str) -> dict[str, object]:
     return {
         "id": question.id,
         "text": question.text,
@@ -33,70 +95,65 @@ def public_question(
     }
 
 
+def public_question(question: Question, viewer_id: str = "", highlighted: str = "") -> QuestionView:
+    return QuestionView(**_public_fields(question, viewer_id, highlighted))  # type: ignore[arg-type]
+
+
 def own_question(
     question: Question, merge_target: Question | None, highlighted: str = ""
-) -> dict[str, Any]:
-    """A question as its author sees it: also what it was merged into, if it was."""
-    return {
-        **public_question(question, question.author_id, highlighted),
-        "merged_into_text": (
-            shortened(merge_target.text, MERGE_TARGET_CHARS) if merge_target else ""
+) -> OwnQuestionView:
+    return OwnQuestionView(
+        **_public_fields(question, question.author_id, highlighted),  # type: ignore[arg-type]
+        merged_into_text=shortened(merge_target.text, MERGE_TARGET_CHARS) if merge_target else "",
+    )
+
+
+def moderator_question(question: Question, highlighted: str = "") -> ModeratorQuestionView:
+    return ModeratorQuestionView(
+        **_public_fields(question, "", highlighted),  # type: ignore[arg-type]
+        starred=question.starred,
+        position=question.position,
+        merged_into=question.merged_into,
+        anonymous=question.anonymous,
+        history=tuple(
+            Revision(r.text, r.edited_by, r.edited_at.isoformat()) for r in question.history
         ),
-    }
+    )
 
 
-def moderator_question(question: Question, highlighted: str = "") -> dict[str, Any]:
-    return {
-        **public_question(question, highlighted=highlighted),
-        "starred": question.starred,
-        "position": question.position,
-        "merged_into": question.merged_into,
-        "anonymous": question.anonymous,
-        "history": [
-            {"text": r.text, "edited_by": r.edited_by, "edited_at": r.edited_at.isoformat()}
-            for r in question.history
-        ],
-    }
+def settings_view(settings: QASettings) -> SettingsView:
+    return SettingsView(settings.open, settings.moderation)
 
 
-def settings_view(settings: QASettings) -> dict[str, Any]:
-    return {"open": settings.open, "moderation": settings.moderation}
+def note_view(note: Note) -> NoteView:
+    return NoteView(note.id, note.author_name, note.text, note.written_at.isoformat())
 
 
-def note_view(note: Note) -> dict[str, Any]:
-    return {
-        "id": note.id,
-        "author": note.author_name,
-        "text": note.text,
-        "written_at": note.written_at.isoformat(),
-    }
-
-
-def participant_snapshot(qa: QASession, viewer_id: str, order: QueueOrder) -> dict[str, Any]:
+def participant_snapshot(qa: QASession, viewer_id: str, order: QueueOrder) -> ParticipantSnapshot:
     """The session's Q&A as one participant sees it: the public queue plus their own."""
     own = [
         own_question(q, qa.merge_target(q), qa.highlighted)
         for q in ordered(qa.own_questions(viewer_id), "time")
         if not q.is_public
     ]
-    return {
-        "settings": settings_view(qa.settings),
-        "questions": [
+    return ParticipantSnapshot(
+        settings=settings_view(qa.settings),
+        questions=[
             public_question(q, viewer_id, qa.highlighted)
             for q in ordered(qa.public_questions(), order)
         ],
-        "own": own if viewer_id else [],
-        "highlighted": qa.highlighted or None,
-    }
+        own=own if viewer_id else [],
+        highlighted=qa.highlighted or None,
+    )
 
 
-def moderator_snapshot(qa: QASession, order: QueueOrder) -> dict[str, Any]:
-    return {
-        "settings": settings_view(qa.settings),
-        "questions": [
+def moderator_snapshot(qa: QASession, order: QueueOrder) -> ModeratorSnapshot:
+    return ModeratorSnapshot(
+        settings=settings_view(qa.settings),
+        questions=[
             moderator_question(q, qa.highlighted)
             for q in ordered(list(qa.questions.values()), order)
         ],
-        "notes": [note_view(n) for n in qa.notes],
-        "highlighted": qa.highlighted or None,
-    }
+        notes=[note_view(n) for n in qa.notes],
+        highlighted=qa.highlighted or None,
+    )

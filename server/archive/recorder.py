@@ -123,7 +123,7 @@ class RecordingController:
         def on_state(state: RecorderState) -> None:
             if state.status == "failed":
                 failed = RecordingFailed(recording_id, state.error)
-                self._spawn(self._service.submit_archive(code, failed, self._clock()))
+                self._spawn(self._service.submit_command(code, failed, self._clock()))
 
         recorder = Recorder(
             publication.broadcasts,
@@ -137,13 +137,13 @@ class RecordingController:
         started = RecordingStarted(
             recording_id, code, session.guid, recorder.state.container, recorder.state.key
         )
-        await self._service.submit_archive(code, started, self._clock())
+        await self._service.submit_command(code, started, self._clock())
         log.info("recording", extra={"session": code, "key": recorder.state.key})
 
     async def _stop(self, code: str, active: Active) -> RecorderState:
         del self.active[code]
         state = await active.recorder.stop()
-        await self._service.submit_archive(
+        await self._service.submit_command(
             code, RecordingStopped(active.recording_id), self._clock()
         )
         return state
@@ -156,7 +156,7 @@ class RecordingController:
             processed = await self._processed(active.recording_id, state.key)
         scheduled = in_schedule(active.session, active.started_at, self._publish_grace)
         processed = replace(processed, in_schedule=scheduled)
-        await self._service.submit_archive(code, processed, self._clock())
+        await self._service.submit_command(code, processed, self._clock())
         log.info(
             "recording filed",
             extra={

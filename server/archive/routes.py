@@ -27,10 +27,11 @@ from server.http.errors import AppError
 from server.http.identity import moderator
 from server.http.rendering import render
 from server.http.request_body import read_json
+from server.http.responses import json_of
 from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
 from server.programme.lookup import CODE_PATTERN, current_programme, find_session
 from sessions.programme import Programme, Session
-from web.archive_views import archive_groups, matches, recording_view
+from web.archive_views import archive_groups, matches, recording_view, with_chapters
 
 routes = web.RouteTableDef()
 
@@ -116,8 +117,8 @@ async def recordings_json(request: web.Request) -> web.StreamResponse:
         for r in request.app[QA].archive.published()
     ]
     if wanted := request.query.get("session", ""):
-        views = [view for view in views if view["session_code"] == wanted]
-    return web.json_response({"recordings": views})
+        views = [view for view in views if view.session_code == wanted]
+    return json_of({"recordings": views})
 
 
 @routes.get(f"/api/recordings/{RECORDING_ID}")
@@ -127,11 +128,7 @@ async def recording_json(request: web.Request) -> web.StreamResponse:
     view = recording_view(
         recording, session_of(programme, recording), request.app[SETTINGS].base_url
     )
-    view["chapters"] = [
-        {"start": start, "end": end, "title": title}
-        for start, end, title in recording_chapters(request, recording)
-    ]
-    return web.json_response(view)
+    return json_of(with_chapters(view, recording_chapters(request, recording)))
 
 
 @routes.get("/archive", name="archive")
@@ -202,14 +199,14 @@ async def recordings_feed(request: web.Request) -> web.StreamResponse:
         entries.append(
             FeedEntry(
                 id=recording.id,
-                title=view["title"],
-                summary=view["abstract"],
-                authors=tuple(view["speakers"]),
+                title=view.title,
+                summary=view.abstract,
+                authors=view.speakers,
                 published=recording.started_at,
                 updated=recording.ended_at or recording.started_at,
-                page_url=view["page_url"],
-                media_url=view["media_url"],
-                media_type=view["media_type"],
+                page_url=view.page_url,
+                media_url=view.media_url,
+                media_type=view.media_type,
                 media_bytes=recording.size_bytes,
             )
         )
@@ -231,7 +228,7 @@ async def session_recordings(request: web.Request) -> web.StreamResponse:
     await request.app[QA].sync()
     archive = request.app[QA].archive
     base = request.app[SETTINGS].base_url
-    return web.json_response(
+    return json_of(
         {
             "recording": archive.wants_recording(session.code),
             "do_not_record": session.do_not_record,

@@ -1,4 +1,5 @@
-"""The conference's command log: the one ordered, durable record of every Q&A change."""
+"""The conference's command log: the one ordered, durable record of every change to its
+Q&A, break-outs, archive and stream delivery."""
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ class BreakoutPresence:
     def _submit(self, code: str, command: BreakoutCommand) -> None:
         async def submit() -> None:
             try:
-                await self._service.submit_breakouts(code, command, self._clock())
+                await self._service.submit_command(code, command, self._clock())
             except BreakoutError as error:
                 log.info("presence not recorded", extra={"session": code, "code": error.code})
 

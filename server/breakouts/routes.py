@@ -307,12 +307,14 @@ async def unpublish(request: web.Request) -> web.StreamResponse:
 
 @routes.post(ROOM + "/members/" + PARTICIPANT + "/watch")
 async def watch(request: web.Request) -> web.StreamResponse:
-    code, room_id, _ = await room_member(request)
+    code, room_id, me = await room_member(request)
     offer = await read_offer(request)
     member = request.match_info["participant"]
     if node := room_node(request, code, room_id, member):
         return await node_proxy.forward(request.app[CLUSTER].http, request, node, offer)
-    viewer, answer = await request.app[ROOM_CALLS].watch(code, room_id, member, offer)
+    viewer, answer = await request.app[ROOM_CALLS].watch(
+        code, room_id, member, offer, me.participant_id
+    )
     location = f"/api/sessions/{code}/breakouts/rooms/{room_id}/watch/{viewer.resource}"
     return sdp_answer(request, answer, location)
 
@@ -320,14 +322,15 @@ async def watch(request: web.Request) -> web.StreamResponse:
 @routes.delete(ROOM + "/watch/" + RESOURCE)
 async def stop_watching(request: web.Request) -> web.StreamResponse:
     code = await session_code(request)
-    participant(request)
+    me = participant(request)
     if forwarded := await on_its_node(request):
         return forwarded
     engine = request.app[ROOM_CALLS].engine
     viewer = engine.viewers.get(request.match_info["resource"])
     if viewer is None:
         return web.Response(status=204)  # already ended, like a publication above
-    if not viewer.key.in_room(code, request.match_info["room"]):
+    in_room = viewer.key.in_room(code, request.match_info["room"])
+    if not in_room or viewer.owner != me.participant_id:  # only the watcher ends it
         raise AppError(404, "media.unknown_resource", "There is no such viewer.")
     await engine.leave(viewer)
     return web.Response(status=200)

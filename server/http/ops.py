@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -10,6 +12,8 @@ from server.keys import (
     STORE,
 )
 
+log = logging.getLogger("plenaria")
+
 routes = web.RouteTableDef()
 
 
@@ -17,8 +21,9 @@ routes = web.RouteTableDef()
 async def health(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[STORE].ping()
-    except Exception as error:  # any failure of the backend means "not healthy"
-        return web.json_response({"status": "unavailable", "store": str(error)}, status=503)
+    except Exception:  # any failure of the backend means "not healthy"; the why is logged
+        log.exception("health check: the store does not answer")
+        return web.json_response({"status": "unavailable", "store": "unreachable"}, status=503)
     return web.json_response({"status": "ok"})
 
 

@@ -23,7 +23,11 @@ async def studio(request: web.Request) -> web.StreamResponse:
     if identity.is_anonymous:
         raise AppError(401, "auth.required", "Sign in with your speaker link to open the studio.")
     if not (identity.has_role(session.code, Role.SPEAKER) or identity.can_moderate(session.code)):
-        raise AppError(403, "auth.forbidden", "Only this session's speakers may open its studio.")
+        raise AppError(
+            403,
+            "auth.forbidden",
+            "Only this session's speakers and moderators may open its studio.",
+        )
     await request.app[QA].sync()
     question = request.app[QA].session(session.code).highlighted_question()
     response = render(

@@ -1,7 +1,9 @@
 """This process as one media node among several: its heartbeat, what it knows of the other
 nodes, and the relays it pulls from them.
 
-Every ``plenaria serve`` pointed at one Redis is a media node. Each second it writes its
+Every ``plenaria serve`` that carries media (on one Redis, or a media worker on the SQLite
+file; not a parent that only places media on its workers) is a media node. Each second it
+writes its
 record (address, load, the panels it carries) to the registry and reads everyone else's. A
 viewer who asks a node for a panel published on another node is served from one relay of
 that panel: the node pulls it from the origin once, over WHEP like any viewer, and forwards

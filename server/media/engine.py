@@ -3,7 +3,8 @@
 One publisher per session (WHIP), any number of viewers (WHEP). Each publication track is a
 :class:`~server.media.rtp_forwarding.StreamForwarder`: the publisher's RTP packets are
 rewritten per viewer and sent from one synchronous loop, never decoded or re-encoded. Frames
-are reassembled once per publication, and only while the recorder reads them.
+are reassembled once per publication, and only while the recorder or HLS packaging reads
+them.
 """
 
 from __future__ import annotations
@@ -215,6 +216,9 @@ class Viewer:
     relay: bool = False
     """Another media node pulling this stream for its own viewers: a connection, not
     audience."""
+    owner: str = ""
+    """The participant watching, where it matters who (a break-out room's member): only
+    they may end it."""
 
 
 class MediaEngine:
@@ -452,13 +456,13 @@ class MediaEngine:
         self.changed(key)
 
     async def watch(
-        self, key: StreamKey, offer_sdp: str, *, relay: bool = False
+        self, key: StreamKey, offer_sdp: str, *, relay: bool = False, owner: str = ""
     ) -> tuple[Viewer, str]:
         publication = self.publications.get(key)
         if publication is None:
             raise offline()
         peer = RTCPeerConnection(NO_ICE_SERVERS)
-        viewer = Viewer(key, self.new_resource(), peer, relay=relay)
+        viewer = Viewer(key, self.new_resource(), peer, relay=relay, owner=owner)
 
         def wire() -> None:
             for transceiver in peer.getTransceivers():

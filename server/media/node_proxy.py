@@ -1,5 +1,6 @@
-"""A WHIP or WHEP exchange answered by another media node: the request goes there as it
-came (the node checks the token again), and its answer comes back as it went.
+"""A WHIP, WHEP, break-out call or HLS request answered by another media node: the request
+goes there as it came (the node checks the token again), and its answer comes back as it
+went.
 
 Proxying rather than redirecting (RFC 9725 allows a ``307``) keeps one URL for every client:
 browsers need no CORS to a second origin, and OBS, GStreamer and FFmpeg, which do not all

@@ -112,9 +112,11 @@ class RoomCalls:
         return publication, answer
 
     async def watch(
-        self, session_code: str, room_id: str, participant_id: str, offer: str
+        self, session_code: str, room_id: str, participant_id: str, offer: str, watcher: str
     ) -> tuple[Viewer, str]:
-        return await self.engine.watch(StreamKey.call(session_code, room_id, participant_id), offer)
+        """``watcher`` watches ``participant_id``'s stream in the room."""
+        key = StreamKey.call(session_code, room_id, participant_id)
+        return await self.engine.watch(key, offer, owner=watcher)
 
     def set_state(
         self, session_code: str, room_id: str, participant_id: str, state: CallState

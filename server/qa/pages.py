@@ -13,7 +13,7 @@ from server.http.rendering import render
 from server.keys import IDENTITY, QA, SETTINGS
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.programme import Session
-from web.qa_views import moderator_snapshot, public_question
+from web.qa_views import ModeratorQuestionView, moderator_snapshot, public_question
 
 routes = web.RouteTableDef()
 
@@ -46,12 +46,12 @@ def qr_svg(data: str, title: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno escapes the title; the rest is drawn paths
 
 
-def filter_counts(questions: list[dict[str, Any]]) -> dict[str, int]:
+def filter_counts(questions: list[ModeratorQuestionView]) -> dict[str, int]:
     """How many questions each tab of the console shows (qa-moderator.js counts the same)."""
     counts = {key: 0 for key, _ in FILTERS}
     for question in questions:
-        counts[question["state"]] += 1  # merged questions are archived
-        if question["starred"] and not question["merged_into"]:
+        counts[question.state] += 1  # merged questions are archived
+        if question.starred and not question.merged_into:
             counts["starred"] += 1
     return counts
 
@@ -81,7 +81,7 @@ async def moderator_console(request: web.Request) -> web.StreamResponse:
             "session": session,
             "qa": snapshot,
             "filters": FILTERS,
-            "counts": filter_counts(snapshot["questions"]),
+            "counts": filter_counts(snapshot.questions),
             "ask_url": ask_url(request, session),
         },
         programme=programme,

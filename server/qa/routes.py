@@ -14,6 +14,7 @@ from server.http.commands import submit
 from server.http.errors import AppError
 from server.http.identity import moderator, participant
 from server.http.request_body import read_json
+from server.http.responses import json_of
 from server.keys import CLOCK, IDENTITY, QA, QA_RATE_LIMITS
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.qa import (
@@ -96,9 +97,8 @@ async def list_questions(request: web.Request) -> web.StreamResponse:
     identity = request[IDENTITY]
     if request.query.get("view") == "moderation":
         moderator(request, session.code)
-        return web.json_response(moderator_snapshot(qa, order_from(request, "manual")))
-    snapshot = participant_snapshot(qa, identity.participant_id, order_from(request, "votes"))
-    return web.json_response(snapshot)
+        return json_of(moderator_snapshot(qa, order_from(request, "manual")))
+    return json_of(participant_snapshot(qa, identity.participant_id, order_from(request, "votes")))
 
 
 @routes.post(SESSION + "/questions")
@@ -120,9 +120,7 @@ async def ask(request: web.Request) -> web.StreamResponse:
     )
     await submit(request, session.code, command)
     question = request.app[QA].session(session.code).question(question_id)
-    return web.json_response(
-        {"question": public_question(question, identity.participant_id)}, status=201
-    )
+    return json_of({"question": public_question(question, identity.participant_id)}, status=201)
 
 
 async def vote(request: web.Request, up: bool) -> web.StreamResponse:
@@ -160,9 +158,7 @@ async def moderate(request: web.Request) -> web.StreamResponse:
     )
     await submit(request, code, command)
     qa = request.app[QA].session(code)
-    return web.json_response(
-        {"question": moderator_question(qa.question(question_id), qa.highlighted)}
-    )
+    return json_of({"question": moderator_question(qa.question(question_id), qa.highlighted)})
 
 
 @routes.post(SESSION + "/qa")
@@ -185,7 +181,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     command = AddNote(new_id(), identity.participant_id, identity.display_name, body.text)
     await submit(request, session.code, command)
     note = next(n for n in request.app[QA].session(session.code).notes if n.id == command.note_id)
-    return web.json_response({"note": note_view(note)}, status=201)
+    return json_of({"note": note_view(note)}, status=201)
 
 
 EXPORT_FIELDS = ["id", "state", "votes", "author", "text", "asked_at", "answered_at", "starred"]
@@ -203,12 +199,15 @@ async def export(request: web.Request) -> web.StreamResponse:
     filename = f"questions-{session.code}.{request.match_info['format']}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if request.match_info["format"] == "json":
-        return web.json_response({"session": session.code, "questions": rows}, headers=headers)
+        response = json_of({"session": session.code, "questions": rows})
+        response.headers.update(headers)
+        return response
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _spreadsheet_cell(row[k]) for k in EXPORT_FIELDS})
+        fields = msgspec.structs.asdict(row)
+        writer.writerow({k: _spreadsheet_cell(fields[k]) for k in EXPORT_FIELDS})
     return web.Response(text=buffer.getvalue(), content_type="text/csv", headers=headers)
 
 

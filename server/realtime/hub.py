@@ -11,12 +11,13 @@ resumes when it reconnects).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import msgspec
 
 log = logging.getLogger("plenaria.hub")
 
@@ -54,7 +55,7 @@ def encode_frame(text: str) -> bytes:
 
 def frame(topic: str, seq: int, changes: list[dict[str, Any]]) -> bytes:
     return encode_frame(
-        json.dumps(["event", topic, {"seq": seq, "changes": changes}], separators=(",", ":"))
+        msgspec.json.encode(["event", topic, {"seq": seq, "changes": changes}]).decode()
     )
 
 

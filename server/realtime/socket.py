@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import secrets
 from typing import Any
 
@@ -50,7 +49,7 @@ class Unsubscribe(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def reply(verb: str, message_id: MessageId, body: dict[str, Any]) -> bytes:
-    return encode_frame(json.dumps([verb, message_id, body], separators=(",", ":")))
+    return encode_frame(msgspec.json.encode([verb, message_id, body]).decode())
 
 
 def error(message_id: MessageId, code: str, message: str) -> bytes:

@@ -4,10 +4,13 @@ Topics: ``session:<code>:qa`` (everyone: the public queue, highlight, settings, 
 ``session:<code>:moderation`` (that session's moderators: every question, notes),
 ``participant:<id>`` (one participant: their own questions and votes) and
 ``session:<code>:live`` (everyone: the stream's state and viewer count),
+``session:<code>:studio`` (the session's moderators and speakers: the same with a rehearsal
+shown, health and whether it is cut),
 ``session:<code>:breakouts`` (everyone: the break-out rooms, timers and assignments) and
 ``room:<code>:<room>`` (that room's members and the session's moderators: chat and call).
-The last three are always sent as a snapshot on subscribe, never resumed: they carry this
-process's own state (or derive from the clock), with this process's own sequences.
+Live, studio, break-outs and rooms are always sent as a snapshot on subscribe, never
+resumed: they carry this process's own state (or derive from the clock), with this
+process's own sequences; the others are numbered by the command log.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from recordings.archive import MarkerAdded, RecordingChanged, RecordingWanted
 from server.conference_log import DomainEvent, QAService
@@ -121,9 +126,7 @@ class Sources:
     now: dt.datetime
 
 
-def snapshot(
-    name: str, identity: Identity, sources: Sources, session_exists: bool
-) -> dict[str, Any]:
+def snapshot(name: str, identity: Identity, sources: Sources, session_exists: bool) -> object:
     """Check that ``identity`` may read topic ``name`` and return what it holds now."""
     service, media = sources.service, sources.media
     match = TOPIC.fullmatch(name)
@@ -213,7 +216,9 @@ def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEve
                     changes[topic].append({"type": "highlight", "question": shown})
             case SettingsChanged(settings):
                 for topic in (public, moderation):
-                    changes[topic].append({"type": "settings", **settings_view(settings)})
+                    changes[topic].append(
+                        {"type": "settings", **msgspec.structs.asdict(settings_view(settings))}
+                    )
             case NoteAdded(note):
                 changes[moderation].append({"type": "note", "note": note_view(note)})
             case RecordingChanged(recording):

@@ -109,7 +109,7 @@ async def test_a_recorded_panel_is_replayed_from_the_archive(server: Server, pag
     # recorded after its session ended: it waits for a moderator, who publishes it
     archive = app[QA].archive
     await until(lambda: archive.recordings[ended.recording_id].status == "review", 20, "review")
-    await app[QA].submit_archive(
+    await app[QA].submit_command(
         ENDED_CODE, SetPublished(ended.recording_id, "mod", True), dt.datetime.now(dt.UTC)
     )
     await published(server, ended.recording_id, 20)

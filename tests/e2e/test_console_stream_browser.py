@@ -59,8 +59,8 @@ async def test_the_console_previews_the_stream_shows_its_health_and_ends_it(
 async def test_join_room_opens_the_room_in_one_click(browser: Browser, server: Server) -> None:
     qa, now = server.app[QA], server.app[CLOCK]()
     rooms = (br.RoomSpec("room-1", "Shade and water"),)
-    await qa.submit_breakouts(CODE, br.PlanRooms("mod", rooms, "manual"), now)
-    await qa.submit_breakouts(CODE, br.Open("mod", 20), now)
+    await qa.submit_command(CODE, br.PlanRooms("mod", rooms, "manual"), now)
+    await qa.submit_command(CODE, br.Open("mod", 20), now)
     context = await browser.new_context()
     page = await context.new_page()
     await open_console(page, server)

@@ -77,7 +77,7 @@ async def test_each_page_shares_one_socket_between_its_panels(server: Server, pa
     app = server.app
     qa = app[QA]
     rooms = (br.RoomSpec("room-1", "Shade and water"), br.RoomSpec("room-2", "Cool roofs"))
-    await qa.submit_breakouts(CODE, br.PlanRooms("mod", rooms, "manual"), app[CLOCK]())
+    await qa.submit_command(CODE, br.PlanRooms("mod", rooms, "manual"), app[CLOCK]())
 
     ann = await pages.open()
     ann_sockets = Sockets(ann)
@@ -135,7 +135,7 @@ async def test_each_page_shares_one_socket_between_its_panels(server: Server, pa
     await expect(card.locator("[data-breakouts-body]")).to_contain_text("You are taking part.")
     await expect(bo_console.locator("[data-bo-pool]")).to_contain_text("1 not in a room")
     renamed = (br.RoomSpec("room-1", "Trees first"), br.RoomSpec("room-2", "Cool roofs"))
-    await qa.submit_breakouts(CODE, br.PlanRooms("mod", renamed, "manual"), app[CLOCK]())
+    await qa.submit_command(CODE, br.PlanRooms("mod", renamed, "manual"), app[CLOCK]())
     await expect(card).to_contain_text("Trees first")
 
     # The stream: the player and the console's stream panel follow it on the same sockets.

@@ -191,3 +191,25 @@ async def test_room_access_statuses(client: Client, peers: list[RTCPeerConnectio
     for action in ("plan", "assign", "open", "close", "broadcast", "move"):
         refused = await client.post(f"{BREAKOUTS}/{action}", json={}, headers=PEOPLE["ann"])
         assert refused.status == 403, action
+
+
+async def test_only_the_watcher_ends_a_watch(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    await open_one_room(client, "ann", "bob")
+    await publish(client, peers, "bob")
+    peer = RTCPeerConnection(NO_ICE_SERVERS)
+    peers.append(peer)
+    peer.addTransceiver("video", direction="recvonly")
+    await peer.setLocalDescription(await peer.createOffer())
+    watched = await client.post(
+        f"{BREAKOUTS}/rooms/room-1/members/id-bob/watch",
+        data=peer.localDescription.sdp,
+        headers={**SDP, **PEOPLE["ann"]},
+    )
+    assert watched.status == 201, await watched.text()
+    location = watched.headers["Location"]
+    assert (await client.delete(location, headers=PEOPLE["bob"])).status == 404
+    assert len(client.app[MEDIA].viewers) == 1, "Bob cannot hang up Ann's watch"
+    assert (await client.delete(location, headers=PEOPLE["ann"])).status == 200
+    assert client.app[MEDIA].viewers == {}

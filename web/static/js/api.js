@@ -11,7 +11,8 @@ export class ApiError extends Error {
 }
 
 export function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  const meta = /** @type {HTMLMetaElement | null} */ (document.querySelector('meta[name="csrf-token"]'));
+  return meta?.content ?? "";
 }
 
 async function readJson(response) {
@@ -24,6 +25,10 @@ async function readJson(response) {
   }
 }
 
+/**
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown }} [options]
+ */
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();

@@ -5,6 +5,7 @@
 // Also the helpers every break-out view shares (the room page and the moderator console
 // import them): the round's clock against the server's, countdowns, who is where.
 // Every text from a participant goes into the page with textContent, never as HTML.
+import { countdownText } from "./time-format.js";
 import { ApiError, post } from "./api.js";
 import { clock, el } from "./qa-panel.js";
 import { pageRealtime } from "./realtime.js";
@@ -36,16 +37,7 @@ export function placesLeft(room) {
   return Math.max(0, room.capacity - room.members.length);
 }
 
-const pad = (value) => String(value).padStart(2, "0");
-
-/** ``ms`` as a clock reading: "4:05", "1:02:09"; never negative. */
-export function formatCountdown(ms) {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = total % 60;
-  return hours ? `${hours}:${pad(minutes)}:${pad(seconds)}` : `${minutes}:${pad(seconds)}`;
-}
+export { countdownText as formatCountdown };
 
 /** ``ms`` as words for people and screen readers: "12 minutes", "45 seconds". */
 export function spokenDuration(ms) {
@@ -104,7 +96,7 @@ export async function loadBreakouts(code, serverClock) {
 /** Re-render ``render()`` inside ``root`` and give focus back to the control that had it,
  *  found again by its data-focus-key (a re-render replaces the elements). */
 export function keepingFocus(root, render) {
-  const active = document.activeElement;
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
   const key = root.contains(active) ? active?.dataset?.focusKey : undefined;
   render();
   if (key === undefined) return;
@@ -330,7 +322,7 @@ class BreakoutsCard {
     const countdown = this.root.querySelector("[data-breakouts-countdown]");
     if (!countdown || !this.state) return;
     const target = this.state.phase === "closing" ? this.state.closes_at : this.state.ends_at;
-    const text = formatCountdown(this.serverClock.until(target) ?? 0);
+    const text = countdownText(this.serverClock.until(target) ?? 0);
     if (countdown.textContent !== text) countdown.textContent = text;
   }
 

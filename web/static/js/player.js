@@ -22,7 +22,7 @@ const HLS_TYPE = "application/vnd.apple.mpegurl";
 function hlsEngine(video) {
   const native = video.canPlayType(HLS_TYPE) !== "";
   if (native && navigator.vendor.startsWith("Apple")) return "native";
-  if (window.MediaSource || window.ManagedMediaSource) return "hls.js";
+  if (window.MediaSource || "ManagedMediaSource" in window) return "hls.js"; // Safari 17+
   return native ? "native" : null;
 }
 
@@ -109,7 +109,7 @@ class Player {
   /** An ended session's page keeps a hidden player: its stream may still start late. */
   reveal() {
     this.root.hidden = false;
-    const ended = document.querySelector("[data-session-replays]");
+    const ended = /** @type {HTMLElement | null} */ (document.querySelector("[data-session-replays]"));
     if (ended) ended.hidden = true;
   }
 

@@ -7,7 +7,7 @@ function show(note, state) {
   else note.textContent = state.viewers ? `· streaming, ${state.viewers} watching` : "· streaming";
 }
 
-const items = [...document.querySelectorAll("[data-live-session]")];
+const items = [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-live-session]"))];
 if (items.length) {
   const realtime = pageRealtime();
   for (const item of items) {

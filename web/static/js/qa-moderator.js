@@ -188,7 +188,7 @@ class ModeratorConsole extends QAPanel {
 
   renderQueue() {
     const focusInQueue = this.list.contains(document.activeElement);
-    const focusKey = document.activeElement?.dataset?.focusKey;
+    const focusKey = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.focusKey;
     const shown = this.visibleQuestions();
     for (const question of shown) this.updateItem(question);
     this.placeItems(shown.map((q) => this.items.get(q.id)));

@@ -162,12 +162,13 @@ class ParticipantPanel extends QAPanel {
   // -- rendering ------------------------------------------------------------------------
 
   render() {
-    const focusKey = document.activeElement?.dataset?.focusKey;
+    const focusKey = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.focusKey;
     this.renderSettings();
     this.renderOwn();
     this.renderOnScreen();
     this.renderList();
-    if (focusKey && document.activeElement?.dataset?.focusKey !== focusKey) {
+    const focused = /** @type {HTMLElement | null} */ (document.activeElement);
+    if (focusKey && focused?.dataset?.focusKey !== focusKey) {
       this.root.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
     }
   }

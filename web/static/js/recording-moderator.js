@@ -152,7 +152,8 @@ class RecordingConsole {
   render() {
     const state = this.state;
     if (!state) return;
-    const focused = document.activeElement?.closest?.("[data-focus-key]")?.dataset.focusKey;
+    const holder = /** @type {HTMLElement | null} */ (document.activeElement?.closest?.("[data-focus-key]"));
+    const focused = holder?.dataset.focusKey;
     const doNotRecord = state.do_not_record || "doNotRecord" in this.root.dataset;
     const active = state.recordings.find((r) => r.status === "recording");
     const [label, kind, summary] = doNotRecord

@@ -2,6 +2,7 @@
 // now, #t=<seconds> in the address to start somewhere, and a link to share the current
 // moment. Playing is left to the browser's own video controls (keyboard and screen reader
 // accessible, and there without this module): one set of controls, not two.
+import { clockText } from "./time-format.js";
 
 const HAVE_METADATA = 1;
 
@@ -25,13 +26,8 @@ export function hashTime(hash) {
   return parseTime(value.split(",")[0].replace(/^npt:/, ""));
 }
 
-export function formatTime(seconds) {
-  const whole = Math.max(0, Math.floor(Number.isFinite(seconds) ? seconds : 0));
-  const hours = Math.floor(whole / 3600);
-  const minutes = Math.floor((whole % 3600) / 60);
-  const secs = String(whole % 60).padStart(2, "0");
-  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
-}
+/** A position in the recording, as "Playing from …" says it. */
+export const formatTime = clockText;
 
 class Replay {
   constructor(root) {

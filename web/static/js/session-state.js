@@ -40,8 +40,8 @@ export function followStream(element, streamState) {
 function refresh(root) {
   const now = new Date();
   for (const element of root.querySelectorAll("[data-session]")) showState(element, now);
-  for (const countdown of root.querySelectorAll("[data-countdown]")) {
-    countdown.textContent = humanizeMinutes(new Date(countdown.dataset.countdown) - now);
+  for (const countdown of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll("[data-countdown]"))) {
+    countdown.textContent = humanizeMinutes(new Date(countdown.dataset.countdown).getTime() - now.getTime());
   }
 }
 

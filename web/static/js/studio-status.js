@@ -4,7 +4,7 @@ import { PUBLICATION_STATES } from "./publication-states.js";
 
 /**
  * @typedef {import("./publication-states.js").PublicationState} PublicationState
- * @typedef {{ state: string, started_at: string | null, viewers: number }} StreamState
+ * @typedef {{ state: string, started_at: string | null, viewers: number, rehearsal?: boolean, cut?: boolean }} StreamState
  *   the session's stream, as its live topic tells it
  */
 
@@ -28,7 +28,10 @@ export class StudioStatus {
   /** The start of the session's stream when this studio last set out to go live. */
   #startBeforeOffer = null;
 
-  /** @param {Record<"badge" | "state" | "session" | "viewers" | "start" | "rehearse" | "stop", HTMLElement>} parts */
+  /**
+   * @param {Record<"badge" | "state" | "session" | "viewers", HTMLElement>
+   *   & Record<"start" | "rehearse" | "stop", HTMLButtonElement>} parts
+   */
   constructor(parts) {
     this.parts = parts;
   }
