@@ -37,7 +37,7 @@ def worker_pids(front: int) -> dict[str, int]:
 
 
 async def wait_for_workers(http: aiohttp.ClientSession, base: str, count: int) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # three processes import aiortc at once: slow on a busy box
     while True:
         try:
             if await metric(http, base, "plenaria_media_nodes") == count:
