@@ -13,7 +13,7 @@ import {
   plural,
   roomById,
 } from "./breakouts-participant.js";
-import { clock, el } from "./qa-panel.js";
+import { clock, el } from "./dom.js";
 import { pageRealtime } from "./realtime.js";
 
 const PHASES = { planning: "Planning", open: "Open", closing: "Closing", closed: "Closed" };

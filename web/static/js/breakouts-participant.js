@@ -7,7 +7,7 @@
 // Every text from a participant goes into the page with textContent, never as HTML.
 import { countdownText } from "./time-format.js";
 import { ApiError, post } from "./api.js";
-import { clock, el } from "./qa-panel.js";
+import { clock, el } from "./dom.js";
 import { pageRealtime } from "./realtime.js";
 
 // -- shared ------------------------------------------------------------------------------

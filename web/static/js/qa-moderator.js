@@ -2,7 +2,8 @@
 // backstage notes, all live over the session's moderation topic.
 // Every text from a participant goes into the page with textContent, never as HTML.
 import { post } from "./api.js";
-import { QAPanel, clock, el } from "./qa-panel.js";
+import { clock, el } from "./dom.js";
+import { QAPanel } from "./qa-panel.js";
 
 const FILTERS = {
   pending: (q) => q.state === "pending",

@@ -1,20 +1,9 @@
 import { pageRealtime } from "./realtime.js";
 
 // What every Q&A view shares: finding its parts, the session's speakers, and feedback.
-export const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
-/** A DOM element; every text goes in as textContent, never as HTML. */
-export function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    if (name === "text") element.textContent = value;
-    else if (name === "class") element.className = value;
-    else element.setAttribute(name, value === true ? "" : value);
-  }
-  element.append(...children.filter((child) => child !== null && child !== undefined));
-  return element;
-}
+// Still here for the break-out room, which has not moved to dom.js yet.
+export { clock, el } from "./dom.js";
 
 const CONNECTION = {
   live: "Live",

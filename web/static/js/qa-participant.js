@@ -1,7 +1,8 @@
 // The participant Q&A panel of a session page: ask, read, upvote, live over the socket.
 // Every text from a participant goes into the page with textContent, never as HTML.
 import { api, del, post } from "./api.js";
-import { QAPanel, clock, el } from "./qa-panel.js";
+import { clock, el } from "./dom.js";
+import { QAPanel } from "./qa-panel.js";
 
 const MAX_TEXT = 500;
 const PUBLIC_STATES = new Set(["visible", "answered"]);

@@ -4,7 +4,7 @@
 // moderation topic says a recording, the wanted flag or a marker changed.
 // Every text goes into the page with textContent, never as HTML.
 import { ApiError, api, post } from "./api.js";
-import { clock, el } from "./qa-panel.js";
+import { clock, el } from "./dom.js";
 import { pageRealtime } from "./realtime.js";
 
 const REFETCH_ON = new Set(["recording", "recording_wanted", "marker"]);
