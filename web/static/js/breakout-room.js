@@ -18,9 +18,9 @@ import {
   roomOf,
   spokenDuration,
 } from "./breakouts-participant.js";
-import { clock, el } from "./qa-panel.js";
+import { clock, el } from "./dom.js";
 import { pageRealtime } from "./realtime.js";
-import { connect, disconnect, endSession } from "./webrtc.js";
+import { ReconnectingPeer } from "./reconnecting-peer.js";
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
 const MICROPHONE = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
@@ -55,8 +55,10 @@ function mediaProblem(error) {
   }
 }
 
-function retryDelay(attempt) {
-  return RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)];
+/** The server refused this person the room (moved, or the rooms closed): look again where
+ *  they belong instead of offering again. */
+function notHere(error) {
+  return error?.status === 403 || error?.status === 404 || error?.code === "breakouts.wrong_phase";
 }
 
 /** One person's square in the grid: their video, or their initials when there is none. */
@@ -158,10 +160,8 @@ class BreakoutRoom {
     this.tiles = new Map();
     this.watchers = new Map();
     this.local = null;
+    /** @type {ReconnectingPeer | null} */
     this.publisher = null;
-    this.publishResource = null;
-    this.publishAttempt = 0;
-    this.publishTimer = null;
     this.publishing = "connecting";
     this.muted = false;
     this.cameraOff = false;
@@ -539,58 +539,44 @@ class BreakoutRoom {
     this.publish();
   }
 
-  async publish() {
+  publish() {
     if (!this.local || this.leaving) return;
-    clearTimeout(this.publishTimer);
-    this.closePublisher(false); // publishing again replaces the earlier publication on the server
-    const peer = new RTCPeerConnection();
-    this.publisher = peer;
-    for (const track of this.local.getTracks()) {
-      peer.addTransceiver(track, { direction: "sendonly", streams: [this.local] });
-    }
-    peer.addEventListener("connectionstatechange", () => this.publisherChanged(peer));
-    this.setPublishing("connecting");
-    try {
-      const resource = await connect(peer, `${this.roomBase}/publish`);
-      if (this.publisher !== peer) {
-        endSession(resource);
-        return;
-      }
-      this.publishResource = resource;
-      this.tabs?.postMessage({ type: "publishing", tab: this.tabId });
-      if (this.muted || this.cameraOff) this.sendCallState();
-    } catch (error) {
-      if (this.publisher !== peer || this.leaving) return;
-      if (error.status === 403 || error.status === 404 || error.code === "breakouts.wrong_phase") {
-        this.recheck();
-        return;
-      }
-      this.setPublishing("reconnecting");
-      this.publishTimer = setTimeout(() => this.publish(), retryDelay(this.publishAttempt++));
-    }
-  }
-
-  publisherChanged(peer) {
-    if (this.publisher !== peer || this.leaving) return;
-    const state = peer.connectionState;
-    if (state === "connected") {
-      this.publishAttempt = 0;
-      clearTimeout(this.publishTimer);
-      this.setPublishing("live");
-      const status = this.find("media-status");
-      if (status.textContent === DROPPED) status.textContent = "";
-    } else if (state === "disconnected") {
-      this.setPublishing("reconnecting");
-      clearTimeout(this.publishTimer);
-      this.publishTimer = setTimeout(() => {
-        if (this.publisher === peer && peer.connectionState !== "connected") this.publish();
-      }, DISCONNECTED_GRACE_MS);
-    } else if (state === "failed") {
-      this.setPublishing("reconnecting");
-      this.find("media-status").textContent = DROPPED;
-      clearTimeout(this.publishTimer);
-      this.publishTimer = setTimeout(() => this.publish(), retryDelay(this.publishAttempt++));
-    }
+    this.publisher?.stop(false); // publishing again replaces the earlier publication on the server
+    const publisher = new ReconnectingPeer(`${this.roomBase}/publish`, {
+      setUp: (peer) => {
+        for (const track of this.local?.getTracks() ?? []) {
+          peer.addTransceiver(track, { direction: "sendonly", streams: [this.local] });
+        }
+      },
+      dropped: "forget", // the next publication replaces it
+      delays: RETRY_MS,
+      graceMs: DISCONNECTED_GRACE_MS,
+      verdict: ({ error }) => {
+        if (this.leaving) return "abandon";
+        if (notHere(error)) {
+          this.recheck();
+          return "abandon";
+        }
+        return "retry";
+      },
+      answered: () => {
+        this.tabs?.postMessage({ type: "publishing", tab: this.tabId });
+        if (this.muted || this.cameraOff) this.sendCallState();
+      },
+      report: (state, problem) => {
+        if (this.publisher !== publisher || this.leaving || state === "failed") return;
+        const status = this.find("media-status");
+        if (state === "connected") {
+          this.setPublishing("live");
+          if (status.textContent === DROPPED) status.textContent = "";
+          return;
+        }
+        this.setPublishing(state);
+        if (problem?.after === "failed") status.textContent = DROPPED;
+      },
+    });
+    this.publisher = publisher;
+    publisher.start();
   }
 
   setPublishing(state) {
@@ -599,9 +585,8 @@ class BreakoutRoom {
   }
 
   closePublisher(release = true) {
-    disconnect(this.publisher, release ? this.publishResource : null);
+    this.publisher?.stop(release);
     this.publisher = null;
-    this.publishResource = null;
   }
 
   toggleMute() {
@@ -647,7 +632,7 @@ class BreakoutRoom {
   }
 
   sendCallState() {
-    if (!this.publishResource) return; // sent once the publication is up
+    if (!this.publisher?.resource) return; // sent once the publication is up
     post(`${this.roomBase}/call-state`, { muted: this.muted, camera_off: this.cameraOff }).catch((error) => {
       if (error.code !== "breakouts.wrong_phase" && error.status !== 403) this.fail(error.message);
     });
@@ -656,80 +641,52 @@ class BreakoutRoom {
   // -- watching the others ----------------------------------------------------------------
 
   watch(id) {
-    const watcher = { id, peer: null, resource: null, timer: null, stall: null, attempt: 0, connection: "connecting" };
-    this.watchers.set(id, watcher);
-    this.openWatcher(watcher);
-  }
-
-  async openWatcher(watcher) {
-    clearTimeout(watcher.timer);
-    // A failed connection has ended on the server too: nothing to DELETE.
-    this.closeWatcher(watcher, watcher.peer?.connectionState !== "failed");
-    if (this.watchers.get(watcher.id) !== watcher || this.leaving) return;
-    const peer = new RTCPeerConnection();
-    watcher.peer = peer;
-    peer.addTransceiver("video", { direction: "recvonly" });
-    peer.addTransceiver("audio", { direction: "recvonly" });
-    const stream = new MediaStream();
-    peer.addEventListener("track", (event) => {
-      if (watcher.peer !== peer) return;
-      stream.addTrack(event.track);
-      this.tiles.get(watcher.id)?.attach(stream, () => this.offerSound());
+    const watcher = { id, link: null, stall: null, connection: "connecting" };
+    const current = () => this.watchers.get(id) === watcher && !this.leaving;
+    watcher.link = new ReconnectingPeer(`${this.roomBase}/members/${encodeURIComponent(id)}/watch`, {
+      setUp: (peer) => {
+        peer.addTransceiver("video", { direction: "recvonly" });
+        peer.addTransceiver("audio", { direction: "recvonly" });
+        const stream = new MediaStream();
+        peer.addEventListener("track", (event) => {
+          if (watcher.link.peer !== peer) return;
+          stream.addTrack(event.track);
+          this.tiles.get(id)?.attach(stream, () => this.offerSound());
+        });
+      },
+      delays: RETRY_MS,
+      graceMs: DISCONNECTED_GRACE_MS,
+      verdict: ({ error }) => {
+        if (!current()) return "abandon";
+        if (notHere(error)) {
+          this.recheck();
+          return "abandon";
+        }
+        // a member listed in the call whose publication is not up yet
+        return error?.code === "media.offline" ? OFFLINE_RETRY_MS : "retry";
+      },
+      report: (state) => {
+        if (!current() || state === "failed") return;
+        clearTimeout(watcher.stall);
+        if (state === "connected") {
+          const peer = watcher.link.peer;
+          watcher.stall = setTimeout(() => this.checkPicture(watcher, peer), FIRST_PICTURE_MS);
+        }
+        this.setWatching(watcher, state === "connected" ? "live" : state);
+      },
     });
-    peer.addEventListener("connectionstatechange", () => this.watcherChanged(watcher, peer));
-    this.setWatching(watcher, watcher.attempt ? "reconnecting" : "connecting");
-    try {
-      const resource = await connect(peer, `${this.roomBase}/members/${encodeURIComponent(watcher.id)}/watch`);
-      if (watcher.peer !== peer || this.watchers.get(watcher.id) !== watcher) {
-        endSession(resource);
-        return;
-      }
-      watcher.resource = resource;
-    } catch (error) {
-      if (watcher.peer !== peer || this.watchers.get(watcher.id) !== watcher || this.leaving) return;
-      if (error.status === 403 || error.status === 404 || error.code === "breakouts.wrong_phase") {
-        this.recheck();
-        return;
-      }
-      const delay = error.code === "media.offline" ? OFFLINE_RETRY_MS : retryDelay(watcher.attempt);
-      watcher.attempt += 1;
-      watcher.timer = setTimeout(() => this.openWatcher(watcher), delay);
-    }
-  }
-
-  watcherChanged(watcher, peer) {
-    if (watcher.peer !== peer || this.watchers.get(watcher.id) !== watcher) return;
-    const state = peer.connectionState;
-    if (state === "connected") {
-      clearTimeout(watcher.timer);
-      clearTimeout(watcher.stall);
-      watcher.stall = setTimeout(() => this.checkPicture(watcher, peer), FIRST_PICTURE_MS);
-      this.setWatching(watcher, "live");
-    } else if (state === "disconnected") {
-      this.setWatching(watcher, "reconnecting");
-      clearTimeout(watcher.timer);
-      watcher.timer = setTimeout(() => {
-        if (watcher.peer === peer && peer.connectionState !== "connected") this.openWatcher(watcher);
-      }, DISCONNECTED_GRACE_MS);
-    } else if (state === "failed") {
-      this.setWatching(watcher, "reconnecting");
-      clearTimeout(watcher.timer);
-      watcher.timer = setTimeout(() => this.openWatcher(watcher), retryDelay(watcher.attempt++));
-    }
+    this.watchers.set(id, watcher);
+    watcher.link.start();
   }
 
   /** A connection that carries no picture (its keyframe got lost on the way) is opened
    *  again; a member who sends no video is left alone. */
   checkPicture(watcher, peer) {
-    if (watcher.peer !== peer || this.watchers.get(watcher.id) !== watcher || this.leaving) return;
+    if (watcher.link.peer !== peer || this.watchers.get(watcher.id) !== watcher || this.leaving) return;
     const video = this.tiles.get(watcher.id)?.video;
-    if (video && video.videoWidth > 0) {
-      watcher.attempt = 0;
-      return;
-    }
+    if (video && video.videoWidth > 0) return;
     if (!this.call.members[watcher.id]?.kinds.includes("video")) return;
-    watcher.attempt += 1;
-    this.openWatcher(watcher);
+    watcher.link.reoffer();
   }
 
   setWatching(watcher, connection) {
@@ -737,26 +694,18 @@ class BreakoutRoom {
     this.showTile(watcher.id);
   }
 
-  closeWatcher(watcher, release = true) {
-    clearTimeout(watcher.stall);
-    disconnect(watcher.peer, release ? watcher.resource : null);
-    watcher.peer = null;
-    watcher.resource = null;
-  }
-
   stopWatching(id, release = true) {
     const watcher = this.watchers.get(id);
     if (!watcher) return;
     this.watchers.delete(id);
-    clearTimeout(watcher.timer);
-    this.closeWatcher(watcher, release);
+    clearTimeout(watcher.stall);
+    watcher.link.stop(release);
     this.tiles.get(id)?.detach();
   }
 
   yieldToOtherTab() {
     if (this.dormant || this.leaving) return;
     this.dormant = true;
-    clearTimeout(this.publishTimer);
     for (const id of [...this.watchers.keys()]) this.stopWatching(id);
     this.closePublisher(false); // the other tab's publication replaced this one on the server
     this.local?.getTracks().forEach((track) => track.stop());
@@ -796,7 +745,6 @@ class BreakoutRoom {
 
   /** End the call: ``release`` the server's side too, unless the server ends it itself. */
   hangUp(release = true) {
-    clearTimeout(this.publishTimer);
     for (const id of [...this.watchers.keys()]) this.stopWatching(id, release);
     this.closePublisher(release);
     this.local?.getTracks().forEach((track) => track.stop());

@@ -6,7 +6,8 @@
 // then, shows "paused" when the publisher drops, and resumes by itself.
 import { pageRealtime } from "./realtime.js";
 import { followStream } from "./session-state.js";
-import { SignalingError, connect, disconnect, endSession } from "./webrtc.js";
+import { ReconnectingPeer } from "./reconnecting-peer.js";
+import { SignalingError } from "./webrtc.js";
 
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
@@ -41,13 +42,12 @@ class Player {
     this.transportLabel = root.querySelector("[data-player-transport]");
     this.asked = new URLSearchParams(window.location.search).get("player");
     this.broadcast = root.dataset.mode === "broadcast";
-    this.peer = null;
-    this.resource = null;
+    /** @type {ReconnectingPeer | null} */
+    this.webrtc = null;
     this.hls = null;
     this.playing = null;
     this.failures = 0;
     this.timer = null;
-    this.connectTimer = null;
   }
 
   start() {
@@ -148,64 +148,60 @@ class Player {
     else this.connect();
   }
 
-  /** A WebRTC attempt that did not bring media; enough of them and HLS takes over. */
-  failed(text, noMediaPath = false) {
-    this.failures = noMediaPath ? Math.max(this.failures + 1, HLS_AFTER_FAILURES) : this.failures + 1;
+  /** What to do when WebRTC did not bring (or keep) the stream: wait for it, offer again,
+   *  or, after enough attempts that brought no media, turn to HLS.
+   *  @param {import("./reconnecting-peer.js").Problem} problem
+   *  @returns {import("./reconnecting-peer.js").Verdict} */
+  verdict({ kind, error, after }) {
+    if (kind === "refused" && error instanceof SignalingError && error.status === 409) {
+      this.show("offline"); // nothing to watch yet
+      return (error.retryAfter ?? RETRY_MS / 1000) * 1000;
+    }
+    if (kind === "dropped") {
+      this.show("paused", "The stream paused. Reconnecting…");
+      return after === "disconnected" ? 0 : RETRY_MS;
+    }
+    // An answered offer whose media path never opens (UDP blocked on the way) counts double.
+    this.failures = kind === "unreachable" ? Math.max(this.failures + 1, HLS_AFTER_FAILURES) : this.failures + 1;
     if (this.transport() === "hls") {
       this.show("paused", "Switching to the HLS stream…");
       this.retry(0);
-      return;
+      return "stop";
     }
-    this.show("paused", text);
-    this.retry(Math.min(1000 * 2 ** (this.failures - 1), MAX_BACKOFF_MS));
+    this.show("paused", "Cannot reach the stream. Trying again…");
+    return Math.min(1000 * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
   }
 
-  async connect() {
+  connect() {
     this.stop();
     this.playing = "webrtc";
-    const peer = new RTCPeerConnection();
-    this.peer = peer;
-    peer.addTransceiver("video", { direction: "recvonly" });
-    peer.addTransceiver("audio", { direction: "recvonly" });
-    const stream = new MediaStream();
-    peer.addEventListener("track", (event) => {
-      stream.addTrack(event.track);
-      this.video.srcObject = stream;
-    });
-    let connected = false;
-    this.connectTimer = setTimeout(() => {
-      if (this.peer === peer && !connected) this.failed("Cannot reach the stream. Trying again…", true);
-    }, CONNECT_LIMIT_MS);
-    peer.addEventListener("connectionstatechange", () => {
-      if (this.peer !== peer) return;
-      if (peer.connectionState === "connected") {
-        connected = true;
-        clearTimeout(this.connectTimer);
-        this.failures = 0;
-        this.show("live");
-      } else if (["failed", "disconnected", "closed"].includes(peer.connectionState)) {
-        if (!connected) {
-          this.failed("Cannot reach the stream. Trying again…", true);
-          return;
+    const webrtc = new ReconnectingPeer(this.endpoint, {
+      setUp: (peer) => {
+        const stream = new MediaStream();
+        peer.addTransceiver("video", { direction: "recvonly" });
+        peer.addTransceiver("audio", { direction: "recvonly" });
+        peer.addEventListener("track", (event) => {
+          if (webrtc.peer !== peer) return;
+          stream.addTrack(event.track);
+          this.video.srcObject = stream;
+        });
+      },
+      delays: [RETRY_MS],
+      graceMs: RETRY_MS,
+      connectLimitMs: CONNECT_LIMIT_MS,
+      verdict: (problem) => this.verdict(problem),
+      report: (state, problem) => {
+        if (this.webrtc !== webrtc) return;
+        if (state === "connected") {
+          this.failures = 0;
+          this.show("live");
+        } else if (problem?.kind === "disconnected") {
+          this.show("paused", "The stream paused. Reconnecting…");
         }
-        this.show("paused", "The stream paused. Reconnecting…");
-        this.retry(RETRY_MS);
-      }
+      },
     });
-    try {
-      const resource = await connect(peer, this.endpoint);
-      if (this.peer === peer) this.resource = resource;
-      else endSession(resource);
-    } catch (error) {
-      if (this.peer !== peer) return;
-      clearTimeout(this.connectTimer);
-      if (error instanceof SignalingError && error.status === 409) {
-        this.show("offline");
-        this.retry((error.retryAfter ?? RETRY_MS / 1000) * 1000);
-        return;
-      }
-      this.failed("Cannot reach the stream. Trying again…");
-    }
+    this.webrtc = webrtc;
+    return webrtc.start();
   }
 
   async playHls() {
@@ -263,10 +259,8 @@ class Player {
   }
 
   stop() {
-    clearTimeout(this.connectTimer);
-    disconnect(this.peer, this.resource);
-    this.peer = null;
-    this.resource = null;
+    this.webrtc?.stop();
+    this.webrtc = null;
     if (this.hls) {
       this.hls.destroy();
       this.hls = null;

@@ -2,9 +2,6 @@ import { pageRealtime } from "./realtime.js";
 
 // What every Q&A view shares: finding its parts, the session's speakers, and feedback.
 
-// Still here for the break-out room, which has not moved to dom.js yet.
-export { clock, el } from "./dom.js";
-
 const CONNECTION = {
   live: "Live",
   closed: "Questions closed",
