@@ -3,11 +3,12 @@
 // stream (and letting speakers back on), and the broadcast-mode switch (every player on HLS).
 import { ApiError, post } from "./api.js";
 import { pageRealtime } from "./realtime.js";
-import { connect, disconnect } from "./webrtc.js";
+import { ReconnectingPeer } from "./reconnecting-peer.js";
 
 const STATE = { live: "Live", paused: "Paused", offline: "Offline", rehearsal: "Rehearsal", cut: "Ended by a moderator" };
 const CONFIRM_MS = 5000;
-const PREVIEW_RETRY_MS = 3000;
+const PREVIEW_RETRY_MS = [1000, 3000, 5000];
+const PREVIEW_GRACE_MS = 3000;
 
 class StreamConsole {
   constructor(root) {
@@ -17,7 +18,8 @@ class StreamConsole {
     this.toggle = this.find("broadcast");
     this.busy = false;
     this.stream = null;
-    this.preview = { peer: null, resource: null, wanted: false, timer: null };
+    /** @type {ReconnectingPeer | null} */
+    this.preview = null;
     this.confirming = null;
   }
 
@@ -57,50 +59,37 @@ class StreamConsole {
     this.follow(live);
   }
 
-  /** Keep the preview connected while something is live (WHEP, muted, as this moderator). */
+  /** Keep the preview connected while something is live (WHEP, muted, as this moderator),
+   *  through the same reconnecting peer as the page's player. */
   follow(live) {
-    this.preview.wanted = live;
-    if (live && !this.preview.peer && !this.preview.timer) this.startPreview();
+    if (live && !this.preview) this.startPreview();
     if (!live) this.stopPreview({ ended: true });
   }
 
-  async startPreview() {
+  startPreview() {
     const video = this.find("preview");
-    const peer = new RTCPeerConnection();
-    peer.addTransceiver("video", { direction: "recvonly" });
-    peer.addTransceiver("audio", { direction: "recvonly" });
-    peer.ontrack = (event) => {
-      video.srcObject = event.streams[0] ?? new MediaStream([event.track]);
-      video.hidden = false;
-      video.play().catch(() => undefined);
-    };
-    peer.onconnectionstatechange = () => {
-      if (peer.connectionState === "failed" && this.preview.peer === peer) this.retryPreview();
-    };
-    this.preview.peer = peer;
-    try {
-      this.preview.resource = await connect(peer, `/whep/${this.code}`);
-    } catch {
-      if (this.preview.peer === peer) this.retryPreview();
-    }
-  }
-
-  retryPreview() {
-    this.stopPreview();
-    if (this.preview.wanted) {
-      this.preview.timer = setTimeout(() => {
-        this.preview.timer = null;
-        if (this.preview.wanted) this.startPreview();
-      }, PREVIEW_RETRY_MS);
-    }
+    this.preview = new ReconnectingPeer(`/whep/${this.code}`, {
+      delays: PREVIEW_RETRY_MS,
+      graceMs: PREVIEW_GRACE_MS,
+      setUp: (peer) => {
+        peer.addTransceiver("video", { direction: "recvonly" });
+        peer.addTransceiver("audio", { direction: "recvonly" });
+        peer.ontrack = (event) => {
+          video.srcObject = event.streams[0] ?? new MediaStream([event.track]);
+          video.hidden = false;
+          video.play().catch(() => undefined);
+        };
+      },
+      report: () => undefined, // the panel shows the stream's state from the studio topic
+    });
+    this.preview.start();
   }
 
   /** Close the preview; when the stream ``ended`` the server already let the viewer go. */
   stopPreview({ ended = false } = {}) {
-    const { peer, resource } = this.preview;
-    this.preview.peer = this.preview.resource = null;
-    if (peer && ended) peer.close();
-    else if (peer) disconnect(peer, resource);
+    const preview = this.preview;
+    this.preview = null;
+    preview?.stop(!ended);
     const video = this.find("preview");
     video.hidden = true;
     video.srcObject = null;
