@@ -31,27 +31,31 @@ SETTLE_SECONDS = 1.5
 
 
 class Sockets:
-    """The WebSockets one page opens, with the subscriptions each sent."""
+    """The WebSockets one page opens, with the subscriptions each sent.
+
+    Each socket's frames go to its own list, captured when it opens: a frame the socket of
+    the page before a reload sends after ``clear()`` lands in a list no longer counted."""
 
     def __init__(self, page: Page) -> None:
         self.opened: list[WebSocket] = []
-        self.subscribed: dict[int, list[dict[str, object]]] = {}
+        self.subscribed: list[list[dict[str, object]]] = []
         page.on("websocket", self.open)
 
     def open(self, socket: WebSocket) -> None:
-        index = len(self.opened)
+        frames: list[dict[str, object]] = []
         self.opened.append(socket)
-        self.subscribed[index] = []
-        socket.on("framesent", lambda frame: self.sent(index, frame))
+        self.subscribed.append(frames)
+        socket.on("framesent", lambda frame: self.sent(frames, frame))
 
-    def sent(self, index: int, frame: str | bytes) -> None:
+    @staticmethod
+    def sent(frames: list[dict[str, object]], frame: str | bytes) -> None:
         verb, _, body = json.loads(frame if isinstance(frame, str) else frame.decode())
         if verb == "subscribe":
-            self.subscribed[index].append(body)
+            frames.append(body)
 
     def clear(self) -> None:
-        self.opened.clear()
-        self.subscribed.clear()
+        self.opened = []
+        self.subscribed = []
 
     def topics(self, index: int) -> Counter[str]:
         return Counter(str(body["topic"]) for body in self.subscribed[index])
