@@ -6,7 +6,7 @@ import globals from "globals";
 export default [
   js.configs.recommended,
   {
-    files: ["web/static/js/**/*.js"],
+    files: ["web/static/js/**/*.js", "web/static/lib/**/*.js"],
     languageOptions: { ecmaVersion: 2023, sourceType: "module", globals: { ...globals.browser } },
     rules: { "no-unused-vars": ["error", { args: "none", caughtErrors: "none" }] },
   },

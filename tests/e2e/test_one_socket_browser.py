@@ -176,7 +176,7 @@ async def test_each_page_shares_one_socket_between_its_panels(server: Server, pa
 
 
 LATE = """async ([topic, throws]) => {
-  const { pageRealtime } = await import("/static/js/realtime.js");
+  const { pageRealtime } = await import("/static/lib/realtime.js");
   window.late = { snapshots: 0, resumed: 0, events: [] };
   pageRealtime().subscribe(topic, {
     snapshot: () => { window.late.snapshots += 1; },

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { defaultVerdict, isTransient } from "../../web/static/js/reconnecting-peer.js";
-import { SignalingError } from "../../web/static/js/webrtc.js";
+import { defaultVerdict, isTransient } from "../../web/static/lib/reconnecting-peer.js";
+import { SignalingError } from "../../web/static/lib/webrtc.js";
 
 const refused = (status, code) => ({
   kind: "refused",

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { clockText, countdownText } from "../../web/static/js/time-format.js";
+import { clockText, countdownText } from "../../web/static/lib/time-format.js";
 
 test("seconds read as a clock, hours only when there are any", () => {
   assert.equal(clockText(0), "0:00");

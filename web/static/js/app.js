@@ -1,6 +1,6 @@
 // Progressive enhancement: pages work without this module.
-import { localizeTimes } from "./local-time.js";
-import { keepStatesCurrent } from "./session-state.js";
+import { localizeTimes } from "../lib/local-time.js";
+import { keepStatesCurrent } from "../lib/session-state.js";
 
 localizeTimes(document);
 keepStatesCurrent(document);

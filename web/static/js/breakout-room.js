@@ -7,7 +7,7 @@
 // or this person is moved, the page goes where they now belong (another room, or back to the
 // session page and its stream).
 // Every text from a participant goes into the page with textContent, never as HTML.
-import { ApiError, post } from "./api.js";
+import { ApiError, post } from "../lib/api.js";
 import {
   CONNECTION,
   ServerClock,
@@ -17,10 +17,10 @@ import {
   roomById,
   roomOf,
   spokenDuration,
-} from "./breakouts-participant.js";
-import { clock, el } from "./dom.js";
-import { pageRealtime } from "./realtime.js";
-import { ReconnectingPeer } from "./reconnecting-peer.js";
+} from "../lib/breakouts/common.js";
+import { clock, el } from "../lib/dom.js";
+import { pageRealtime } from "../lib/realtime.js";
+import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
 const MICROPHONE = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };

@@ -3,7 +3,7 @@
 // requests, visit a room and close with a countdown. Live over the session's break-outs
 // topic, with help requests from the moderators' topic.
 // Every text from a participant goes into the page with textContent, never as HTML.
-import { ApiError, post } from "./api.js";
+import { ApiError, post } from "../lib/api.js";
 import {
   ServerClock,
   formatCountdown,
@@ -12,9 +12,9 @@ import {
   placesLeft,
   plural,
   roomById,
-} from "./breakouts-participant.js";
-import { clock, el } from "./dom.js";
-import { pageRealtime } from "./realtime.js";
+} from "../lib/breakouts/common.js";
+import { clock, el } from "../lib/dom.js";
+import { pageRealtime } from "../lib/realtime.js";
 
 const PHASES = { planning: "Planning", open: "Open", closing: "Closing", closed: "Closed" };
 const MODE_HINTS = {

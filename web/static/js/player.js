@@ -4,10 +4,10 @@
 // twice in a row, when the session is in broadcast mode, or when the address says
 // ?player=hls. The session's live topic says when the stream is on: the player connects
 // then, shows "paused" when the publisher drops, and resumes by itself.
-import { pageRealtime } from "./realtime.js";
-import { followStream } from "./session-state.js";
-import { ReconnectingPeer } from "./reconnecting-peer.js";
-import { SignalingError } from "./webrtc.js";
+import { pageRealtime } from "../lib/realtime.js";
+import { followStream } from "../lib/session-state.js";
+import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
+import { SignalingError } from "../lib/webrtc.js";
 
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
@@ -150,8 +150,8 @@ class Player {
 
   /** What to do when WebRTC did not bring (or keep) the stream: wait for it, offer again,
    *  or, after enough attempts that brought no media, turn to HLS.
-   *  @param {import("./reconnecting-peer.js").Problem} problem
-   *  @returns {import("./reconnecting-peer.js").Verdict} */
+   *  @param {import("../lib/reconnecting-peer.js").Problem} problem
+   *  @returns {import("../lib/reconnecting-peer.js").Verdict} */
   verdict({ kind, error, after }) {
     if (kind === "refused" && error instanceof SignalingError && error.status === 409) {
       this.show("offline"); // nothing to watch yet

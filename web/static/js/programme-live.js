@@ -1,5 +1,5 @@
 // Keeps "streaming, N watching" current for the sessions on now, through their live topics.
-import { pageRealtime } from "./realtime.js";
+import { pageRealtime } from "../lib/realtime.js";
 
 function show(note, state) {
   note.hidden = state.state === "offline";

@@ -1,9 +1,9 @@
 // The moderator console: the queue by state, actions by button or keyboard, settings,
 // backstage notes, all live over the session's moderation topic.
 // Every text from a participant goes into the page with textContent, never as HTML.
-import { post } from "./api.js";
-import { clock, el } from "./dom.js";
-import { QAPanel } from "./qa-panel.js";
+import { post } from "../lib/api.js";
+import { clock, el } from "../lib/dom.js";
+import { QAPanel } from "../lib/qa/panel.js";
 
 const FILTERS = {
   pending: (q) => q.state === "pending",

@@ -1,8 +1,8 @@
 // The participant Q&A panel of a session page: ask, read, upvote, live over the socket.
 // Every text from a participant goes into the page with textContent, never as HTML.
-import { api, del, post } from "./api.js";
-import { clock, el } from "./dom.js";
-import { QAPanel } from "./qa-panel.js";
+import { api, del, post } from "../lib/api.js";
+import { clock, el } from "../lib/dom.js";
+import { QAPanel } from "../lib/qa/panel.js";
 
 const MAX_TEXT = 500;
 const PUBLIC_STATES = new Set(["visible", "answered"]);

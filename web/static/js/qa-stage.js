@@ -1,5 +1,5 @@
 // The projector view: the highlighted question, large, live over the public Q&A topic.
-import { HighlightView, followHighlight, qaTopic } from "./qa-highlight.js";
+import { HighlightView, followHighlight, qaTopic } from "../lib/qa/highlight.js";
 
 class Stage extends HighlightView {
   start() {

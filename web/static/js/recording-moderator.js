@@ -3,9 +3,9 @@
 // comes from the session's recordings endpoint and is fetched again whenever the
 // moderation topic says a recording, the wanted flag or a marker changed.
 // Every text goes into the page with textContent, never as HTML.
-import { ApiError, api, post } from "./api.js";
-import { clock, el } from "./dom.js";
-import { pageRealtime } from "./realtime.js";
+import { ApiError, api, post } from "../lib/api.js";
+import { clock, el } from "../lib/dom.js";
+import { pageRealtime } from "../lib/realtime.js";
 
 const REFETCH_ON = new Set(["recording", "recording_wanted", "marker"]);
 const STATUS = {

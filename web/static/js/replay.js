@@ -2,7 +2,7 @@
 // now, #t=<seconds> in the address to start somewhere, and a link to share the current
 // moment. Playing is left to the browser's own video controls (keyboard and screen reader
 // accessible, and there without this module): one set of controls, not two.
-import { clockText } from "./time-format.js";
+import { clockText } from "../lib/time-format.js";
 
 const HAVE_METADATA = 1;
 

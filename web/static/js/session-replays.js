@@ -1,7 +1,7 @@
 // On an ended session's page: once its recordings are published, the "its replay will
 // appear here" line becomes links to the replays (from the public archive's JSON).
-import { api } from "./api.js";
-import { el } from "./dom.js";
+import { api } from "../lib/api.js";
+import { el } from "../lib/dom.js";
 
 /** A same-origin path for one of the archive's absolute URLs. */
 export function pathOf(url) {

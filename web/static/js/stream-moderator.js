@@ -1,9 +1,9 @@
 // The moderator console's stream panel: the state, audience and health from the session's
 // studio topic (which shows a speaker's rehearsal too), a muted preview over WHEP, ending the
 // stream (and letting speakers back on), and the broadcast-mode switch (every player on HLS).
-import { ApiError, post } from "./api.js";
-import { pageRealtime } from "./realtime.js";
-import { ReconnectingPeer } from "./reconnecting-peer.js";
+import { ApiError, post } from "../lib/api.js";
+import { pageRealtime } from "../lib/realtime.js";
+import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
 
 const STATE = { live: "Live", paused: "Paused", offline: "Offline", rehearsal: "Rehearsal", cut: "Ended by a moderator" };
 const CONFIRM_MS = 5000;

@@ -1,11 +1,11 @@
 // The studio: pick a camera and microphone, preview them with a level meter, and publish
 // over WHIP; the session's live topic tells the viewer count and whether someone else is
 // live, the public Q&A topic the question on screen (both over the page's one socket).
-import { LevelMeter } from "./audio-level.js";
-import { HighlightView, followHighlight, qaTopic } from "./qa-highlight.js";
-import { pageRealtime } from "./realtime.js";
-import { StudioStatus } from "./studio-status.js";
-import { WhipPublisher } from "./whip-publisher.js";
+import { LevelMeter } from "../lib/audio-level.js";
+import { HighlightView, followHighlight, qaTopic } from "../lib/qa/highlight.js";
+import { pageRealtime } from "../lib/realtime.js";
+import { StudioStatus } from "../lib/live/studio-status.js";
+import { WhipPublisher } from "../lib/live/whip-publisher.js";
 
 /** The session's stream state and viewer count, as its speakers see it (a rehearsal too). */
 const streamTopic = (code) => `session:${code}:studio`;

@@ -2,8 +2,8 @@
 // (it offers again by itself, as OBS reconnects, through reconnecting-peer.js), stop. It
 // reports each state it enters.
 import { PUBLICATION_STATES } from "./publication-states.js";
-import { ReconnectingPeer, isTransient } from "./reconnecting-peer.js";
-import { SignalingError } from "./webrtc.js";
+import { ReconnectingPeer, isTransient } from "../reconnecting-peer.js";
+import { SignalingError } from "../webrtc.js";
 
 /** How long a connection that went "disconnected" gets to come back by itself. */
 const RECOVERY_MS = 3000;

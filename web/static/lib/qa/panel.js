@@ -1,4 +1,4 @@
-import { pageRealtime } from "./realtime.js";
+import { pageRealtime } from "../realtime.js";
 
 // What every Q&A view shares: finding its parts, the session's speakers, and feedback.
 

@@ -1,7 +1,7 @@
 // The question a session's moderators put on screen, followed over the public Q&A topic:
 // the projector stage shows it to the room, the studio to the speaker.
 // Participant text goes into the page with textContent, never as HTML.
-import { QAPanel } from "./qa-panel.js";
+import { QAPanel } from "./panel.js";
 
 /** The public Q&A topic of session ``code``. */
 export function qaTopic(code) {
