@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, assert_never
 
 from sessions import domain_errors
 
@@ -244,6 +244,8 @@ class Archive:
                 marker = Marker(command.marker_id, command.session_code, label, now, command.by)
                 self.markers.setdefault(command.session_code, []).append(marker)
                 return [MarkerAdded(marker)]
+            case _:
+                assert_never(command)
 
     def _store(self, recording: Recording) -> list[ArchiveEvent]:
         self.recordings[recording.id] = recording

@@ -15,7 +15,7 @@ import datetime as dt
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, assert_never
 
 from sessions import domain_errors
 from sessions.ratelimit import SlidingWindow
@@ -503,7 +503,8 @@ class Breakouts:
                 return self._close(command.grace_seconds, now)
             case Say():
                 return self._say(command, now)
-        raise BreakoutError("breakouts.invalid", "Unknown command.", "invalid")  # pragma: no cover
+            case _:
+                assert_never(command)
 
     def _plan(self, command: PlanRooms) -> list[BreakoutEvent]:
         if self.phase not in ("planning", "closed"):

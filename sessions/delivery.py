@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import assert_never
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,8 @@ class Delivery:
                 if not _switch(self.cut, code, cut):
                     return []
                 return [CutChanged(code, cut, by)]
+            case _:
+                assert_never(command)
 
 
 def _switch(sessions: set[str], code: str, on: bool) -> bool:

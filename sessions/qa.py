@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, assert_never
 
 from sessions import domain_errors
 from sessions.ratelimit import SlidingWindow
@@ -31,6 +31,8 @@ ModerationAction = Literal[
     "unstar",
     "move",
 ]
+StateChange = Literal["approve", "dismiss", "answer", "archive", "restore"]
+"""The moderation actions that move a question from one state to another."""
 QueueOrder = Literal["votes", "time", "manual"]
 
 MAX_TEXT = 500
@@ -302,7 +304,8 @@ class QASession:
                 return self._configure(command)
             case AddNote():
                 return self._add_note(command, now)
-        raise QAError("qa.command_unknown", "Unknown command.", "invalid")  # pragma: no cover
+            case _:
+                assert_never(command)
 
     def _ask(self, command: Ask, now: dt.datetime) -> list[Event]:
         if not self.settings.open:
@@ -345,38 +348,42 @@ class QASession:
         if question.merged_into:
             raise QAError("qa.merged", "This question was merged into another one.")
         action = command.action
-        if action == "merge":
-            return self._merge(question, command.into)
-        if action == "edit":
-            text = clean_text(command.text, MAX_TEXT, "question")
-            if text == question.text:
-                return []
-            revision = Revision(question.text, command.moderator_id, now)
-            return self._store(
-                [replace(question, text=text, history=(*question.history, revision))]
-            )
-        if action in ("star", "unstar"):
-            return self._store([replace(question, starred=action == "star")])
-        if action == "move":
-            return self._store([replace(question, position=command.position)])
-        if action == "highlight":
-            return self._highlight(question)
-        if action == "unhighlight":
-            return self._unhighlight(question.id)
-        target = self._target_state(question, action)
-        changed = replace(
-            question,
-            state=target,
-            answered_at=now if target == "answered" else question.answered_at,
-        )
-        events = self._store([changed])
-        if target != "visible":
-            events += self._unhighlight(question.id)
-        return events
+        match action:
+            case "merge":
+                return self._merge(question, command.into)
+            case "edit":
+                text = clean_text(command.text, MAX_TEXT, "question")
+                if text == question.text:
+                    return []
+                revision = Revision(question.text, command.moderator_id, now)
+                return self._store(
+                    [replace(question, text=text, history=(*question.history, revision))]
+                )
+            case "star" | "unstar":
+                return self._store([replace(question, starred=action == "star")])
+            case "move":
+                return self._store([replace(question, position=command.position)])
+            case "highlight":
+                return self._highlight(question)
+            case "unhighlight":
+                return self._unhighlight(question.id)
+            case "approve" | "dismiss" | "answer" | "archive" | "restore":
+                target = self._target_state(question, action)
+                changed = replace(
+                    question,
+                    state=target,
+                    answered_at=now if target == "answered" else question.answered_at,
+                )
+                events = self._store([changed])
+                if target != "visible":
+                    events += self._unhighlight(question.id)
+                return events
+            case _:
+                assert_never(action)
 
     @staticmethod
-    def _target_state(question: Question, action: ModerationAction) -> QuestionState:
-        allowed: dict[ModerationAction, tuple[frozenset[QuestionState], QuestionState]] = {
+    def _target_state(question: Question, action: StateChange) -> QuestionState:
+        allowed: dict[StateChange, tuple[frozenset[QuestionState], QuestionState]] = {
             "approve": (frozenset({"pending", "dismissed"}), "visible"),
             "dismiss": (frozenset({"pending", "visible"}), "dismissed"),
             "answer": (frozenset({"pending", "visible"}), "answered"),

@@ -11,11 +11,16 @@ members' sockets here hear of the change at once.
 from __future__ import annotations
 
 import secrets
-from typing import Literal
 
 import msgspec
 from aiohttp import web
 
+from server.breakouts.requests import (
+    MODERATOR_REQUESTS,
+    PARTICIPANT_REQUESTS,
+    moderator_command,
+    participant_command,
+)
 from server.http.commands import submit
 from server.http.errors import AppError
 from server.http.identity import moderator, participant
@@ -53,41 +58,8 @@ async def session_code(request: web.Request) -> str:
 # -- bodies ----------------------------------------------------------------------------------
 
 
-class RoomBody(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    topic: str = ""
-    capacity: int = br.DEFAULT_CAPACITY
-    room_id: str = ""
-
-
-class PlanBody(msgspec.Struct, forbid_unknown_fields=True):
-    rooms: list[RoomBody]
-    assignment: Literal["auto", "manual", "self"] = "auto"
-
-
-class AssignBody(msgspec.Struct, forbid_unknown_fields=True):
-    seed: int | None = None
-
-
-class MoveBody(msgspec.Struct, forbid_unknown_fields=True):
-    participant_id: str
-    room_id: str
-
-
-class MinutesBody(msgspec.Struct, forbid_unknown_fields=True):
-    minutes: int
-
-
 class TextBody(msgspec.Struct, forbid_unknown_fields=True):
     text: str
-
-
-class RoomChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
-    room_id: str
-
-
-class CloseBody(msgspec.Struct, forbid_unknown_fields=True):
-    grace_seconds: int = br.DEFAULT_GRACE_SECONDS
 
 
 class CallStateBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -120,79 +92,24 @@ async def breakouts_state(request: web.Request) -> web.StreamResponse:
 # -- the moderator's controls ----------------------------------------------------------------
 
 
-def plan_from(body: PlanBody) -> tuple[br.RoomSpec, ...]:
-    return tuple(
-        br.RoomSpec(
-            room_id=room.room_id or f"room-{index}",
-            name=room.name,
-            topic=room.topic,
-            capacity=room.capacity,
-        )
-        for index, room in enumerate(body.rooms, start=1)
-    )
-
-
-MODERATOR_ACTIONS = "plan|assign|rebalance|move|open|extend|broadcast|answer-help|visit|close"
-
-
-@routes.post(BREAKOUTS + f"/{{action:{MODERATOR_ACTIONS}}}")
+@routes.post(BREAKOUTS + f"/{{action:{'|'.join(MODERATOR_REQUESTS)}}}")
 async def moderate_breakouts(request: web.Request) -> web.StreamResponse:
     code = await session_code(request)
     me = moderator(request, code)
-    by = me.participant_id
-    command: br.BreakoutCommand
-    match request.match_info["action"]:
-        case "plan":
-            plan = await read_json(request, PlanBody)
-            command = br.PlanRooms(by, plan_from(plan), plan.assignment)
-        case "assign":
-            seed = (await read_json(request, AssignBody)).seed
-            command = br.Assign(by, secrets.randbits(31) if seed is None else seed)
-        case "rebalance":
-            command = br.Rebalance(by)
-        case "move":
-            move = await read_json(request, MoveBody)
-            command = br.Move(by, move.participant_id, move.room_id)
-        case "open":
-            command = br.Open(by, (await read_json(request, MinutesBody)).minutes)
-        case "extend":
-            command = br.Extend(by, (await read_json(request, MinutesBody)).minutes)
-        case "broadcast":
-            command = br.Broadcast(by, (await read_json(request, TextBody)).text)
-        case "answer-help":
-            command = br.AnswerHelp(by, (await read_json(request, RoomChoiceBody)).room_id)
-        case "visit":
-            room_id = (await read_json(request, RoomChoiceBody)).room_id
-            command = br.Visit(by, me.display_name, room_id)
-        case "close":
-            command = br.Close(by, (await read_json(request, CloseBody)).grace_seconds)
-        case action:  # the route's pattern lets no other through; refuse rather than guess
-            raise AppError(404, "breakouts.action_unknown", f"There is no action {action!r}.")
-    await submit(request, code, command)
+    body = await read_json(request, MODERATOR_REQUESTS[request.match_info["action"]])
+    await submit(request, code, moderator_command(body, me.participant_id, me.display_name))
     return web.json_response({"ok": True})
 
 
 # -- the participant's side ------------------------------------------------------------------
 
 
-@routes.post(BREAKOUTS + "/{action:join|leave|choose|help}")
+@routes.post(BREAKOUTS + f"/{{action:{'|'.join(PARTICIPANT_REQUESTS)}}}")
 async def take_part(request: web.Request) -> web.StreamResponse:
     code = await session_code(request)
     me = participant(request)
-    command: br.BreakoutCommand
-    match request.match_info["action"]:
-        case "join":
-            command = br.Join(me.participant_id, me.display_name)
-        case "leave":
-            command = br.Leave(me.participant_id)
-        case "choose":
-            room_id = (await read_json(request, RoomChoiceBody)).room_id
-            command = br.Choose(me.participant_id, room_id)
-        case "help":
-            command = br.AskHelp(me.participant_id)
-        case action:
-            raise AppError(404, "breakouts.action_unknown", f"There is no action {action!r}.")
-    await submit(request, code, command)
+    body = await read_json(request, PARTICIPANT_REQUESTS[request.match_info["action"]])
+    await submit(request, code, participant_command(body, me.participant_id, me.display_name))
     return web.json_response({"ok": True})
 
 

@@ -20,6 +20,10 @@ def _too_large() -> AppError:
 
 
 async def read_json(request: web.Request, kind: type[StructT]) -> StructT:
+    """The body decoded as ``kind``. A request without a body reads as ``{}``: fine where
+    every field has a default (``POST …/rebalance``), a 422 naming the field elsewhere."""
+    if not request.body_exists:
+        return _decode(b"{}", kind)
     if request.content_type != "application/json":
         raise AppError(415, "request.content_type", "Send the body as application/json.")
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
@@ -27,6 +31,10 @@ async def read_json(request: web.Request, kind: type[StructT]) -> StructT:
     body = await request.content.read(MAX_JSON_BODY + 1)
     if len(body) > MAX_JSON_BODY:
         raise _too_large()
+    return _decode(body, kind)
+
+
+def _decode(body: bytes, kind: type[StructT]) -> StructT:
     try:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as error:
