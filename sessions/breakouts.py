@@ -269,22 +269,12 @@ def clean_text(raw: str, limit: int, what: str, *, multiline: bool = True) -> st
     return domain_errors.clean_text(raw, limit, what, BreakoutError, multiline=multiline)
 
 
-def help_view(request: HelpRequested | None) -> dict[str, str] | None:
-    if request is None:
-        return None
-    return {"id": request.participant_id, "name": request.display_name}
-
-
 def _invalid(message: str) -> BreakoutError:
     return BreakoutError("breakouts.invalid", message, "invalid")
 
 
 def _wrong_phase(phase: Phase, doing: str) -> BreakoutError:
     return BreakoutError("breakouts.wrong_phase", f"Cannot {doing} while the rooms are {phase}.")
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 @dataclass
@@ -320,7 +310,7 @@ class Breakouts:
 
     # -- the clock -------------------------------------------------------------------------
 
-    def _clock(self, now: dt.datetime) -> tuple[Phase, dt.datetime | None]:
+    def clock_at(self, now: dt.datetime) -> tuple[Phase, dt.datetime | None]:
         """The phase and end of grace as :meth:`settle` would leave them at ``now``."""
         phase, closes_at = self.phase, self.closes_at
         if phase == "open" and self.ends_at is not None and now >= self.ends_at:
@@ -332,7 +322,7 @@ class Breakouts:
     def settle(self, now: dt.datetime) -> bool:
         """Move the phase on as time has passed (the round ended, the grace ran out); say
         whether it moved."""
-        phase, closes_at = self._clock(now)
+        phase, closes_at = self.clock_at(now)
         if phase == self.phase:
             return False
         self.closes_at = closes_at
@@ -351,12 +341,12 @@ class Breakouts:
     # -- reading ---------------------------------------------------------------------------
 
     def phase_at(self, now: dt.datetime) -> Phase:
-        return self._clock(now)[0]
+        return self.clock_at(now)[0]
 
     def next_deadline(self, now: dt.datetime) -> dt.datetime | None:
         """The next moment after ``now`` at which the clock changes what clients see: a
         warning, the end of the round or the end of the grace period."""
-        phase, closes_at = self._clock(now)
+        phase, closes_at = self.clock_at(now)
         moments: list[dt.datetime] = []
         if phase == "open" and self.ends_at is not None:
             moments = [*self._warning_moments(), self.ends_at]
@@ -393,46 +383,6 @@ class Breakouts:
 
     def chat_of(self, room_id: str) -> list[ChatMessage]:
         return list(self.chat.get(room_id, ()))
-
-    def snapshot(self, now: dt.datetime) -> dict[str, object]:
-        """Everything about the rooms that everyone in the session may see, as of ``now``."""
-        phase, closes_at = self._clock(now)
-        # If the grace ran out by now, settle() has yet to clear these: show them as it will.
-        pending, visitors = (self.help, self.visitors) if phase != "closed" else ({}, {})
-        members: dict[str, list[dict[str, object]]] = {room.room_id: [] for room in self.rooms}
-        unassigned: list[dict[str, object]] = []
-        for pid, name in self.pool.items():
-            room_id = self.room_of.get(pid)
-            (members[room_id] if room_id is not None else unassigned).append(
-                {"id": pid, "name": name, "online": pid not in self.away}
-            )
-        return {
-            "phase": phase,
-            "planned": self.planned,
-            "assignment": self.assignment,
-            "opened_at": _iso(self.opened_at),
-            "ends_at": _iso(self.ends_at),
-            "closes_at": _iso(closes_at),
-            "warning": self.warning_at(now),
-            "rooms": [
-                {
-                    "room_id": room.room_id,
-                    "name": room.name,
-                    "topic": room.topic,
-                    "capacity": room.capacity,
-                    "members": members[room.room_id],
-                    "visitors": [
-                        {"id": mid, "name": name}
-                        for mid, (name, room_id) in visitors.items()
-                        if room_id == room.room_id
-                    ],
-                    "help": help_view(pending.get(room.room_id)),
-                }
-                for room in self.rooms
-            ],
-            "unassigned": unassigned,
-            "broadcasts": [{"text": b.text, "at": b.sent_at.isoformat()} for b in self.broadcasts],
-        }
 
     def _room(self, room_id: str) -> RoomSpec:
         room = next((r for r in self.rooms if r.room_id == room_id), None)

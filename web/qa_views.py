@@ -74,6 +74,14 @@ class ModeratorSnapshot(msgspec.Struct, frozen=True):
     highlighted: str | None
 
 
+class OwnQuestionsSnapshot(msgspec.Struct, frozen=True):
+    """A participant's own topic: their questions in every session and what they voted for."""
+
+    participant: str
+    own: list[OwnQuestionView]
+    voted: list[str]
+
+
 def shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

@@ -16,15 +16,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from server.conference_log import DomainEvent, QAService
 from server.keys import Clock
 from server.media.rooms import RoomCalls
-from server.realtime.hub import Hub
+from server.realtime.changes import (
+    BreakoutsUpdated,
+    BroadcastReceived,
+    CallUpdated,
+    ChatSaid,
+    HelpAsked,
+)
+from server.realtime.hub import Change, Hub
 from server.realtime.topics import breakouts_topic, moderation_topic, room_topic
 from sessions.breakouts import BreakoutsChanged, BroadcastSent, ChatPosted, HelpRequested
-from web.breakout_views import chat_view
+from web.breakout_views import breakouts_view, chat_view
 
 log = logging.getLogger("plenaria.breakouts")
 
@@ -54,7 +60,7 @@ class BreakoutPublisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def _send(self, topic: str, changes: list[dict[str, Any]]) -> None:
+    def _send(self, topic: str, changes: list[Change]) -> None:
         self._seq += 1
         self._hub.publish(topic, self._seq, changes)
 
@@ -65,20 +71,11 @@ class BreakoutPublisher:
                 case BreakoutsChanged():
                     changed = True
                 case ChatPosted(message):
-                    self._send(
-                        room_topic(code, message.room_id),
-                        [{"type": "chat", "message": chat_view(message)}],
-                    )
+                    self._send(room_topic(code, message.room_id), [ChatSaid(chat_view(message))])
                 case BroadcastSent(message):
                     self._send(
                         breakouts_topic(code),
-                        [
-                            {
-                                "type": "broadcast",
-                                "text": message.text,
-                                "at": message.sent_at.isoformat(),
-                            }
-                        ],
+                        [BroadcastReceived(message.text, message.sent_at.isoformat())],
                     )
                 case HelpRequested(room_id, participant_id, display_name):
                     changed = True
@@ -87,14 +84,7 @@ class BreakoutPublisher:
                     self._hub.publish(
                         moderation_topic(code),
                         sequence,
-                        [
-                            {
-                                "type": "help",
-                                "room_id": room_id,
-                                "id": participant_id,
-                                "name": display_name,
-                            }
-                        ],
+                        [HelpAsked(room_id, participant_id, display_name)],
                     )
         if changed:
             self.refresh(code)
@@ -104,7 +94,7 @@ class BreakoutPublisher:
         and set the timer for the next change the clock brings."""
         rooms = self._service.breakouts(code)
         now = self._clock()
-        self._send(breakouts_topic(code), [{"type": "breakouts", "breakouts": rooms.snapshot(now)}])
+        self._send(breakouts_topic(code), [BreakoutsUpdated(breakouts_view(rooms, now))])
         allowed: set[tuple[str, str]] = set()
         if rooms.phase_at(now) in ("open", "closing"):
             for room in rooms.rooms:
@@ -129,7 +119,4 @@ class BreakoutPublisher:
         self._timers[code] = asyncio.get_running_loop().call_later(delay, self.refresh, code)
 
     def on_call_changed(self, code: str, room_id: str) -> None:
-        self._send(
-            room_topic(code, room_id),
-            [{"type": "call", "call": self._calls.snapshot(code, room_id)}],
-        )
+        self._send(room_topic(code, room_id), [CallUpdated(self._calls.call(code, room_id))])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.breakouts.views import room_view
 from server.http.errors import AppError
 from server.http.rendering import render
 from server.http.responses import see_other
 from server.keys import CLOCK, IDENTITY, QA, ROOM_CALLS
 from server.programme.lookup import CODE_PATTERN, find_session
-from web.breakout_views import room_view
+from web.breakout_views import breakouts_view
 
 routes = web.RouteTableDef()
 
@@ -32,10 +33,8 @@ async def room_page(request: web.Request) -> web.StreamResponse:
         "breakout_room.html",
         {
             "session": session,
-            "room": room_view(
-                rooms, room_id, request.app[ROOM_CALLS].snapshot(session.code, room_id)
-            ),
-            "breakouts": rooms.snapshot(now),
+            "room": room_view(rooms, room_id, request.app[ROOM_CALLS].call(session.code, room_id)),
+            "breakouts": breakouts_view(rooms, now),
             "me": identity,
         },
         programme=programme,

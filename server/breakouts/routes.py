@@ -21,10 +21,12 @@ from server.breakouts.requests import (
     moderator_command,
     participant_command,
 )
+from server.breakouts.views import room_view
 from server.http.commands import submit
 from server.http.errors import AppError
 from server.http.identity import moderator, participant
 from server.http.request_body import read_json
+from server.http.responses import json_of
 from server.keys import CLOCK, CLUSTER, IDENTITY, QA, ROOM_CALLS
 from server.media import node_proxy
 from server.media.http import (
@@ -40,7 +42,7 @@ from server.media.rooms import CallState
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions import breakouts as br
 from sessions.roles import Identity
-from web.breakout_views import chat_view, room_view
+from web.breakout_views import ChatLog, YouView, breakouts_for, chat_view
 
 routes = web.RouteTableDef()
 
@@ -77,16 +79,12 @@ async def breakouts_state(request: web.Request) -> web.StreamResponse:
     rooms = request.app[QA].breakouts(code)
     identity = request[IDENTITY]
     me = identity.participant_id
-    return web.json_response(
-        {
-            **rooms.snapshot(request.app[CLOCK]()),
-            "you": {
-                "in_pool": me in rooms.pool,
-                "room_id": rooms.room_id_of(me) if not identity.is_anonymous else None,
-                "moderator": identity.can_moderate(code),
-            },
-        }
+    you = YouView(
+        in_pool=me in rooms.pool,
+        room_id=rooms.room_id_of(me) if not identity.is_anonymous else None,
+        moderator=identity.can_moderate(code),
     )
+    return json_of(breakouts_for(rooms, request.app[CLOCK](), you))
 
 
 # -- the moderator's controls ----------------------------------------------------------------
@@ -133,9 +131,7 @@ async def room_member(request: web.Request) -> tuple[str, str, Identity]:
 async def room_state(request: web.Request) -> web.StreamResponse:
     code, room_id, _ = await room_member(request)
     rooms = request.app[QA].breakouts(code)
-    return web.json_response(
-        room_view(rooms, room_id, request.app[ROOM_CALLS].snapshot(code, room_id))
-    )
+    return json_of(room_view(rooms, room_id, request.app[ROOM_CALLS].call(code, room_id)))
 
 
 @routes.post(ROOM + "/chat")
@@ -151,7 +147,7 @@ async def say(request: web.Request) -> web.StreamResponse:
 async def chat(request: web.Request) -> web.StreamResponse:
     code, room_id, _ = await room_member(request)
     messages = request.app[QA].breakouts(code).chat_of(room_id)
-    return web.json_response({"messages": [chat_view(m) for m in messages]})
+    return json_of(ChatLog([chat_view(m) for m in messages]))
 
 
 # -- the room's call -------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from server.http.commands import submit
 from server.http.errors import AppError
 from server.http.identity import moderator
 from server.http.request_body import read_json
+from server.http.responses import json_of
 from server.keys import (
     MEDIA,
     QA,
 )
+from server.live.views import StreamApiView, live_state
 from server.programme.lookup import CODE_PATTERN, find_session
-from server.realtime.topics import live_state
 from sessions.delivery import SetBroadcast
 
 routes = web.RouteTableDef()
@@ -24,19 +25,18 @@ class BroadcastBody(msgspec.Struct, forbid_unknown_fields=True):
     broadcast: bool
 
 
-def stream_json(request: web.Request, code: str) -> dict[str, object]:
-    return {
-        **live_state(request.app[MEDIA], request.app[QA].delivery, code),
-        "whep": f"/whep/{code}",
-        "hls": f"/hls/{code}/index.m3u8",
-    }
+def stream_json(request: web.Request, code: str) -> StreamApiView:
+    state = live_state(request.app[MEDIA], request.app[QA].delivery, code)
+    return StreamApiView(
+        **msgspec.structs.asdict(state), whep=f"/whep/{code}", hls=f"/hls/{code}/index.m3u8"
+    )
 
 
 @routes.get(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream")
 async def stream_api(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
     await request.app[QA].sync()
-    return web.json_response(stream_json(request, session.code))
+    return json_of(stream_json(request, session.code))
 
 
 @routes.post(f"/api/sessions/{{code:{CODE_PATTERN}}}/stream/broadcast")
@@ -49,4 +49,4 @@ async def set_broadcast(request: web.Request) -> web.StreamResponse:
     body = await read_json(request, BroadcastBody)
     command = SetBroadcast(session.code, me.participant_id, body.broadcast)
     await submit(request, session.code, command)
-    return web.json_response(stream_json(request, session.code))
+    return json_of(stream_json(request, session.code))

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import msgspec
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
@@ -168,17 +167,6 @@ class StreamState:
     """Live as a speaker's rehearsal: shown only to the session's moderators and speakers."""
     health: StreamHealth | None = None
     """How the publisher's media arrives: for the session's moderators and speakers."""
-
-    def as_json(self) -> dict[str, object]:
-        shown: dict[str, object] = {
-            "state": self.state,
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "viewers": self.viewers,
-            "rehearsal": self.rehearsal,
-        }
-        if self.health is not None:
-            shown["health"] = msgspec.to_builtins(self.health)
-        return shown
 
 
 OFFLINE = StreamState("offline", None, 0)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import msgspec
 
@@ -38,6 +38,16 @@ class Transport(Protocol):
     def is_closing(self) -> bool: ...
 
 
+class Change(msgspec.Struct, frozen=True, tag_field="type"):
+    """One thing a frame says happened; its ``type`` tag names which (the kinds are in
+    ``server/realtime/changes.py``)."""
+
+    def merged_with(self, newer: Change) -> Change:
+        """What one frame says when the hub merges this change and a newer one of the same
+        type (high-rate updates): by default the newer says it all."""
+        return newer
+
+
 def encode_frame(text: str) -> bytes:
     """One unmasked, uncompressed WebSocket text frame (RFC 6455 5.2), as a server sends it.
 
@@ -53,7 +63,7 @@ def encode_frame(text: str) -> bytes:
     return header + payload
 
 
-def frame(topic: str, seq: int, changes: list[dict[str, Any]]) -> bytes:
+def frame(topic: str, seq: int, changes: Sequence[Change]) -> bytes:
     return encode_frame(
         msgspec.json.encode(["event", topic, {"seq": seq, "changes": changes}]).decode()
     )
@@ -118,7 +128,7 @@ class Topic:
 class Hub:
     def __init__(self) -> None:
         self._topics: dict[str, Topic] = {}
-        self._pending: dict[str, tuple[int, str, dict[str, Any]]] = {}
+        self._pending: dict[str, tuple[int, Change]] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
         self.merge_interval = 0.25
         self.connections: set[Connection] = set()
@@ -166,21 +176,21 @@ class Hub:
             topic.subscribers.discard(connection)
         connection.topics.discard(name)
 
-    def publish(self, name: str, seq: int, changes: list[dict[str, Any]]) -> None:
+    def publish(self, name: str, seq: int, changes: Sequence[Change]) -> None:
         """Send ``changes`` of log entry ``seq`` to the topic's subscribers, in order."""
         self._flush(name)
         self._send(name, seq, changes)
 
-    def publish_merged(self, name: str, seq: int, kind: str, values: dict[str, Any]) -> None:
-        """High-rate updates (vote counts, viewer counts) are merged: the topic gets at most
-        one ``{"type": kind, kind: {...}}`` frame per ``merge_interval``, with the latest
-        value of each key."""
+    def publish_merged(self, name: str, seq: int, change: Change) -> None:
+        """High-rate updates (vote counts, viewer counts, stream health) are merged: the topic
+        gets at most one frame of them per ``merge_interval``, saying what ``merged_with``
+        makes of the changes since the last (the latest count of each question)."""
         pending = self._pending.get(name)
-        merged = pending[2] if pending is not None and pending[1] == kind else {}
-        if pending is not None and pending[1] != kind:
+        if pending is not None and type(pending[1]) is not type(change):
             self._flush(name)
-        merged.update(values)
-        self._pending[name] = (seq, kind, merged)
+            pending = None
+        merged = pending[1].merged_with(change) if pending is not None else change
+        self._pending[name] = (seq, merged)
         if self._flush_handle is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(self.merge_interval, self._flush_all)
@@ -193,10 +203,10 @@ class Hub:
     def _flush(self, name: str) -> None:
         pending = self._pending.pop(name, None)
         if pending is not None:
-            seq, kind, values = pending
-            self._send(name, seq, [{"type": kind, kind: values}])
+            seq, change = pending
+            self._send(name, seq, [change])
 
-    def _send(self, name: str, seq: int, changes: list[dict[str, Any]]) -> None:
+    def _send(self, name: str, seq: int, changes: Sequence[Change]) -> None:
         topic = self.topic(name, seq - 1)
         text = frame(name, seq, changes)
         topic.remember(seq, text)

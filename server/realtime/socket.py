@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
-from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
@@ -22,6 +21,7 @@ from server.realtime.hub import Connection, Hub, encode_frame
 from server.realtime.topics import (
     Sources,
     TopicError,
+    TopicSnapshot,
     is_breakouts_topic,
     is_snapshot_only,
     session_code_of,
@@ -48,15 +48,47 @@ class Unsubscribe(msgspec.Struct, forbid_unknown_fields=True):
     topic: str
 
 
-def reply(verb: str, message_id: MessageId, body: dict[str, Any]) -> bytes:
+class Subscribed(msgspec.Struct, frozen=True):
+    """A subscription from scratch: the topic's state now, as of log entry ``seq``."""
+
+    topic: str
+    seq: int
+    snapshot: TopicSnapshot
+
+
+class Resumed(msgspec.Struct, frozen=True):
+    """A subscription resumed after ``seq``: the ``resumed`` frames it missed follow."""
+
+    topic: str
+    seq: int
+    resumed: int
+
+
+class Unsubscribed(msgspec.Struct, frozen=True):
+    topic: str
+
+
+class Pong(msgspec.Struct, frozen=True):
+    pong: bool = True
+
+
+class Refusal(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+
+
+Reply = Subscribed | Resumed | Unsubscribed | Pong
+
+
+def reply(verb: str, message_id: MessageId, body: Reply | Refusal) -> bytes:
     return encode_frame(msgspec.json.encode([verb, message_id, body]).decode())
 
 
 def error(message_id: MessageId, code: str, message: str) -> bytes:
-    return reply("error", message_id, {"code": code, "message": message})
+    return reply("error", message_id, Refusal(code, message))
 
 
-_message = msgspec.json.Decoder(tuple[str, MessageId, dict[str, Any]])
+_message = msgspec.json.Decoder(tuple[str, MessageId, msgspec.Raw])
 
 
 class SocketSession:
@@ -87,16 +119,16 @@ class SocketSession:
             return
         try:
             if verb == "subscribe":
-                await self.subscribe(message_id, msgspec.convert(body, Subscribe))
+                await self.subscribe(message_id, msgspec.json.decode(body, type=Subscribe))
             elif verb == "unsubscribe":
-                topic = msgspec.convert(body, Unsubscribe).topic
+                topic = msgspec.json.decode(body, type=Unsubscribe).topic
                 self.hub.unsubscribe(self.connection, topic)
-                self.connection.offer(reply("ok", message_id, {"topic": topic}))
+                self.connection.offer(reply("ok", message_id, Unsubscribed(topic)))
             elif verb == "ping":
-                self.connection.offer(reply("ok", message_id, {"pong": True}))
+                self.connection.offer(reply("ok", message_id, Pong()))
             else:
                 self.connection.offer(error(message_id, "verb.unknown", f"Unknown verb {verb!r}."))
-        except msgspec.ValidationError as invalid:
+        except (msgspec.ValidationError, msgspec.DecodeError) as invalid:
             self.connection.offer(error(message_id, "message.invalid", str(invalid)))
         except TopicError as refused:
             self.connection.offer(error(message_id, refused.code, refused.message))
@@ -121,15 +153,15 @@ class SocketSession:
         if code and is_breakouts_topic(body.topic) and not identity.is_anonymous:
             self.present.add((code, identity.participant_id))
             app[PRESENCE].arrived(self.token, (code, identity.participant_id))
-        resumable = body.since is not None and not is_snapshot_only(body.topic)
-        missed = topic.since(body.since) if resumable and body.since is not None else None
-        if missed is None:
-            answer = {"topic": body.topic, "seq": service.applied, "snapshot": state}
-            self.connection.offer(reply("ok", message_id, answer))
+        since = None if is_snapshot_only(body.topic) else body.since
+        missed = topic.since(since) if since is not None else None
+        if since is None or missed is None:
+            self.connection.offer(
+                reply("ok", message_id, Subscribed(body.topic, service.applied, state))
+            )
             return
         # The frames that follow carry their own sequences; ``since`` stays the resume point.
-        answer = {"topic": body.topic, "seq": body.since, "resumed": len(missed)}
-        self.connection.offer(reply("ok", message_id, answer))
+        self.connection.offer(reply("ok", message_id, Resumed(body.topic, since, len(missed))))
         for text in missed:
             self.connection.offer(text)
 

@@ -22,16 +22,29 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
-
-import msgspec
 
 from recordings.archive import MarkerAdded, RecordingChanged, RecordingWanted
+from server.breakouts.views import RoomView, room_view
 from server.conference_log import DomainEvent, QAService
+from server.live.views import StreamView, live_state
 from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.media.stream_key import StreamKey
-from server.realtime.hub import Hub
+from server.realtime.changes import (
+    HighlightMoved,
+    MarkerSet,
+    NoteWritten,
+    OwnQuestionUpdated,
+    QuestionChanged,
+    QuestionRemoved,
+    RecordingUpdated,
+    RecordingWantedChanged,
+    SettingsUpdated,
+    StreamUpdated,
+    VoteCast,
+    VotesCounted,
+)
+from server.realtime.hub import Change, Hub
 from sessions.delivery import BroadcastChanged, CutChanged, Delivery
 from sessions.qa import (
     HighlightChanged,
@@ -45,8 +58,11 @@ from sessions.qa import (
     VotesChanged,
 )
 from sessions.roles import Identity, Role
-from web.breakout_views import room_view
+from web.breakout_views import BreakoutsView, breakouts_view
 from web.qa_views import (
+    ModeratorSnapshot,
+    OwnQuestionsSnapshot,
+    ParticipantSnapshot,
     moderator_question,
     moderator_snapshot,
     note_view,
@@ -126,7 +142,19 @@ class Sources:
     now: dt.datetime
 
 
-def snapshot(name: str, identity: Identity, sources: Sources, session_exists: bool) -> object:
+TopicSnapshot = (
+    OwnQuestionsSnapshot
+    | ParticipantSnapshot
+    | ModeratorSnapshot
+    | StreamView
+    | BreakoutsView
+    | RoomView
+)
+
+
+def snapshot(
+    name: str, identity: Identity, sources: Sources, session_exists: bool
+) -> TopicSnapshot:
     """Check that ``identity`` may read topic ``name`` and return what it holds now."""
     service, media = sources.service, sources.media
     match = TOPIC.fullmatch(name)
@@ -136,17 +164,17 @@ def snapshot(name: str, identity: Identity, sources: Sources, session_exists: bo
         if match["participant"] != identity.participant_id:
             raise TopicError("topic.forbidden", "That topic belongs to another participant.")
         me = identity.participant_id
-        return {
-            "participant": me,
-            "own": [
+        return OwnQuestionsSnapshot(
+            participant=me,
+            own=[
                 own_question(q, qa.merge_target(q))
                 for qa in service.sessions()
                 for q in qa.own_questions(me)
             ],
-            "voted": sorted(
+            voted=sorted(
                 q.id for qa in service.sessions() for q in qa.questions.values() if me in q.voters
             ),
-        }
+        )
     code = match["code"] or match["room_code"]
     if not session_exists:
         raise TopicError("topic.unknown", f"There is no session {code!r}.")
@@ -161,7 +189,7 @@ def snapshot(name: str, identity: Identity, sources: Sources, session_exists: bo
             raise TopicError("topic.forbidden", "Only this session's moderators and speakers.")
         return live_state(media, service.delivery, code, rehearsals=True)
     if match["kind"] == "breakouts":
-        return service.breakouts(code).snapshot(sources.now)
+        return breakouts_view(service.breakouts(code), sources.now)
     qa = service.session(code)
     if match["kind"] == "moderation":
         if identity.is_anonymous:
@@ -172,7 +200,7 @@ def snapshot(name: str, identity: Identity, sources: Sources, session_exists: bo
     return participant_snapshot(qa, identity.participant_id, "votes")
 
 
-def room_snapshot(code: str, room_id: str, identity: Identity, sources: Sources) -> dict[str, Any]:
+def room_snapshot(code: str, room_id: str, identity: Identity, sources: Sources) -> RoomView:
     rooms = sources.service.breakouts(code)
     if room_id not in {room.room_id for room in rooms.rooms}:
         raise TopicError("topic.unknown", f"There is no room {room_id!r}.")
@@ -180,64 +208,59 @@ def room_snapshot(code: str, room_id: str, identity: Identity, sources: Sources)
         raise TopicError("auth.required", "Join first.")
     if rooms.room_id_of(identity.participant_id) != room_id and not identity.can_moderate(code):
         raise TopicError("topic.forbidden", "Only the room's members may listen here.")
-    return room_view(rooms, room_id, sources.calls.snapshot(code, room_id))
+    return room_view(rooms, room_id, sources.calls.call(code, room_id))
 
 
 def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEvent]) -> None:
     """Route one folded log entry's events to the topics whose readers may see them."""
     public, moderation = qa_topic(code), moderation_topic(code)
-    changes: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+    changes: defaultdict[str, list[Change]] = defaultdict(list)
     votes: defaultdict[str, dict[str, int]] = defaultdict(dict)
     for event in events:
         match event:
             case QuestionShown(question):
-                changes[public].append({"type": "question", "question": public_question(question)})
+                changes[public].append(QuestionChanged(public_question(question)))
             case QuestionHidden(question_id):
-                changes[public].append({"type": "question_removed", "id": question_id})
+                changes[public].append(QuestionRemoved(question_id))
             case QuestionModerated(question):
-                changes[moderation].append(
-                    {"type": "question", "question": moderator_question(question)}
-                )
+                changes[moderation].append(QuestionChanged(moderator_question(question)))
             case OwnQuestionChanged(author_id, question, merge_target):
                 changes[participant_topic(author_id)].append(
-                    {"type": "own_question", "question": own_question(question, merge_target)}
+                    OwnQuestionUpdated(own_question(question, merge_target))
                 )
             case VotesChanged(question_id, count, is_public):
                 votes[moderation][question_id] = count
                 if is_public:
                     votes[public][question_id] = count
             case VoteRecorded(participant_id, question_id, voted):
-                changes[participant_topic(participant_id)].append(
-                    {"type": "voted", "id": question_id, "voted": voted}
-                )
+                changes[participant_topic(participant_id)].append(VoteCast(question_id, voted))
             case HighlightChanged(question):
                 shown = public_question(question) if question else None
                 for topic in (public, moderation):
-                    changes[topic].append({"type": "highlight", "question": shown})
+                    changes[topic].append(HighlightMoved(shown))
             case SettingsChanged(settings):
+                shown_settings = settings_view(settings)
                 for topic in (public, moderation):
                     changes[topic].append(
-                        {"type": "settings", **msgspec.structs.asdict(settings_view(settings))}
+                        SettingsUpdated(shown_settings.open, shown_settings.moderation)
                     )
             case NoteAdded(note):
-                changes[moderation].append({"type": "note", "note": note_view(note)})
+                changes[moderation].append(NoteWritten(note_view(note)))
             case RecordingChanged(recording):
                 changes[moderation].append(
-                    {"type": "recording", "id": recording.id, "status": recording.status,
-                     "error": recording.error}
-                )  # fmt: skip
+                    RecordingUpdated(recording.id, recording.status, recording.error)
+                )
             case RecordingWanted(_, wanted):
-                changes[moderation].append({"type": "recording_wanted", "recording": wanted})
+                changes[moderation].append(RecordingWantedChanged(wanted))
             case MarkerAdded(marker):
                 changes[moderation].append(
-                    {"type": "marker", "id": marker.id, "label": marker.label,
-                     "at": marker.at.isoformat()}
-                )  # fmt: skip
+                    MarkerSet(marker.id, marker.label, marker.at.isoformat())
+                )
     for topic, counts in votes.items():
         if topic in changes:
-            changes[topic].append({"type": "votes", "votes": counts})
+            changes[topic].append(VotesCounted(counts))
         else:
-            hub.publish_merged(topic, sequence, "votes", counts)
+            hub.publish_merged(topic, sequence, VotesCounted(counts))
     for topic, topic_changes in changes.items():
         hub.publish(topic, sequence, topic_changes)
 
@@ -272,10 +295,8 @@ class StreamStatePublisher:
                 match = TOPIC.fullmatch(name)
                 if match is not None and match["kind"] == "studio":
                     self._seq += 1
-                    self._hub.publish_merged(
-                        name, self._seq, "stream",
-                        live_state(self._media, self._delivery, match["code"], rehearsals=True),
-                    )  # fmt: skip
+                    state = live_state(self._media, self._delivery, match["code"], rehearsals=True)
+                    self._hub.publish_merged(name, self._seq, StreamUpdated(state))
 
     def __call__(self, key: StreamKey) -> None:
         if not key.is_panel:  # a break-out room member's call, not a session's stream
@@ -285,23 +306,9 @@ class StreamStatePublisher:
             (studio_topic(key.session), True),
         ):
             self._seq += 1
-            self._hub.publish_merged(
-                topic, self._seq, "stream",
-                live_state(self._media, self._delivery, key.session, rehearsals=rehearsals),
-            )  # fmt: skip
+            state = live_state(self._media, self._delivery, key.session, rehearsals=rehearsals)
+            self._hub.publish_merged(topic, self._seq, StreamUpdated(state))
 
     def on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
         if any(isinstance(event, BroadcastChanged | CutChanged) for event in events):
             self(StreamKey.panel(code))
-
-
-def live_state(
-    media: MediaEngine, delivery: Delivery, code: str, *, rehearsals: bool = False
-) -> dict[str, object]:
-    """What a session's live topic says: the stream's state and how pages should play it
-    (with a rehearsal on the studio topic only)."""
-    return {
-        **media.state(StreamKey.panel(code), rehearsals=rehearsals).as_json(),
-        "broadcast": delivery.is_broadcast(code),
-        "cut": delivery.is_cut(code),
-    }

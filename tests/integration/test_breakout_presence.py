@@ -16,6 +16,7 @@ from server.keys import CLOCK, PRESENCE, QA
 from tests.integration.test_breakout_calls import PEOPLE, command
 from tests.integration.test_qa_api import MOD, ask
 from tests.integration.test_realtime import call, next_event
+from web.breakout_views import breakouts_view
 
 Client = TestClient[web.Request, web.Application]
 TOPIC = {"topic": "session:panel:breakouts"}
@@ -43,8 +44,8 @@ async def test_rounds_deal_only_people_whose_page_is_open(client: Client) -> Non
 
     await bob.close()  # Bob closes the tab
     rooms = await until(client, lambda r: "id-bob" in r.away, "Bob is never marked away")
-    snapshot = rooms.snapshot(client.app[CLOCK]())
-    unassigned = {person["id"]: person["online"] for person in snapshot["unassigned"]}
+    snapshot = breakouts_view(rooms, client.app[CLOCK]())
+    unassigned = {person.id: person.online for person in snapshot.unassigned}
     assert unassigned == {"id-ann": True, "id-bob": False, "id-cyd": True}
 
     await command(client, "assign", MOD, seed=5)

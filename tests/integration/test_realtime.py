@@ -14,11 +14,17 @@ from aiohttp.test_utils import TestClient
 
 from server.keys import HUB
 from server.realtime import hub as hub_module
-from server.realtime.hub import SLOW_CLOSE_CODE
+from server.realtime.hub import SLOW_CLOSE_CODE, Change
 from tests.integration.test_qa_api import ANN, BOB, MOD, ask, moderate
 
 Client = TestClient[web.Request, web.Application]
 Socket = aiohttp.ClientWebSocketResponse
+
+
+class Filler(Change, frozen=True, tag="filler"):
+    """A change of no kind the pages know, to fill sockets with."""
+
+    text: str
 
 
 async def receive(socket: Socket) -> list[Any]:
@@ -133,7 +139,7 @@ async def test_a_slow_socket_is_dropped_without_delaying_others(client: Client) 
     await call(slow, "subscribe", {"topic": "session:panel:qa"})
     async with client.ws_connect("/ws", headers=ANN) as fast:
         await call(fast, "subscribe", {"topic": "session:panel:qa"})
-        payload = [{"type": "note", "text": "x" * 8000}]
+        payload = [Filler("x" * 8000)]
         seq = 10_000
         while hub.slow_drops == 0 and seq < 20_000:
             for _ in range(50):
@@ -143,8 +149,8 @@ async def test_a_slow_socket_is_dropped_without_delaying_others(client: Client) 
                 message = await receive(fast)
                 assert message[0] == "event"
         assert hub.slow_drops == 1
-        hub.publish("session:panel:qa", seq + 1, [{"type": "after"}])
-        assert (await receive(fast))[2]["changes"] == [{"type": "after"}]
+        hub.publish("session:panel:qa", seq + 1, [Filler("after")])
+        assert (await receive(fast))[2]["changes"] == [{"type": "filler", "text": "after"}]
     closed = None
     while closed is None:
         raw = await slow.receive(timeout=5)

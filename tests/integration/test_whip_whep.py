@@ -19,6 +19,7 @@ from server.http.auth import bearer_codec
 from server.keys import MEDIA, QA, RECORDER
 from server.media import aiortc_glue
 from server.media.cluster import RELAY_HEADER, internal_header
+from server.media.engine import StreamState
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.roles import Identity, Role
@@ -222,14 +223,14 @@ async def test_stream_state_reaches_the_live_topic(
         assert event[2]["changes"][0]["stream"]["state"] == "offline"
 
 
-async def wait_for_state(client: Client, state: str) -> dict[str, Any]:
+async def wait_for_state(client: Client, state: str) -> StreamState:
     """The stream state of ``panel`` once it is ``state`` (and, when live, connected)."""
     deadline = time.monotonic() + 10
     while True:
-        stream = client.app[MEDIA].state(StreamKey.panel("panel")).as_json()
+        stream = client.app[MEDIA].state(StreamKey.panel("panel"))
         publication = client.app[MEDIA].live(StreamKey.panel("panel"))
         peer = publication.peer if publication else None
-        if stream["state"] == state and (peer is None or peer.connectionState == "connected"):
+        if stream.state == state and (peer is None or peer.connectionState == "connected"):
             return stream
         assert time.monotonic() < deadline, f"still {stream} instead of {state}"
         await asyncio.sleep(0.05)
@@ -242,7 +243,7 @@ async def test_a_dropped_publisher_pauses_the_session_until_it_returns(
     await wait_for_state(client, "live")
     await peers[-1].close()  # the encoder's network goes away: no DELETE
     paused = await wait_for_state(client, "paused")
-    assert paused["started_at"] == NOW.isoformat()
+    assert paused.started_at == NOW
     api = await (await client.get("/api/sessions/panel/stream")).json()
     assert api["state"] == "paused"
     assert 'data-stream-state="paused"' in await (await client.get("/sessions/panel")).text()
@@ -250,7 +251,7 @@ async def test_a_dropped_publisher_pauses_the_session_until_it_returns(
     clock[0] = NOW + dt.timedelta(minutes=3)
     second = await publish(client, peers)
     resumed = await wait_for_state(client, "live")
-    assert resumed["started_at"] == NOW.isoformat(), "a return continues the same stream"
+    assert resumed.started_at == NOW, "a return continues the same stream"
     assert (await client.delete(first, headers=speaker())).status == 404
 
     await peers[-1].close()
@@ -261,7 +262,7 @@ async def test_a_dropped_publisher_pauses_the_session_until_it_returns(
     await wait_for_state(client, "offline")
     await publish(client, peers)
     fresh = await wait_for_state(client, "live")
-    assert fresh["started_at"] == clock[0].isoformat()
+    assert fresh.started_at == clock[0]
 
 
 async def test_the_studio_is_for_the_sessions_speakers(client: Client) -> None:

@@ -1,0 +1,54 @@
+"""A session's stream as pages see it: on the live and studio topics and over the API."""
+
+from __future__ import annotations
+
+import msgspec
+
+from server.media.engine import MediaEngine, StreamState
+from server.media.health import StreamHealth
+from server.media.stream_key import StreamKey
+from sessions.delivery import Delivery
+
+
+class StreamView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    state: str
+    """``live``, ``paused`` (the publisher dropped; viewers resume when it returns) or
+    ``offline``."""
+    started_at: str | None
+    viewers: int
+    rehearsal: bool
+    broadcast: bool
+    """Pages play the stream over HLS (broadcast mode) instead of WebRTC."""
+    cut: bool
+    """A moderator ended the stream: speakers may not publish until let back on."""
+    health: StreamHealth | None = None
+    """How the publisher's media arrives: on the studio topic only."""
+
+
+class StreamApiView(StreamView, frozen=True, kw_only=True):
+    whep: str
+    hls: str
+
+
+def stream_view(state: StreamState, *, broadcast: bool, cut: bool) -> StreamView:
+    return StreamView(
+        state=state.state,
+        started_at=state.started_at.isoformat() if state.started_at else None,
+        viewers=state.viewers,
+        rehearsal=state.rehearsal,
+        broadcast=broadcast,
+        cut=cut,
+        health=state.health,
+    )
+
+
+def live_state(
+    media: MediaEngine, delivery: Delivery, code: str, *, rehearsals: bool = False
+) -> StreamView:
+    """What a session's live topic says: the stream's state and how pages should play it
+    (with a rehearsal and the stream's health on the studio topic only)."""
+    return stream_view(
+        media.state(StreamKey.panel(code), rehearsals=rehearsals),
+        broadcast=delivery.is_broadcast(code),
+        cut=delivery.is_cut(code),
+    )
