@@ -1,0 +1,68 @@
+// The forms a question of the moderator console opens under its actions: edit its text, or
+// merge it into another question. Both are controlled by the queue, which keeps what was typed
+// or picked while the question is out of view; Esc or Cancel closes them.
+import { html } from "../html.js";
+import { shorten, votes } from "./moderation.js";
+
+function escapeCloses(id, onClose) {
+  return (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      onClose(id);
+    }
+  };
+}
+
+/** The edit form: ``form.text`` is the draft; Ctrl+Enter (or ⌘+Enter) saves. */
+export function EditForm({ id, form, onChange, onSave, onClose }) {
+  const submit = (event) => {
+    event.preventDefault();
+    onSave(id, event.currentTarget.querySelector("textarea").value);
+  };
+  const shortcut = (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) event.currentTarget.form.requestSubmit();
+  };
+  return html`
+    <form class="mod-form" noValidate onSubmit=${submit} onKeyDown=${escapeCloses(id, onClose)}>
+      <label for=${`edit-${id}`}>Edit the question</label>
+      <textarea
+        id=${`edit-${id}`}
+        rows="3"
+        required
+        value=${form.text}
+        onInput=${(event) => onChange(id, { ...form, text: event.currentTarget.value })}
+        onKeyDown=${shortcut}
+      ></textarea>
+      <div class="mod-form-row">
+        <button type="submit">Save</button>
+        <button type="button" class="secondary" data-cancel="" onClick=${() => onClose(id)}>Cancel</button>
+        <span class="muted">Ctrl+Enter saves · Esc cancels</span>
+      </div>
+    </form>`;
+}
+
+/** The merge form: ``form.targets`` are the questions open when it was opened, ``form.into``
+ *  the one picked. */
+export function MergeForm({ id, form, onChange, onMerge, onClose }) {
+  const submit = (event) => {
+    event.preventDefault();
+    onMerge(id, event.currentTarget.querySelector("select").value);
+  };
+  return html`
+    <form class="mod-form" noValidate onSubmit=${submit} onKeyDown=${escapeCloses(id, onClose)}>
+      <label for=${`merge-${id}`}>Merge into</label>
+      <select
+        id=${`merge-${id}`}
+        value=${form.into}
+        onChange=${(event) => onChange(id, { ...form, into: event.currentTarget.value })}
+      >
+        ${form.targets.map((q) => html`<option key=${q.id} value=${q.id}>${`${shorten(q.text)} (${votes(q.votes)})`}</option>`)}
+      </select>
+      <p class="muted">This question is archived; its votes and its author's vote go to the one you pick.</p>
+      <div class="mod-form-row">
+        <button type="submit">Merge</button>
+        <button type="button" class="secondary" data-cancel="" onClick=${() => onClose(id)}>Cancel</button>
+      </div>
+    </form>`;
+}
