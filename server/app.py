@@ -21,6 +21,7 @@ from server.clock import utc_now
 from server.conference_log import QARateLimits, QAService
 from server.http import ops, sign_in
 from server.http.auth import IdentityCodec, LoginLinks, bearer_codec
+from server.http.language import language_middleware
 from server.http.middleware import (
     add_security_headers,
     csrf_middleware,
@@ -174,7 +175,13 @@ def create_app(
     settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
 ) -> web.Application:
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware, identity_middleware, csrf_middleware],
+        middlewares=[
+            metrics_middleware,
+            language_middleware,
+            error_middleware,
+            identity_middleware,
+            csrf_middleware,
+        ],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[SETTINGS] = settings

@@ -46,3 +46,5 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 IDENTITY = web.RequestKey("identity", Identity)
 CSRF_SECRET = web.RequestKey("csrf_secret", str)
 NEW_CSRF_SECRET = web.RequestKey("new_csrf_secret", bool)
+LOCALE = web.RequestKey("locale", str)
+"""The interface language this request is answered in (one of web.i18n.LOCALES)."""

@@ -1,4 +1,6 @@
-"""The jinja2 environment: templates from this package, autoescaped, with time filters."""
+"""The jinja2 environment: templates from this package, autoescaped, translated into the
+request's language (``_()``, ``ngettext()`` and ``{% trans %}``, newstyle: ``%(name)s``
+placeholders, values escaped) with time filters written as that language writes them."""
 
 from __future__ import annotations
 
@@ -9,17 +11,27 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from web import i18n
+
 
 def clock(value: dt.datetime) -> str:
-    return value.strftime("%H:%M")
+    return i18n.current().clock(value)
 
 
 def long_date(value: dt.date) -> str:
-    return f"{value:%A}, {value.day} {value:%B %Y}"
+    return i18n.current().long_date(value)
 
 
 def short_day(value: dt.date) -> str:
-    return f"{value:%a} {value.day} {value:%b}"
+    return i18n.current().short_day(value)
+
+
+def _gettext(message: str) -> str:
+    return i18n.current().gettext(message)
+
+
+def _ngettext(singular: str, plural: str, count: int) -> str:
+    return i18n.translations(i18n.current().code).ngettext(singular, plural, count)
 
 
 def minutes(value: dt.timedelta) -> int:
@@ -44,6 +56,10 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
     )
     environment.filters.update(
         clock=clock,

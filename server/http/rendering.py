@@ -9,13 +9,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.http import auth
-from server.keys import CSRF_SECRET, IDENTITY, SETTINGS
+from server.keys import CSRF_SECRET, IDENTITY, LOCALE, SETTINGS
 from sessions.programme import Programme
 from sessions.roles import Identity
+from web import i18n
 
 
 def base_context(request: web.Request, programme: Programme | None) -> dict[str, Any]:
     settings = request.app[SETTINGS]
+    locale = request.get(LOCALE, i18n.SOURCE_LOCALE)
     return {
         "identity": request.get(IDENTITY, Identity()),
         "csrf_token": auth.csrf_token(settings.secret_key, request.get(CSRF_SECRET, "")),
@@ -23,6 +25,10 @@ def base_context(request: web.Request, programme: Programme | None) -> dict[str,
         "time_zone": programme.conference.time_zone if programme else "UTC",
         "nav": "",
         "base_url": settings.base_url,
+        "locale": locale,
+        "languages": i18n.languages(),
+        "js_messages": i18n.js_messages(locale),
+        "query_kept": [(k, v) for k, v in request.query.items() if k != "lang"],
     }
 
 

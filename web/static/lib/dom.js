@@ -1,8 +1,10 @@
 // Small helpers every page's modules share: building elements safely, and the local clock
 // format for times of day.
 
-/** Times of day as the reader's locale writes them ("14:05", "2:05 PM"). */
-export const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+import { locale } from "./i18n.js";
+
+/** Times of day as the page's locale writes them ("14:05", "2:05 PM"). */
+export const clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
 
 /** A DOM element; every text goes in as textContent, never as HTML. */
 export function el(tag, attributes = {}, ...children) {

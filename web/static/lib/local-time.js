@@ -1,6 +1,9 @@
-// Shows every <time data-local> in the viewer's own time zone.
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+// Shows every <time data-local> in the viewer's own time zone, written as the page's
+// language writes times.
+import { locale, t } from "./i18n.js";
+
+const timeFormat = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(locale, {
   weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
 });
 
@@ -20,6 +23,9 @@ export function localizeTimes(root) {
   for (const label of root.querySelectorAll("[data-zone-label]")) {
     label.textContent = zone === label.dataset.conferenceZone
       ? zone
-      : `your time zone (${zone}); the conference runs on ${label.dataset.conferenceZone}`;
+      : t("your time zone ({zone}); the conference runs on {conference}", {
+        zone,
+        conference: label.dataset.conferenceZone,
+      });
   }
 }
