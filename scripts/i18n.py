@@ -1,6 +1,6 @@
 """The interface's catalogs: extract the strings to translate and merge them into each language.
 
-    .venv/bin/python scripts/i18n.py update   # extract, then merge into every web/locale/*/…po
+    .venv/bin/python scripts/i18n.py update [DOMAIN]  # extract, merge into web/locale/*/…po
     .venv/bin/python scripts/i18n.py check    # what is missing or stale (exit 1 if anything)
     .venv/bin/python scripts/i18n.py fill DOMAIN FILE.json
         # write translations: {"English msgid": {"fr": "…", "de": "…", …}, …}; a plural
@@ -92,8 +92,8 @@ def read(code: str, domain: str) -> Catalog:
         return read_po(po, locale=code, domain=domain)
 
 
-def update() -> None:
-    for domain in SOURCES:
+def update(domains: list[str]) -> None:
+    for domain in domains:
         template = extract(domain)
         for code in LOCALES:
             if code == SOURCE_LOCALE:
@@ -162,8 +162,8 @@ def fill(domain: str, translations: dict[str, dict[str, str | list[str]]]) -> li
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["update"]:
-        update()
+    if argv[:1] == ["update"] and all(domain in SOURCES for domain in argv[1:]):
+        update(argv[1:] or list(SOURCES))
         return 0
     if argv[:1] == ["fill"] and len(argv) == 3:
         unknown = fill(argv[1], json.loads(Path(argv[2]).read_text()))
