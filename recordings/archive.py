@@ -304,8 +304,9 @@ def chapters(
     return result
 
 
-def webvtt(chapters_: list[tuple[float, float, str]]) -> str:
-    """Chapters as a WebVTT file (cue text is plain: ``&`` and ``<`` escaped)."""
+def webvtt(chapters_: list[tuple[float, float, str]], cue_name: str = "chapter") -> str:
+    """Cues (start and end in seconds, text) as a WebVTT file, each named
+    ``<cue_name>-<n>`` (cue text is plain: ``&`` and ``<`` escaped)."""
 
     def stamp(seconds: float) -> str:
         millis = round(seconds * 1000)
@@ -316,5 +317,5 @@ def webvtt(chapters_: list[tuple[float, float, str]]) -> str:
     lines = ["WEBVTT", ""]
     for index, (start, end, title) in enumerate(chapters_, start=1):
         text = " ".join(title.split()).replace("&", "&amp;").replace("<", "&lt;")
-        lines += [f"chapter-{index}", f"{stamp(start)} --> {stamp(end)}", text, ""]
+        lines += [f"{cue_name}-{index}", f"{stamp(start)} --> {stamp(end)}", text, ""]
     return "\n".join(lines)

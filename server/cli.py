@@ -26,10 +26,11 @@ from server.media.workers import MediaWorkers
 from server.programme.source import ScheduleSourceError, read_schedule_source
 from server.running import announce_running, forget_running, running_server
 from server.settings import Settings, SettingsError, build_settings
+from sessions.captions import CaptionError, language_code
 from sessions.demo import LIVE_PANEL_CODE, demo_programme
 from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges
-from sessions.roles import Identity, Role
+from sessions.roles import LANGUAGE_ROLES, Identity, Role, language_scope, scope_session
 from sessions.schedule_formats import ScheduleFormatError, parse_schedule
 
 log = logging.getLogger("plenaria")
@@ -132,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(link)
     link.add_argument("role", choices=[role.value for role in Role])
     link.add_argument("session", help="the session's code, as in /sessions/<code>")
+    link.add_argument(
+        "language",
+        nargs="?",
+        help="for a captioner or interpreter: the language they work in (fr, de, …)",
+    )
     link.add_argument("--hours", type=float, default=24.0, help="hours the link stays valid")
     link.add_argument(
         "--bearer",
@@ -204,10 +210,25 @@ async def import_programme(settings: Settings, args: argparse.Namespace) -> list
 
 
 async def make_link(
-    settings: Settings, role: Role, code: str, hours: float, bearer: bool = False
+    settings: Settings,
+    role: Role,
+    code: str,
+    hours: float,
+    bearer: bool = False,
+    language: str | None = None,
 ) -> list[str]:
     if not 0 < hours <= 24 * 30:
         raise CommandError("--hours must be more than 0 and at most 720 (30 days)")
+    scope = code
+    if role in LANGUAGE_ROLES:
+        if not language:
+            raise CommandError(f"a {role.value}'s link needs the language: link {role} CODE LANG")
+        try:
+            scope = language_scope(code, language_code(language))
+        except CaptionError as error:
+            raise CommandError(error.message) from None
+    elif language:
+        raise CommandError(f"a {role.value}'s link is for the whole session: give no language")
     store = await open_store(settings.store)
     try:
         programme = await store.load_programme()
@@ -221,7 +242,7 @@ async def make_link(
         expires_at = now + dt.timedelta(hours=hours)
         identity = Identity(new_participant_id(), f"{role.value.capitalize()} (API)")
         api_token = bearer_codec(settings.secret_key).dumps(
-            identity.with_role(code, role), expires_at
+            identity.with_role(scope, role), expires_at
         )
         if bearer:
             return [
@@ -230,13 +251,14 @@ async def make_link(
                 f"  Authorization: Bearer {api_token}",
             ]
         token, grant = await LoginLinks(settings.secret_key).issue(
-            store, role, code, now, dt.timedelta(hours=hours)
+            store, role, scope, now, dt.timedelta(hours=hours)
         )
     finally:
         await store.close()
     base = link_base(settings)
     lines = [
-        f"{role.value.capitalize()} link for “{session.title}” (one use, valid until "
+        f"{role.value.capitalize()} link for “{session.title}”"
+        f"{f' in {scope_session(scope)[1]}' if scope != code else ''} (one use, valid until "
         f"{grant.expires_at:%Y-%m-%d %H:%M} UTC):",
         f"  {base}/login/{token}",
     ]
@@ -267,13 +289,13 @@ async def link_command(args: argparse.Namespace, settings: Settings) -> list[str
     """``plenaria link``, on the data given, else on ./var, else on the demo's."""
     role, code = Role(args.role), args.session
     try:
-        return await make_link(settings, role, code, args.hours, args.bearer)
+        return await make_link(settings, role, code, args.hours, args.bearer, args.language)
     except UnknownSessionError:
         chosen = args.data or args.store or os.environ.get("PLENARIA_DATA")
         if chosen or os.environ.get("PLENARIA_STORE") or not (DEMO_DATA / "plenaria.db").exists():
             raise
     demo = settings_from(argparse.Namespace(**{**vars(args), "data": str(DEMO_DATA)}))
-    lines = await make_link(demo, role, code, args.hours, args.bearer)
+    lines = await make_link(demo, role, code, args.hours, args.bearer, args.language)
     return [f"(The demo's session, from {DEMO_DATA}.)", *lines]
 
 

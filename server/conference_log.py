@@ -20,6 +20,7 @@ from server.backends.command_log import CommandLog
 from server.backends.log_codec import Command as LoggedCommand
 from server.backends.log_codec import LogEntry
 from sessions.breakouts import BreakoutCommand, BreakoutEvent, Breakouts
+from sessions.captions import CaptionCommand, CaptionEvent, Captions
 from sessions.delivery import Delivery, DeliveryCommand, DeliveryEvent
 from sessions.domain_errors import DomainError
 from sessions.qa import (
@@ -34,7 +35,7 @@ from sessions.ratelimit import SlidingWindow
 
 log = logging.getLogger("plenaria.qa")
 
-DomainEvent = Event | BreakoutEvent | ArchiveEvent | DeliveryEvent
+DomainEvent = Event | BreakoutEvent | ArchiveEvent | DeliveryEvent | CaptionEvent
 Outcome = list[DomainEvent] | DomainError
 Listener = Callable[[int, str, list[DomainEvent]], None]
 """Called with (sequence, session code, events) for every folded entry that had events."""
@@ -62,6 +63,7 @@ class QAService:
         self._breakouts: dict[str, Breakouts] = {}
         self.archive = Archive()
         self.delivery = Delivery()
+        self.captions = Captions()
         self._question_sessions: dict[str, str] = {}
         self._applied = 0
         self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
@@ -205,6 +207,8 @@ class QAService:
                 outcome = list(self.archive.apply(command, entry.received_at))
             elif isinstance(command, DeliveryCommand):
                 outcome = list(self.delivery.apply(command, entry.received_at))
+            elif isinstance(command, CaptionCommand):
+                outcome = list(self.captions.apply(command, entry.received_at))
             else:
                 outcome = list(self.session(entry.session_code).apply(command, entry.received_at))
         except DomainError as error:

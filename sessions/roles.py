@@ -10,6 +10,25 @@ from dataclasses import dataclass, field
 class Role(enum.StrEnum):
     MODERATOR = "moderator"
     SPEAKER = "speaker"
+    CAPTIONER = "captioner"
+    """Writes a session's live captions in one language."""
+    INTERPRETER = "interpreter"
+    """Interprets a session into one language, from its booth."""
+
+
+LANGUAGE_ROLES = frozenset({Role.CAPTIONER, Role.INTERPRETER})
+"""Roles granted for one language of a session: their scope is ``<code>/<language>``."""
+
+
+def language_scope(session_code: str, language: str) -> str:
+    return f"{session_code}/{language}"
+
+
+def scope_session(scope: str) -> tuple[str, str | None]:
+    """A role's scope as (session code, language): ``panel`` → (panel, None), ``panel/fr`` →
+    (panel, fr)."""
+    code, _, language = scope.partition("/")
+    return code, language or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +63,12 @@ class Identity:
 
     def can_moderate(self, session_code: str) -> bool:
         return self.has_role(session_code, Role.MODERATOR)
+
+    def can_caption(self, session_code: str, language: str) -> bool:
+        """A captioner of that language, or one of the session's moderators (who may stand
+        in)."""
+        scope = language_scope(session_code, language)
+        return self.has_role(scope, Role.CAPTIONER) or self.can_moderate(session_code)
 
     def with_role(self, session_code: str, role: Role) -> Identity:
         return Identity(

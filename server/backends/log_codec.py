@@ -1,4 +1,4 @@
-"""Commands (Q&A, break-outs, the archive, stream delivery) as bytes for the command log,
+"""Commands (Q&A, break-outs, the archive, stream delivery, captions) as bytes for the command log,
 and back. Unknown input is refused."""
 
 from __future__ import annotations
@@ -10,11 +10,17 @@ from typing import Any
 import msgspec
 
 from recordings import archive
-from sessions import breakouts, delivery
+from sessions import breakouts, captions, delivery
 from sessions.qa import AddNote, Ask, Configure, Moderate, Unvote, Vote
 from sessions.qa import Command as QACommand
 
-Command = QACommand | breakouts.BreakoutCommand | archive.ArchiveCommand | delivery.DeliveryCommand
+Command = (
+    QACommand
+    | breakouts.BreakoutCommand
+    | archive.ArchiveCommand
+    | delivery.DeliveryCommand
+    | captions.CaptionCommand
+)
 
 COMMAND_KINDS: dict[str, type[Command]] = {
     "ask": Ask,
@@ -49,6 +55,8 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "archive.marker": archive.AddMarker,
     "delivery.broadcast": delivery.SetBroadcast,
     "delivery.cut": delivery.SetCut,
+    "captions.cue": captions.AddCue,
+    "captions.correct": captions.CorrectCue,
 }
 _KIND_OF: dict[type[Any], str] = {kind: name for name, kind in COMMAND_KINDS.items()}
 

@@ -18,7 +18,7 @@ from server.keys import (
     STORE,
 )
 from server.programme.lookup import current_programme
-from sessions.roles import Role
+from sessions.roles import Role, scope_session
 
 routes = web.RouteTableDef()
 
@@ -44,7 +44,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def login_form(request: web.Request) -> web.StreamResponse:
     claims = login_claims(request)
     programme = await current_programme(request)
-    session = programme.session_by_code(claims.session_code) if programme else None
+    code, _ = scope_session(claims.session_code)
+    session = programme.session_by_code(code) if programme else None
     response = render(
         request, "login.html", {"claims": claims, "session": session}, programme=programme
     )
@@ -65,8 +66,14 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if grant is None or (grant.role, grant.session_code) != (claims.role, claims.session_code):
         raise AppError(410, "login.used", "This sign-in link was already used or has expired.")
     identity = joined(request[IDENTITY], display_name).with_role(grant.session_code, grant.role)
-    landing = {Role.SPEAKER: "/studio", Role.MODERATOR: "/moderate"}.get(grant.role, "")
-    response = see_other(f"/sessions/{grant.session_code}{landing}")
+    code, language = scope_session(grant.session_code)
+    landing = {
+        Role.SPEAKER: "/studio",
+        Role.MODERATOR: "/moderate",
+        Role.CAPTIONER: f"/captions/{language}",
+        Role.INTERPRETER: f"/booth/{language}",
+    }.get(grant.role, "")
+    response = see_other(f"/sessions/{code}{landing}")
     with_identity(request, response, identity)
     return response
 

@@ -12,6 +12,7 @@ from server.live.views import StreamView
 from server.media.placement import RoomCall
 from server.realtime.hub import Change
 from web.breakout_views import BreakoutsView, ChatView
+from web.caption_views import CueView
 from web.qa_views import ModeratorQuestionView, NoteView, OwnQuestionView, QuestionView
 
 # -- Q&A: session:<code>:qa, session:<code>:moderation, participant:<id> ----------------------
@@ -100,6 +101,15 @@ class ChatSaid(Change, frozen=True, tag="chat"):
 
 class CallUpdated(Change, frozen=True, tag="call"):
     call: RoomCall
+
+
+# -- captions: session:<code>:captions -------------------------------------------------------
+
+
+class CueShownChange(Change, frozen=True, tag="cue"):
+    """A captioner's line, new or corrected (the same ``id``)."""
+
+    cue: CueView
 
 
 # -- the stream: session:<code>:live, session:<code>:studio ----------------------------------

@@ -6,6 +6,7 @@ Topics: ``session:<code>:qa`` (everyone: the public queue, highlight, settings, 
 ``session:<code>:live`` (everyone: the stream's state and viewer count),
 ``session:<code>:studio`` (the session's moderators and speakers: the same with a rehearsal
 shown, health and whether it is cut),
+``session:<code>:captions`` (everyone: the captioners' lines, every language),
 ``session:<code>:breakouts`` (everyone: the break-out rooms, timers and assignments) and
 ``room:<code>:<room>`` (that room's members and the session's moderators: chat and call).
 Live, studio, break-outs and rooms are always sent as a snapshot on subscribe, never
@@ -31,6 +32,7 @@ from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.media.stream_key import StreamKey
 from server.realtime.changes import (
+    CueShownChange,
     HighlightMoved,
     MarkerSet,
     NoteWritten,
@@ -45,6 +47,7 @@ from server.realtime.changes import (
     VotesCounted,
 )
 from server.realtime.hub import Change, Hub
+from sessions.captions import CueShown
 from sessions.delivery import BroadcastChanged, CutChanged, Delivery
 from sessions.qa import (
     HighlightChanged,
@@ -59,6 +62,7 @@ from sessions.qa import (
 )
 from sessions.roles import Identity, Role
 from web.breakout_views import BreakoutsView, breakouts_view
+from web.caption_views import CaptionsSnapshot, captions_snapshot, cue_view
 from web.qa_views import (
     ModeratorSnapshot,
     OwnQuestionsSnapshot,
@@ -73,7 +77,7 @@ from web.qa_views import (
 )
 
 TOPIC = re.compile(r"(?:session:(?P<code>[A-Za-z0-9_-]{1,64})"
-                   r":(?P<kind>qa|moderation|live|studio|breakouts)"
+                   r":(?P<kind>qa|moderation|live|studio|breakouts|captions)"
                    r"|room:(?P<room_code>[A-Za-z0-9_-]{1,64}):(?P<room>[a-z0-9][a-z0-9-]{0,31})"
                    r"|participant:(?P<participant>[A-Za-z0-9_-]{1,64}))")  # fmt: skip
 SNAPSHOT_ONLY = frozenset({"live", "studio", "breakouts"})
@@ -124,6 +128,10 @@ def studio_topic(code: str) -> str:
     return f"session:{code}:studio"
 
 
+def captions_topic(code: str) -> str:
+    return f"session:{code}:captions"
+
+
 def breakouts_topic(code: str) -> str:
     return f"session:{code}:breakouts"
 
@@ -149,6 +157,7 @@ TopicSnapshot = (
     | StreamView
     | BreakoutsView
     | RoomView
+    | CaptionsSnapshot
 )
 
 
@@ -188,6 +197,8 @@ def snapshot(
         if not (identity.can_moderate(code) or identity.has_role(code, Role.SPEAKER)):
             raise TopicError("topic.forbidden", "Only this session's moderators and speakers.")
         return live_state(media, service.delivery, code, rehearsals=True)
+    if match["kind"] == "captions":
+        return captions_snapshot(service.captions, code)
     if match["kind"] == "breakouts":
         return breakouts_view(service.breakouts(code), sources.now)
     qa = service.session(code)
@@ -252,6 +263,8 @@ def publish_qa_events(hub: Hub, sequence: int, code: str, events: list[DomainEve
                 )
             case RecordingWanted(_, wanted):
                 changes[moderation].append(RecordingWantedChanged(wanted))
+            case CueShown(cue):
+                changes[captions_topic(code)].append(CueShownChange(cue_view(cue)))
             case MarkerAdded(marker):
                 changes[moderation].append(
                     MarkerSet(marker.id, marker.label, marker.at.isoformat())

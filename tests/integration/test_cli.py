@@ -188,6 +188,15 @@ def test_link_command_prints_a_one_time_link(
     assert run(["link", "speaker", "NOPE", "--data", data]) == 2
     assert "no session with code 'NOPE'" in capsys.readouterr().err
     assert run(["link", "moderator", "G9JGWY", "--data", data, "--hours", "0"]) == 2
+    capsys.readouterr()
+    assert run(["link", "captioner", "G9JGWY", "FR", "--data", data]) == 0
+    assert "Captioner link for “Focused 5thgeneration hardware” in fr" in capsys.readouterr().out
+    assert run(["link", "captioner", "G9JGWY", "--data", data]) == 2
+    assert "needs the language" in capsys.readouterr().err
+    assert run(["link", "interpreter", "G9JGWY", "french", "--data", data]) == 2
+    assert "two- or three-letter code" in capsys.readouterr().err
+    assert run(["link", "moderator", "G9JGWY", "fr", "--data", data]) == 2
+    assert "whole session" in capsys.readouterr().err
 
 
 def test_console_script_and_flags_from_the_environment(schedules_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Live captions: captioners write them, viewers follow them, replays keep them."""
