@@ -169,6 +169,10 @@ class StreamState:
     """How the publisher's media arrives: for the session's moderators and speakers."""
 
 
+SWITCH_GAP_SECONDS = 0.02
+"""The time a switched viewer's stream skips between the last packet of one source and the
+first of the next: one audio frame."""
+
 OFFLINE = StreamState("offline", None, 0)
 
 
@@ -215,6 +219,8 @@ class MediaEngine:
         self.publications: dict[StreamKey, Publication] = {}
         self.viewers: dict[str, Viewer] = {}
         self.pauses: dict[StreamKey, Pause] = {}
+        self.aliases: dict[StreamKey, StreamKey] = {}
+        """Streams that are another's for now: a language channel is the booth on air."""
         self.listeners: list[Callable[[StreamKey], None]] = []
         """Called with a stream's key whenever its state or viewer count changes."""
         self._reports: asyncio.Task[None] | None = None
@@ -241,7 +247,7 @@ class MediaEngine:
                 log.exception("a stream state listener failed")
 
     def live(self, key: StreamKey) -> Publication | None:
-        return self.publications.get(key)
+        return self.publications.get(self.aliases.get(key, key))
 
     def viewer_count(self, key: StreamKey) -> int:
         """The stream's audience here (relays to other nodes not counted)."""
@@ -446,7 +452,7 @@ class MediaEngine:
     async def watch(
         self, key: StreamKey, offer_sdp: str, *, relay: bool = False, owner: str = ""
     ) -> tuple[Viewer, str]:
-        publication = self.publications.get(key)
+        publication = self.live(key)
         if publication is None:
             raise offline()
         peer = RTCPeerConnection(NO_ICE_SERVERS)
@@ -481,6 +487,35 @@ class MediaEngine:
                 await self.leave(viewer)
 
         return viewer, peer.localDescription.sdp
+
+    def switch(self, alias: StreamKey, to: StreamKey) -> None:
+        """Make ``alias`` (a language channel) ``to``'s stream (the booth going on air):
+        its viewers hear ``to`` from its next packet on, their sequence numbers and
+        timestamps running on, with no new connection; a viewer that cannot receive its
+        codec is ended."""
+        publication = self.publications.get(to)
+        if publication is None:
+            raise offline()
+        self.aliases[alias] = to
+        for viewer in [v for v in self.viewers.values() if v.key == alias]:
+            moved: list[Subscription] = []
+            for subscription in viewer.subscriptions:
+                kind = subscription.forwarder.kind
+                forwarder = publication.streams.get(kind)
+                mime = aiortc_glue.negotiated_mime_type(subscription.transceiver)
+                if forwarder is None or publication.codecs.get(kind, "").lower() != mime.lower():
+                    self._spawn(self.leave(viewer))
+                    break
+                if forwarder is not subscription.forwarder:
+                    subscription.forwarder.remove(subscription.subscriber)
+                    if viewer.started:
+                        forwarder.adopt(subscription.subscriber, SWITCH_GAP_SECONDS)
+                moved.append(
+                    Subscription(subscription.transceiver, forwarder, subscription.subscriber)
+                )
+            else:
+                viewer.subscriptions = moved
+        self.changed(alias)
 
     async def _start(self, viewer: Viewer) -> None:
         """The viewer's connection is up: start forwarding to it, from the latest keyframe."""

@@ -1,0 +1,111 @@
+"""Interpretation booths: per session and language, the interpreters' audio, and which of
+them is on air in that language's channel.
+
+Each interpreter in a booth publishes their microphone (audio only) as their own stream; the
+language's channel is whichever of them is on air. Viewers watch the channel, so a hand-over
+("take over") moves every listener from one interpreter to the other between two packets:
+both are publishing already, nobody reconnects, and the listeners' sequence numbers and
+timestamps run on (``MediaEngine.switch``). When the interpreter on air leaves, the other
+in the booth (if any) goes on air by itself; with nobody left, listeners stay connected
+and hear the next interpreter who comes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from server.media.engine import MediaEngine, Publication, Viewer
+from server.media.errors import MediaError
+from server.media.stream_key import StreamKey
+
+BoothListener = Callable[[str, str], None]
+"""Told (session, language) when who is on air, or who is in the booth, changed."""
+
+
+class Booths:
+    def __init__(self, engine: MediaEngine) -> None:
+        self.engine = engine
+        self.listeners: list[BoothListener] = []
+        engine.listeners.append(self._engine_changed)
+
+    def interpreters(self, session: str, language: str) -> list[str]:
+        """Who is publishing in the booth, in the order they came."""
+        return [
+            key.member
+            for key in self.engine.publications
+            if key.member is not None
+            and key.room is None
+            and (key.session, key.language) == (session, language)
+        ]
+
+    def on_air(self, session: str, language: str) -> str | None:
+        """The interpreter the channel's listeners hear, if any."""
+        channel = StreamKey.channel(session, language)
+        booth = self.engine.aliases.get(channel)
+        if booth is None or self.engine.publications.get(booth) is None:
+            return None
+        return booth.member
+
+    def languages(self, session: str) -> list[str]:
+        """The session's channels that have an interpreter on air."""
+        return sorted(
+            key.language
+            for key in self.engine.aliases
+            if key.session == session and key.language and self.on_air(session, key.language)
+        )
+
+    async def publish(
+        self, session: str, language: str, interpreter: str, offer: str, now: dt.datetime
+    ) -> tuple[Publication, str]:
+        """An interpreter's microphone; one who publishes again (a reload) replaces their
+        earlier stream. The first in an empty booth goes on air."""
+        key = StreamKey.booth(session, language, interpreter)
+        earlier = self.engine.live(key)
+        publication, answer = (
+            await self.engine.publish(key, offer, now, pause_on_drop=False)
+            if earlier is None
+            else await self._replace(earlier, offer, now)
+        )
+        if set(publication.streams) != {"audio"}:
+            await self.engine.unpublish(publication)
+            raise MediaError("media.audio_only", "A booth sends audio only.", "invalid")
+        if self.on_air(session, language) in (None, interpreter):
+            self.engine.switch(StreamKey.channel(session, language), key)
+        self._notify(session, language)
+        return publication, answer
+
+    async def _replace(
+        self, earlier: Publication, offer: str, now: dt.datetime
+    ) -> tuple[Publication, str]:
+        await self.engine.unpublish(earlier)
+        return await self.engine.publish(earlier.key, offer, now, pause_on_drop=False)
+
+    def take_over(self, session: str, language: str, interpreter: str) -> None:
+        """Put ``interpreter`` on air: the channel's listeners hear them from now on."""
+        key = StreamKey.booth(session, language, interpreter)
+        if self.engine.live(key) is None:
+            raise MediaError(
+                "media.not_in_booth", "Publish your microphone before taking over.", "conflict"
+            )
+        self.engine.switch(StreamKey.channel(session, language), key)
+        self._notify(session, language)
+
+    async def watch(self, session: str, language: str, offer: str) -> tuple[Viewer, str]:
+        """A listener of the language's channel (audio only)."""
+        return await self.engine.watch(StreamKey.channel(session, language), offer)
+
+    def _engine_changed(self, key: StreamKey) -> None:
+        if key.language is None or key.member is None or key.room is not None:
+            return
+        session, language = key.session, key.language
+        channel = StreamKey.channel(session, language)
+        if self.engine.aliases.get(channel) == key and self.engine.live(key) is None:
+            others = self.interpreters(session, language)
+            if others:  # the one on air left: the other in the booth goes on air
+                self.engine.switch(channel, StreamKey.booth(session, language, others[0]))
+        self._notify(session, language)
+
+    def _notify(self, session: str, language: str) -> None:
+        for listener in self.listeners:
+            listener(session, language)
