@@ -32,6 +32,7 @@ from server.http.middleware import (
 )
 from server.keys import (
     BEARER_CODEC,
+    BOOTHS,
     CLOCK,
     CLUSTER,
     HLS,
@@ -49,11 +50,13 @@ from server.keys import (
     SETTINGS,
     STORE,
 )
+from server.live import booths as booth_routes
 from server.live import control as stream_control
 from server.live import routes as live_routes
 from server.live import studio
 from server.live.control import StreamCuts
 from server.media import http as media_http
+from server.media.booths import Booths
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
 from server.media.hls import routes as hls_routes
@@ -110,6 +113,7 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     app[METRICS].registry.register(collector)
     app[MEDIA] = engine
     app[ROOM_CALLS] = RoomCalls(engine)
+    app[BOOTHS] = Booths(engine)
     cuts = StreamCuts(engine, app[QA])
     settings = app[SETTINGS]
     cluster = None
@@ -128,6 +132,7 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
             max_viewers=settings.max_viewers,
             places_only=settings.media_workers > 0,
             secret=settings.secret_key,
+            booths=app[BOOTHS],
         )
         await cluster.start()
         app[CLUSTER] = cluster
@@ -205,6 +210,7 @@ def create_app(
     app.add_routes(sign_in.routes)
     app.add_routes(programme_api.routes)
     app.add_routes(live_routes.routes)
+    app.add_routes(booth_routes.routes)
     app.add_routes(ops.routes)
     app.add_routes(qa_routes.routes)
     app.add_routes(qa_pages.routes)

@@ -13,6 +13,7 @@ from server.backends.store import Store
 from server.breakouts.presence import BreakoutPresence
 from server.conference_log import QARateLimits, QAService
 from server.http.auth import IdentityCodec, LoginLinks
+from server.media.booths import Booths
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
 from server.media.hls.service import HlsPackaging
@@ -33,6 +34,7 @@ CLUSTER = web.AppKey("cluster", MediaCluster)
 """Present when media nodes share a registry: on Redis, or on the SQLite file when this
 process starts media workers or is one."""
 ROOM_CALLS = web.AppKey("room_calls", RoomCalls)
+BOOTHS = web.AppKey("booths", Booths)
 PRESENCE = web.AppKey("presence", BreakoutPresence)
 RECORDINGS: web.AppKey[RecordingStorage] = web.AppKey("recordings")
 RECORDER = web.AppKey("recorder", RecordingController)

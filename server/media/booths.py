@@ -17,7 +17,18 @@ from collections.abc import Callable
 
 from server.media.engine import MediaEngine, Publication, Viewer
 from server.media.errors import MediaError
+from server.media.placement import CarriedRoom, MemberCall, RoomCall
 from server.media.stream_key import StreamKey
+
+BOOTH_PREFIX = "booth:"
+
+
+def booth_room(language: str) -> str:
+    """A language's booth as the media nodes' records place it: like a break-out room, a
+    whole booth (its interpreters and its listeners) lives on one node. No room id has a
+    colon, so a booth never meets a room."""
+    return BOOTH_PREFIX + language
+
 
 BoothListener = Callable[[str, str], None]
 """Told (session, language) when who is on air, or who is in the booth, changed."""
@@ -47,12 +58,33 @@ class Booths:
             return None
         return booth.member
 
-    def languages(self, session: str) -> list[str]:
-        """The session's channels that have an interpreter on air."""
+    def carried(self) -> tuple[CarriedRoom, ...]:
+        """The booths this process carries, for its heartbeat: interpreters as members,
+        the one on air as the speaker."""
+        booths = sorted(
+            {(key.session, key.language) for key in self.engine.publications
+             if key.language is not None and key.member is not None}
+        )  # fmt: skip
+        return tuple(
+            CarriedRoom(
+                session,
+                booth_room(language),
+                RoomCall(
+                    {who: MemberCall(("audio",)) for who in self.interpreters(session, language)},
+                    self.on_air(session, language),
+                ),
+            )
+            for session, language in booths
+        )
+
+    def languages_with_interpreters(self, session: str) -> list[str]:
+        """The session's booths this process carries (someone interprets there)."""
         return sorted(
-            key.language
-            for key in self.engine.aliases
-            if key.session == session and key.language and self.on_air(session, key.language)
+            {
+                key.language
+                for key in self.engine.publications
+                if key.session == session and key.language is not None and key.member
+            }
         )
 
     async def publish(

@@ -30,6 +30,7 @@ import msgspec
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from server.media import placement
+from server.media.booths import BOOTH_PREFIX, Booths, booth_room
 from server.media.cpu_budget import cpu_budget
 from server.media.engine import (
     NO_ICE_SERVERS,
@@ -146,9 +147,11 @@ class MediaCluster:
         max_viewers: int = 0,
         places_only: bool = False,
         secret: bytes = b"",
+        booths: Booths | None = None,
     ) -> None:
         self.engine = engine
         self.calls = calls
+        self.booths = booths
         self.secret = secret
         """The conference's secret key, which signs the headers nodes send each other."""
         self.registry = registry
@@ -174,6 +177,8 @@ class MediaCluster:
         engine.listeners.append(self._stream_changed)
         calls.elsewhere = self.call_elsewhere
         calls.listeners.append(self._room_changed)
+        if booths is not None:
+            booths.listeners.append(self._booth_changed)
         self._announced_rooms: set[tuple[str, str]] = set()
         self._placed_rooms: dict[tuple[str, str], tuple[str, float]] = {}
         """Rooms placed from here lately: node id, and until when to remember it."""
@@ -204,7 +209,7 @@ class MediaCluster:
             self.url,
             load,
             streams,
-            self.calls.carried(),
+            (*self.calls.carried(), *(self.booths.carried() if self.booths else ())),
             max_viewers=self.max_viewers,
             incarnation=self.incarnation,
         )
@@ -281,6 +286,24 @@ class MediaCluster:
         here = (session, room) in self._announced_rooms or self.calls.publications(session, room)
         if self._beat_soon is not None and here:
             self._beat_soon.set()
+
+    def _booth_changed(self, session: str, language: str) -> None:
+        """Who is in a booth here, or on air, changed: tell the others soon."""
+        if self._beat_soon is not None:
+            self._beat_soon.set()
+
+    def booth_languages(self, session: str) -> set[str]:
+        """The session's booths the other nodes carry."""
+        return {
+            room.room.removeprefix(BOOTH_PREFIX)
+            for node in self.others()
+            for room in node.rooms
+            if room.session == session and room.room.startswith(BOOTH_PREFIX)
+        }
+
+    def booth_elsewhere(self, session: str, language: str) -> RoomCall | None:
+        """A booth as another node carries it (interpreters, and who is on air)."""
+        return self.call_elsewhere(session, booth_room(language))
 
     async def _beating(self) -> None:
         self._beat_soon = asyncio.Event()
