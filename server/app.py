@@ -104,7 +104,8 @@ async def qa_context(app: web.Application) -> AsyncIterator[None]:
 
 async def media_context(app: web.Application) -> AsyncIterator[None]:
     engine = MediaEngine()
-    stream_states = StreamStatePublisher(app[HUB], engine, app[QA].delivery)
+    app[BOOTHS] = Booths(engine)
+    stream_states = StreamStatePublisher(app[HUB], engine, app[QA].delivery, app[BOOTHS])
     engine.listeners.append(stream_states)
     stream_states.start()
     app[QA].subscribe(stream_states.on_events)
@@ -113,7 +114,6 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     app[METRICS].registry.register(collector)
     app[MEDIA] = engine
     app[ROOM_CALLS] = RoomCalls(engine)
-    app[BOOTHS] = Booths(engine)
     cuts = StreamCuts(engine, app[QA])
     settings = app[SETTINGS]
     cluster = None

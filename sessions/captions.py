@@ -10,11 +10,10 @@ within a short while; later corrections would confuse viewers who read it alread
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field, replace
 from typing import assert_never
 
-from sessions.domain_errors import DomainError, clean_text, within_rate
+from sessions.domain_errors import DomainError, clean_language, clean_text, within_rate
 from sessions.ratelimit import SlidingWindow
 
 MAX_CUE = 300
@@ -23,7 +22,6 @@ MAX_CUES = 20_000
 """Cues kept per session and language: a two-day conference's worth of a session."""
 CUES_PER_MINUTE = 120
 CORRECTION_SECONDS = 30
-LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 
 class CaptionError(DomainError):
@@ -75,12 +73,7 @@ CaptionEvent = CueShown
 
 def language_code(raw: str) -> str:
     """A captions or interpretation language as a lower-case ISO 639 code ("fr", "ase")."""
-    code = raw.strip().lower()
-    if not LANGUAGE.fullmatch(code):
-        raise CaptionError(
-            "captions.language_invalid", "A language is a two- or three-letter code.", "invalid"
-        )
-    return code
+    return clean_language(raw, CaptionError)
 
 
 @dataclass

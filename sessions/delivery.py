@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import assert_never
 
+from sessions.domain_errors import DomainError, clean_language
+
 
 @dataclass(frozen=True, slots=True)
 class SetBroadcast:
@@ -34,7 +36,18 @@ class SetCut:
     cut: bool
 
 
-DeliveryCommand = SetBroadcast | SetCut
+@dataclass(frozen=True, slots=True)
+class SetInterpretation:
+    """The languages a session is interpreted into (besides the floor's own): each gets a
+    booth, a channel viewers can pick, and an audio track in the session's recordings."""
+
+    session_code: str
+    by: str
+    languages: tuple[str, ...]
+
+
+DeliveryCommand = SetBroadcast | SetCut | SetInterpretation
+MAX_LANGUAGES = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +63,17 @@ class CutChanged:
     by: str
 
 
-DeliveryEvent = BroadcastChanged | CutChanged
+@dataclass(frozen=True, slots=True)
+class InterpretationChanged:
+    session_code: str
+    languages: tuple[str, ...]
+
+
+DeliveryEvent = BroadcastChanged | CutChanged | InterpretationChanged
+
+
+class DeliveryError(DomainError):
+    scope = "delivery"
 
 
 @dataclass
@@ -60,12 +83,17 @@ class Delivery:
 
     cut: set[str] = field(default_factory=set)
     """Sessions whose stream a moderator cut: no publication is taken until they lift it."""
+    interpretation: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def is_broadcast(self, session_code: str) -> bool:
         return session_code in self.broadcasting
 
     def is_cut(self, session_code: str) -> bool:
         return session_code in self.cut
+
+    def languages(self, session_code: str) -> tuple[str, ...]:
+        """The languages ``session_code`` is interpreted into, in the order declared."""
+        return self.interpretation.get(session_code, ())
 
     def apply(self, command: DeliveryCommand, now: dt.datetime) -> list[DeliveryEvent]:
         match command:
@@ -77,8 +105,31 @@ class Delivery:
                 if not _switch(self.cut, code, cut):
                     return []
                 return [CutChanged(code, cut, by)]
+            case SetInterpretation(code, _, wanted):
+                languages = _languages(wanted)
+                if languages == self.languages(code):
+                    return []
+                self.interpretation[code] = languages
+                return [InterpretationChanged(code, languages)]
             case _:
                 assert_never(command)
+
+
+def _languages(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """``wanted`` as lower-case ISO 639 codes, each once, in order; refused when one is no
+    language code or there are too many."""
+    if len(wanted) > MAX_LANGUAGES:
+        raise DeliveryError(
+            "delivery.too_many_languages",
+            f"A session has at most {MAX_LANGUAGES} interpretation languages.",
+            "invalid",
+        )
+    languages: list[str] = []
+    for raw in wanted:
+        code = clean_language(raw, DeliveryError)
+        if code not in languages:
+            languages.append(code)
+    return tuple(languages)
 
 
 def _switch(sessions: set[str], code: str, on: bool) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import ClassVar, Literal
 
 from sessions.ratelimit import SlidingWindow
@@ -56,3 +57,18 @@ def clean_text(
     if any(not (ch.isprintable() or ch == "\n") for ch in text):
         raise error(f"{code}_invalid", f"The {label} contains control characters.", "invalid")
     return text
+
+
+LANGUAGE = re.compile(r"[a-z]{2,3}")
+
+
+def clean_language(raw: str, error: type[DomainError]) -> str:
+    """A language as a lower-case ISO 639 code ("fr", "ase"); refused otherwise."""
+    code = raw.strip().lower()
+    if not LANGUAGE.fullmatch(code):
+        raise error(
+            f"{error.scope}.language_invalid",
+            f"{raw[:20]!r} is not a language: give a two- or three-letter code.",
+            "invalid",
+        )
+    return code

@@ -55,6 +55,7 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "archive.marker": archive.AddMarker,
     "delivery.broadcast": delivery.SetBroadcast,
     "delivery.cut": delivery.SetCut,
+    "delivery.interpretation": delivery.SetInterpretation,
     "captions.cue": captions.AddCue,
     "captions.correct": captions.CorrectCue,
 }

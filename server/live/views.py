@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import msgspec
 
+from server.media.booths import Booths
 from server.media.engine import MediaEngine, StreamState
 from server.media.health import StreamHealth
 from server.media.stream_key import StreamKey
 from sessions.delivery import Delivery
+
+
+class ChannelView(msgspec.Struct, frozen=True):
+    """A language the session is interpreted into, and whether an interpreter is on air."""
+
+    language: str
+    on_air: bool
 
 
 class StreamView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -21,6 +29,8 @@ class StreamView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Pages play the stream over HLS (broadcast mode) instead of WebRTC."""
     cut: bool
     """A moderator ended the stream: speakers may not publish until let back on."""
+    interpretation: list[ChannelView] = []
+    """The languages a viewer may pick instead of the floor (WHEP ``/whep/CODE/LANG``)."""
     health: StreamHealth | None = None
     """How the publisher's media arrives: on the studio topic only."""
 
@@ -30,8 +40,11 @@ class StreamApiView(StreamView, frozen=True, kw_only=True):
     hls: str
 
 
-def stream_view(state: StreamState, *, broadcast: bool, cut: bool) -> StreamView:
+def stream_view(
+    state: StreamState, *, broadcast: bool, cut: bool, interpretation: list[ChannelView]
+) -> StreamView:
     return StreamView(
+        interpretation=interpretation,
         state=state.state,
         started_at=state.started_at.isoformat() if state.started_at else None,
         viewers=state.viewers,
@@ -43,7 +56,12 @@ def stream_view(state: StreamState, *, broadcast: bool, cut: bool) -> StreamView
 
 
 def live_state(
-    media: MediaEngine, delivery: Delivery, code: str, *, rehearsals: bool = False
+    media: MediaEngine,
+    delivery: Delivery,
+    booths: Booths,
+    code: str,
+    *,
+    rehearsals: bool = False,
 ) -> StreamView:
     """What a session's live topic says: the stream's state and how pages should play it
     (with a rehearsal and the stream's health on the studio topic only)."""
@@ -51,4 +69,8 @@ def live_state(
         media.state(StreamKey.panel(code), rehearsals=rehearsals),
         broadcast=delivery.is_broadcast(code),
         cut=delivery.is_cut(code),
+        interpretation=[
+            ChannelView(language, booths.speaking(code, language) is not None)
+            for language in delivery.languages(code)
+        ],
     )

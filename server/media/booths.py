@@ -38,6 +38,8 @@ class Booths:
     def __init__(self, engine: MediaEngine) -> None:
         self.engine = engine
         self.listeners: list[BoothListener] = []
+        self.elsewhere: Callable[[str, str], RoomCall | None] = lambda session, language: None
+        """A booth as another media node carries it."""
         engine.listeners.append(self._engine_changed)
 
     def interpreters(self, session: str, language: str) -> list[str]:
@@ -57,6 +59,14 @@ class Booths:
         if booth is None or self.engine.publications.get(booth) is None:
             return None
         return booth.member
+
+    def speaking(self, session: str, language: str) -> str | None:
+        """The interpreter on air, here or on the node that carries the booth."""
+        here = self.on_air(session, language)
+        if here is not None:
+            return here
+        there = self.elsewhere(session, language)
+        return there.speaker if there is not None else None
 
     def carried(self) -> tuple[CarriedRoom, ...]:
         """The booths this process carries, for its heartbeat: interpreters as members,

@@ -179,6 +179,7 @@ class MediaCluster:
         calls.listeners.append(self._room_changed)
         if booths is not None:
             booths.listeners.append(self._booth_changed)
+            booths.elsewhere = self.booth_elsewhere
         self._announced_rooms: set[tuple[str, str]] = set()
         self._placed_rooms: dict[tuple[str, str], tuple[str, float]] = {}
         """Rooms placed from here lately: node id, and until when to remember it."""

@@ -67,7 +67,12 @@ class NoteBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def new_id() -> str:
-    return secrets.token_urlsafe(9)
+    """A question's id: URL-safe, and never starting with "-" or "_" (a CSV export would
+    have to quote such an id against formula injection, and it reads oddly)."""
+    while True:
+        candidate = secrets.token_urlsafe(9)
+        if candidate[0].isalnum():
+            return candidate
 
 
 def order_from(request: web.Request, default: QueueOrder) -> QueueOrder:

@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 
 from server.http.errors import AppError
 from server.http.middleware import same_origin
-from server.keys import CLOCK, HUB, IDENTITY, MEDIA, PRESENCE, QA, ROOM_CALLS, STORE
+from server.keys import BOOTHS, CLOCK, HUB, IDENTITY, MEDIA, PRESENCE, QA, ROOM_CALLS, STORE
 from server.realtime.hub import Connection, Hub, encode_frame
 from server.realtime.topics import (
     Sources,
@@ -146,7 +146,7 @@ class SocketSession:
         # step, so no event can slip between them.
         app = self.request.app
         service = app[QA]
-        sources = Sources(service, app[MEDIA], app[ROOM_CALLS], app[CLOCK]())
+        sources = Sources(service, app[MEDIA], app[ROOM_CALLS], app[BOOTHS], app[CLOCK]())
         state = snapshot(body.topic, self.request[IDENTITY], sources, exists)
         topic = self.hub.subscribe(self.connection, body.topic, service.applied)
         identity = self.request[IDENTITY]

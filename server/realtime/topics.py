@@ -28,6 +28,7 @@ from recordings.archive import MarkerAdded, RecordingChanged, RecordingWanted
 from server.breakouts.views import RoomView, room_view
 from server.conference_log import DomainEvent, QAService
 from server.live.views import StreamView, live_state
+from server.media.booths import Booths
 from server.media.engine import MediaEngine
 from server.media.rooms import RoomCalls
 from server.media.stream_key import StreamKey
@@ -48,7 +49,7 @@ from server.realtime.changes import (
 )
 from server.realtime.hub import Change, Hub
 from sessions.captions import CueShown
-from sessions.delivery import BroadcastChanged, CutChanged, Delivery
+from sessions.delivery import BroadcastChanged, CutChanged, Delivery, InterpretationChanged
 from sessions.qa import (
     HighlightChanged,
     NoteAdded,
@@ -147,6 +148,7 @@ class Sources:
     service: QAService
     media: MediaEngine
     calls: RoomCalls
+    booths: Booths
     now: dt.datetime
 
 
@@ -190,13 +192,13 @@ def snapshot(
     if match["room"]:
         return room_snapshot(code, match["room"], identity, sources)
     if match["kind"] == "live":
-        return live_state(media, service.delivery, code)
+        return live_state(media, service.delivery, sources.booths, code)
     if match["kind"] == "studio":
         if identity.is_anonymous:
             raise TopicError("auth.required", "Sign in as a moderator or speaker first.")
         if not (identity.can_moderate(code) or identity.has_role(code, Role.SPEAKER)):
             raise TopicError("topic.forbidden", "Only this session's moderators and speakers.")
-        return live_state(media, service.delivery, code, rehearsals=True)
+        return live_state(media, service.delivery, sources.booths, code, rehearsals=True)
     if match["kind"] == "captions":
         return captions_snapshot(service.captions, code)
     if match["kind"] == "breakouts":
@@ -283,10 +285,12 @@ class StreamStatePublisher:
     it or its moderators switch its delivery; viewer counts are merged like votes.
     Sequences are this process's own."""
 
-    def __init__(self, hub: Hub, media: MediaEngine, delivery: Delivery) -> None:
+    def __init__(self, hub: Hub, media: MediaEngine, delivery: Delivery, booths: Booths) -> None:
         self._hub = hub
         self._media = media
         self._delivery = delivery
+        self._booths = booths
+        booths.listeners.append(lambda code, language: self(StreamKey.panel(code)))
         self._seq = time.time_ns() // 1000
         self._health: asyncio.Task[None] | None = None
 
@@ -308,7 +312,9 @@ class StreamStatePublisher:
                 match = TOPIC.fullmatch(name)
                 if match is not None and match["kind"] == "studio":
                     self._seq += 1
-                    state = live_state(self._media, self._delivery, match["code"], rehearsals=True)
+                    state = live_state(
+                        self._media, self._delivery, self._booths, match["code"], rehearsals=True
+                    )
                     self._hub.publish_merged(name, self._seq, StreamUpdated(state))
 
     def __call__(self, key: StreamKey) -> None:
@@ -319,9 +325,12 @@ class StreamStatePublisher:
             (studio_topic(key.session), True),
         ):
             self._seq += 1
-            state = live_state(self._media, self._delivery, key.session, rehearsals=rehearsals)
+            state = live_state(
+                self._media, self._delivery, self._booths, key.session, rehearsals=rehearsals
+            )
             self._hub.publish_merged(topic, self._seq, StreamUpdated(state))
 
     def on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
-        if any(isinstance(event, BroadcastChanged | CutChanged) for event in events):
+        changes = BroadcastChanged | CutChanged | InterpretationChanged
+        if any(isinstance(event, changes) for event in events):
             self(StreamKey.panel(code))

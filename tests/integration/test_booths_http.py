@@ -16,6 +16,7 @@ from tests.helpers import SECRET
 from tests.integration.conftest import NOW
 from tests.integration.test_media_relay import NO_ICE_SERVERS, receive
 from tests.integration.test_qa_api import ANN, MOD
+from tests.integration.test_realtime import call, next_event
 
 Client = TestClient[web.Request, web.Application]
 SDP = {"Content-Type": "application/sdp"}
@@ -109,3 +110,38 @@ async def test_only_that_languages_interpreters_publish_audio_only(
     assert offline.status == 409 and offline.headers["Retry-After"]
     garbage = await client.post(BOOTH, data="v=0 nonsense", headers={**SDP, **interpreter("anne")})
     assert garbage.status == 422
+
+
+async def test_moderators_declare_the_languages_viewers_may_pick(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    url = "/api/sessions/panel/interpretation"
+    assert (await client.put(url, json={"languages": ["fr"]}, headers=ANN)).status == 403
+    bad = await client.put(url, json={"languages": ["fr", "français"]}, headers=MOD)
+    assert bad.status == 422
+    assert (await bad.json())["error"]["code"] == "delivery.language_invalid"
+    many = await client.put(
+        url, json={"languages": [f"l{c}" for c in "abcdefghijklm"]}, headers=MOD
+    )
+    assert many.status == 422
+    async with client.ws_connect("/ws") as socket:
+        await call(socket, "subscribe", {"topic": "session:panel:live"})
+        declared = await client.put(url, json={"languages": ["FR", "de", "fr"]}, headers=MOD)
+        assert declared.status == 200
+        assert (await declared.json())["interpretation"] == [
+            {"language": "fr", "on_air": False},
+            {"language": "de", "on_air": False},
+        ]
+        event = await next_event(socket, "session:panel:live")
+        assert event["changes"][0]["stream"]["interpretation"][0] == {
+            "language": "fr",
+            "on_air": False,
+        }
+        await enter_booth(client, peers, "anne")
+        event = await next_event(socket, "session:panel:live")
+        assert event["changes"][0]["stream"]["interpretation"][0] == {
+            "language": "fr",
+            "on_air": True,
+        }
+    stream = await (await client.get("/api/sessions/panel/stream")).json()
+    assert stream["interpretation"][0]["on_air"] is True
