@@ -31,13 +31,14 @@ from server.keys import CLOCK, CLUSTER, IDENTITY, QA, ROOM_CALLS
 from server.media import node_proxy
 from server.media.http import (
     announce,
-    no_media_node,
     on_its_node,
+    pass_on,
+    passed_on,
     placing,
     read_offer,
+    room_node,
     sdp_answer,
 )
-from server.media.placement import NodeRecord
 from server.media.rooms import CallState
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions import breakouts as br
@@ -151,38 +152,6 @@ async def chat(request: web.Request) -> web.StreamResponse:
 
 
 # -- the room's call -------------------------------------------------------------------------
-
-
-def room_node(request: web.Request, code: str, room_id: str, member: str = "") -> NodeRecord | None:
-    """The other media node this room exchange belongs on: the node carrying ``member``'s
-    stream, else the room's node (placing the room when it has none yet); None to answer it
-    here."""
-    cluster = placing(request)
-    if cluster is None:
-        return None
-    node = (cluster.member_node(code, room_id, member) if member else None) or cluster.place_room(
-        code, room_id
-    )
-    if node is None and cluster.places_only:
-        raise no_media_node()
-    return None if node is None or node.id == cluster.id else node
-
-
-async def pass_on(request: web.Request, node: NodeRecord, body: str | None) -> web.Response:
-    """The node's answer to this exchange; its record (written before it answered) read
-    at once, so the call's change reaches the sockets here."""
-    cluster = request.app[CLUSTER]
-    answer = await node_proxy.forward(cluster.http, request, node, body)
-    await cluster.refresh()
-    return answer
-
-
-async def passed_on(request: web.Request) -> web.Response | None:
-    """The answer of the node a resource URL names, when that is another node."""
-    answer = await on_its_node(request)
-    if answer is not None:
-        await request.app[CLUSTER].refresh()
-    return answer
 
 
 @routes.post(ROOM + "/publish")

@@ -28,10 +28,11 @@ from server.media.http import (
     RESOURCE,
     WHEP,
     announce,
-    no_media_node,
     on_its_node,
-    placing,
+    pass_on,
+    passed_on,
     read_offer,
+    room_node,
     sdp_answer,
 )
 from server.media.placement import NodeRecord
@@ -73,25 +74,8 @@ async def interpreter(request: web.Request) -> tuple[str, str, str]:
 def booth_node(
     request: web.Request, code: str, language: str, member: str = ""
 ) -> NodeRecord | None:
-    """The other media node this booth exchange belongs on (placing the booth when it has
-    none yet); None to answer it here."""
-    cluster = placing(request)
-    if cluster is None:
-        return None
-    room = booth_room(language)
-    node = (cluster.member_node(code, room, member) if member else None) or cluster.place_room(
-        code, room
-    )
-    if node is None and cluster.places_only:
-        raise no_media_node()
-    return None if node is None or node.id == cluster.id else node
-
-
-async def pass_on(request: web.Request, node: NodeRecord, body: str | None) -> web.Response:
-    cluster = request.app[CLUSTER]
-    answer = await node_proxy.forward(cluster.http, request, node, body)
-    await cluster.refresh()
-    return answer
+    """The other media node this booth exchange belongs on; None to answer it here."""
+    return room_node(request, code, booth_room(language), member)
 
 
 @routes.post(BOOTH)
@@ -110,8 +94,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
 @routes.delete(BOOTH + RESOURCE)
 async def leave(request: web.Request) -> web.StreamResponse:
     code, language, me = await interpreter(request)
-    if forwarded := await on_its_node(request):
-        await request.app[CLUSTER].refresh()
+    if forwarded := await passed_on(request):
         return forwarded
     engine = request.app[MEDIA]
     publication = engine.live(StreamKey.booth(code, language, me))

@@ -11,6 +11,7 @@ from server.media import aiortc_glue, node_proxy, placement
 from server.media.cluster import PLACED_HEADER, RELAY_HEADER, MediaCluster, node_of_header
 from server.media.engine import Publication
 from server.media.errors import RETRY_AFTER_SECONDS, offline
+from server.media.placement import NodeRecord
 from server.media.stream_key import StreamKey
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.roles import Role
@@ -75,6 +76,38 @@ def no_media_node() -> AppError:
         "No media process is up yet; try again shortly.",
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def room_node(request: web.Request, code: str, room_id: str, member: str = "") -> NodeRecord | None:
+    """The other media node this exchange of a room (a break-out room's call, an
+    interpretation booth) belongs on: the node carrying ``member``'s stream, else the
+    room's node (placing the room when it has none yet); None to answer it here."""
+    cluster = placing(request)
+    if cluster is None:
+        return None
+    node = (cluster.member_node(code, room_id, member) if member else None) or cluster.place_room(
+        code, room_id
+    )
+    if node is None and cluster.places_only:
+        raise no_media_node()
+    return None if node is None or node.id == cluster.id else node
+
+
+async def pass_on(request: web.Request, node: NodeRecord, body: str | None) -> web.Response:
+    """The node's answer to this exchange; its record (written before it answered) read
+    at once, so the change reaches the sockets here."""
+    cluster = request.app[CLUSTER]
+    answer = await node_proxy.forward(cluster.http, request, node, body)
+    await cluster.refresh()
+    return answer
+
+
+async def passed_on(request: web.Request) -> web.Response | None:
+    """The answer of the node a resource URL names, when that is another node."""
+    answer = await on_its_node(request)
+    if answer is not None:
+        await request.app[CLUSTER].refresh()
+    return answer
 
 
 def require_speaker(request: web.Request, code: str) -> None:
