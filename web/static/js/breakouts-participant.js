@@ -4,27 +4,37 @@
 // Every text from a participant goes into the page with textContent, never as HTML.
 import { ApiError, post } from "../lib/api.js";
 import { el } from "../lib/dom.js";
+import { nt, split, t } from "../lib/i18n.js";
 import { pageRealtime } from "../lib/realtime.js";
 import { countdownText } from "../lib/time-format.js";
 import {
-  CONNECTION,
   ServerClock,
   broadcastBanner,
+  connectionText,
   inPool,
   keepingFocus,
   loadBreakouts,
   placesLeft,
-  plural,
   roomById,
   roomOf,
 } from "../lib/breakouts/common.js";
 
-const PHASES = { planning: "Coming up", open: "Open", closing: "Closing", closed: "Ended" };
-const ASSIGNMENT_HINTS = {
-  auto: "You are placed in a room automatically.",
-  manual: "The moderators place everyone in a room.",
-  self: "You pick the room you want.",
-};
+function phaseName(phase) {
+  switch (phase) {
+    case "planning": return t("Coming up");
+    case "open": return t("Open");
+    case "closing": return t("Closing");
+    default: return t("Ended");
+  }
+}
+
+function assignmentHint(assignment) {
+  switch (assignment) {
+    case "manual": return t("The moderators place everyone in a room.");
+    case "self": return t("You pick the room you want.");
+    default: return t("You are placed in a room automatically.");
+  }
+}
 
 class BreakoutsCard {
   constructor(root) {
@@ -46,7 +56,7 @@ class BreakoutsCard {
       const label = this.find("connection");
       label.hidden = status === "live";
       label.dataset.state = status;
-      label.textContent = CONNECTION[status];
+      label.textContent = connectionText(status);
     });
     realtime.subscribe(`session:${this.code}:breakouts`, {
       snapshot: (state) => this.apply(state),
@@ -83,7 +93,7 @@ class BreakoutsCard {
     if (this.navigating) return;
     this.navigating = true;
     const room = roomById(this.state, roomId);
-    this.say(`${room?.name ?? "Your room"} is open. Taking you there…`);
+    this.say(room ? t("{room} is open. Taking you there…", { room: room.name }) : t("Your room is open. Taking you there…"));
     window.location.assign(`/sessions/${this.code}/breakouts/${roomId}`);
   }
 
@@ -94,7 +104,7 @@ class BreakoutsCard {
     this.root.hidden = !state.planned;
     this.root.dataset.phase = state.phase;
     const badge = this.find("phase");
-    badge.textContent = PHASES[state.phase];
+    badge.textContent = phaseName(state.phase);
     badge.className = `badge bo-phase bo-phase-${state.phase}`;
     keepingFocus(this.root, () => this.find("body").replaceChildren(...this.body()));
     this.tick();
@@ -107,7 +117,7 @@ class BreakoutsCard {
     const taking = inPool(state, this.me);
     const running = state.phase === "open" || state.phase === "closing";
     if (state.phase === "closed") {
-      parts.push(el("p", { text: "The break-out rooms have ended. Welcome back to the main session." }));
+      parts.push(el("p", { text: t("The break-out rooms have ended. Welcome back to the main session.") }));
       return parts;
     }
     if (state.phase !== "planning") parts.push(this.clockLine());
@@ -116,8 +126,9 @@ class BreakoutsCard {
         el(
           "p",
           {},
-          el("a", { href: "#questions", text: "Join with a display name" }),
-          " (under Questions) to take part in the break-out rooms.",
+          ...split(t("{join} (under Questions) to take part in the break-out rooms."), {
+            join: el("a", { href: "#questions", text: t("Join with a display name") }),
+          }),
         ),
       );
       parts.push(this.roomList(false));
@@ -125,29 +136,37 @@ class BreakoutsCard {
     }
     if (mine && running) {
       parts.push(
-        el("p", { class: "bo-your-room" }, "Your room: ", el("strong", { text: mine.name }), mine.topic ? ` · ${mine.topic}` : ""),
-        el("p", {}, el("a", { class: "button-link", href: `/sessions/${this.code}/breakouts/${mine.room_id}`, "data-breakouts-go": "", text: "Go to your room" })),
+        this.yourRoom(mine),
+        el("p", {}, el("a", { class: "button-link", href: `/sessions/${this.code}/breakouts/${mine.room_id}`, "data-breakouts-go": "", text: t("Go to your room") })),
       );
     } else if (mine) {
       parts.push(
-        el("p", { class: "bo-your-room" }, "Your room: ", el("strong", { text: mine.name }), mine.topic ? ` · ${mine.topic}` : ""),
-        el("p", { class: "muted", text: "It opens when the moderators start the break-out rooms: this page takes you there." }),
+        this.yourRoom(mine),
+        el("p", { class: "muted", text: t("It opens when the moderators start the break-out rooms: this page takes you there.") }),
       );
     } else if (taking) {
       parts.push(
         el("p", {
           text: state.assignment === "self"
-            ? "You are taking part. Pick a room below."
-            : `You are taking part. ${running ? "A moderator will place you in a room." : "You get a room when the moderators assign them."}`,
+            ? t("You are taking part. Pick a room below.")
+            : running
+              ? t("You are taking part. A moderator will place you in a room.")
+              : t("You are taking part. You get a room when the moderators assign them."),
         }),
       );
     } else {
-      const count = plural(state.rooms.length, "room");
+      const count = state.rooms.length;
+      const hint = assignmentHint(state.assignment);
       parts.push(
         el("p", {
           text: running
-            ? `${count} ${state.rooms.length === 1 ? "is" : "are"} open now. ${ASSIGNMENT_HINTS[state.assignment]}`
-            : `The moderators have planned ${count} for small-group discussion. ${ASSIGNMENT_HINTS[state.assignment]}`,
+            ? nt("{count} room is open now. {hint}", "{count} rooms are open now. {hint}", count, { hint })
+            : nt(
+              "The moderators have planned {count} room for small-group discussion. {hint}",
+              "The moderators have planned {count} rooms for small-group discussion. {hint}",
+              count,
+              { hint },
+            ),
         }),
       );
     }
@@ -155,12 +174,12 @@ class BreakoutsCard {
     parts.push(this.roomList(selfSelect, mine?.room_id ?? null));
     const actions = el("div", { class: "bo-actions" });
     if (!taking && !selfSelect && state.phase !== "closing") {
-      actions.append(el("button", { type: "button", "data-action": "join", "data-focus-key": "join", text: "Take part" }));
+      actions.append(el("button", { type: "button", "data-action": "join", "data-focus-key": "join", text: t("Take part") }));
     }
     if (taking && !running) {
-      actions.append(el("button", { type: "button", class: "secondary", "data-action": "leave", "data-focus-key": "leave", text: "Don't take part" }));
+      actions.append(el("button", { type: "button", class: "secondary", "data-action": "leave", "data-focus-key": "leave", text: t("Don't take part") }));
     } else if (taking && running && !mine) {
-      actions.append(el("button", { type: "button", class: "secondary", "data-action": "leave", "data-focus-key": "leave", text: "Stop waiting" }));
+      actions.append(el("button", { type: "button", class: "secondary", "data-action": "leave", "data-focus-key": "leave", text: t("Stop waiting") }));
     }
     if (actions.children.length) parts.push(actions);
     return parts;
@@ -169,18 +188,30 @@ class BreakoutsCard {
   clockLine() {
     const state = this.state;
     if (state.phase === "planning") return null;
-    const label = state.phase === "closing" ? "Closing in " : "Time left: ";
+    const label = state.phase === "closing" ? t("Closing in {countdown}") : t("Time left: {countdown}");
     return el(
       "p",
       { class: "bo-clock" },
-      label,
-      el("span", { class: "bo-countdown", role: "timer", "data-breakouts-countdown": "" }),
-      state.warning ? el("span", { class: "badge bo-warning", text: `Last ${plural(state.warning, "minute")}` }) : null,
+      ...split(label, { countdown: el("span", { class: "bo-countdown", role: "timer", "data-breakouts-countdown": "" }) }),
+      state.warning
+        ? el("span", { class: "badge bo-warning", text: nt("Last {count} minute", "Last {count} minutes", state.warning) })
+        : null,
+    );
+  }
+
+  /** "Your room: Room 1 · its topic". */
+  yourRoom(room) {
+    return el(
+      "p",
+      { class: "bo-your-room" },
+      ...split(room.topic ? t("Your room: {room} · {topic}", { topic: room.topic }) : t("Your room: {room}"), {
+        room: el("strong", { text: room.name }),
+      }),
     );
   }
 
   roomList(pickable, mine = null) {
-    const list = el("ul", { class: `bo-room-list${pickable ? " is-picker" : ""}`, "aria-label": pickable ? "Pick a room" : "The rooms" });
+    const list = el("ul", { class: `bo-room-list${pickable ? " is-picker" : ""}`, "aria-label": pickable ? t("Pick a room") : t("The rooms") });
     for (const room of this.state.rooms) {
       const free = placesLeft(room);
       const item = el(
@@ -193,16 +224,22 @@ class BreakoutsCard {
           room.topic ? el("span", { class: "bo-room-topic", text: room.topic }) : null,
           el("span", {
             class: "bo-room-places",
-            text: room.room_id === mine ? "Your room" : free ? `${plural(free, "seat")} free` : "Full",
+            text: room.room_id === mine ? t("Your room") : free ? nt("{count} seat free", "{count} seats free", free) : t("Full"),
           }),
         ),
       );
       if (pickable && this.me && room.room_id !== mine) {
         const choose = el(
           "button",
-          { type: "button", class: "secondary", "data-action": "choose", "data-room": room.room_id, "data-focus-key": `choose:${room.room_id}` },
-          mine ? "Switch" : "Choose",
-          el("span", { class: "visually-hidden", text: ` ${mine ? "to " : ""}${room.name}` }),
+          {
+            type: "button",
+            class: "secondary",
+            "data-action": "choose",
+            "data-room": room.room_id,
+            "data-focus-key": `choose:${room.room_id}`,
+            "aria-label": mine ? t("Switch to {room}", { room: room.name }) : t("Choose {room}", { room: room.name }),
+          },
+          mine ? t("Switch") : t("Choose"),
         );
         choose.disabled = free === 0;
         item.append(choose);
@@ -240,18 +277,19 @@ class BreakoutsCard {
       if (action === "join") {
         await post(`/api/sessions/${this.code}/breakouts/join`);
         this.announce(this.state.phase === "open" && this.state.assignment === "auto"
-          ? "You are taking part. Finding you a room…"
-          : "You are taking part.");
+          ? t("You are taking part. Finding you a room…")
+          : t("You are taking part."));
       } else if (action === "leave") {
         await post(`/api/sessions/${this.code}/breakouts/leave`);
-        this.announce("You no longer take part in the break-out rooms.");
+        this.announce(t("You no longer take part in the break-out rooms."));
       } else if (action === "choose") {
         if (!inPool(this.state, this.me)) await post(`/api/sessions/${this.code}/breakouts/join`);
         await post(`/api/sessions/${this.code}/breakouts/choose`, { room_id: room });
-        this.announce(`You chose ${roomById(this.state, room)?.name ?? "a room"}.`);
+        const chosen = roomById(this.state, room);
+        this.announce(chosen ? t("You chose {room}.", { room: chosen.name }) : t("You chose a room."));
       }
     } catch (error) {
-      this.fail(error instanceof ApiError ? error.message : "That did not work. Try again.");
+      this.fail(error instanceof ApiError ? error.message : t("That did not work. Try again."));
     } finally {
       this.busy = false;
       button.removeAttribute("aria-busy");

@@ -8,6 +8,7 @@ import { pageRealtime } from "../lib/realtime.js";
 import { followStream } from "../lib/session-state.js";
 import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
 import { SignalingError } from "../lib/webrtc.js";
+import { nt, t } from "../lib/i18n.js";
 
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
@@ -62,7 +63,7 @@ class Player {
     this.video.addEventListener("error", () => {
       if (this.playing !== "hls" || this.hls) return; // hls.js reports its own errors
       this.stop();
-      this.show("paused", "The stream paused. Reconnecting…");
+      this.show("paused", t("The stream paused. Reconnecting…"));
       this.retry(RETRY_MS);
     });
     window.addEventListener("pagehide", () => this.stop());
@@ -86,7 +87,7 @@ class Player {
     this.live = state.state === "live";
     const session = this.root.closest("[data-session]");
     if (session) followStream(session, state.state);
-    this.viewers.textContent = this.live ? `${state.viewers} watching` : "";
+    this.viewers.textContent = this.live ? nt("{count} watching", "{count} watching", state.viewers) : "";
     if (state.broadcast !== undefined && state.broadcast !== this.broadcast) {
       this.broadcast = state.broadcast;
       if (this.live && this.playing && this.playing !== this.transport()) this.play();
@@ -98,9 +99,9 @@ class Player {
     }
     this.stop();
     if (state.state === "paused") {
-      this.show("paused", "The stream paused. It resumes here by itself.");
+      this.show("paused", t("The stream paused. It resumes here by itself."));
     } else if (wasLive) {
-      this.show("offline", "The stream has ended.");
+      this.show("offline", t("The stream has ended."));
     } else {
       this.show("offline");
     }
@@ -115,7 +116,7 @@ class Player {
 
   show(state, text) {
     this.root.dataset.state = state;
-    this.badge.textContent = state === "live" ? "Live" : state === "paused" ? "Paused" : "Offline";
+    this.badge.textContent = state === "live" ? t("Live") : state === "paused" ? t("Paused") : t("Offline");
     this.badge.className = `badge badge-${state === "live" ? "live" : "upcoming"}`;
     if (text !== undefined) this.message.textContent = text;
     this.message.hidden = state === "live";
@@ -123,7 +124,7 @@ class Player {
 
   toggleMute() {
     this.video.muted = !this.video.muted;
-    this.muteButton.textContent = this.video.muted ? "Unmute" : "Mute";
+    this.muteButton.textContent = this.video.muted ? t("Unmute") : t("Mute");
     this.muteButton.setAttribute("aria-pressed", String(this.video.muted));
   }
 
@@ -141,8 +142,8 @@ class Player {
       this.transportLabel.textContent = transport === "hls" ? "HLS" : "WebRTC";
       this.transportLabel.title =
         transport === "hls"
-          ? "Over HLS: a few seconds behind the room"
-          : "Over WebRTC: about half a second behind the room";
+          ? t("Over HLS: a few seconds behind the room")
+          : t("Over WebRTC: about half a second behind the room");
     }
     if (transport === "hls") this.playHls();
     else this.connect();
@@ -158,17 +159,17 @@ class Player {
       return (error.retryAfter ?? RETRY_MS / 1000) * 1000;
     }
     if (kind === "dropped") {
-      this.show("paused", "The stream paused. Reconnecting…");
+      this.show("paused", t("The stream paused. Reconnecting…"));
       return after === "disconnected" ? 0 : RETRY_MS;
     }
     // An answered offer whose media path never opens (UDP blocked on the way) counts double.
     this.failures = kind === "unreachable" ? Math.max(this.failures + 1, HLS_AFTER_FAILURES) : this.failures + 1;
     if (this.transport() === "hls") {
-      this.show("paused", "Switching to the HLS stream…");
+      this.show("paused", t("Switching to the HLS stream…"));
       this.retry(0);
       return "stop";
     }
-    this.show("paused", "Cannot reach the stream. Trying again…");
+    this.show("paused", t("Cannot reach the stream. Trying again…"));
     return Math.min(1000 * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
   }
 
@@ -196,7 +197,7 @@ class Player {
           this.failures = 0;
           this.show("live");
         } else if (problem?.kind === "disconnected") {
-          this.show("paused", "The stream paused. Reconnecting…");
+          this.show("paused", t("The stream paused. Reconnecting…"));
         }
       },
     });
@@ -209,7 +210,7 @@ class Player {
     this.playing = "hls";
     const engine = hlsEngine(this.video);
     if (engine === null) {
-      this.webrtcOnly("This browser can play the stream over WebRTC only.");
+      this.webrtcOnly(t("This browser can play the stream over WebRTC only."));
       return;
     }
     if (engine === "native") {
@@ -222,7 +223,7 @@ class Player {
       Hls = (await import(HLS_JS)).default;
     } catch {
       this.playing = null;
-      this.show("paused", "Cannot load the HLS player. Trying again…");
+      this.show("paused", t("Cannot load the HLS player. Trying again…"));
       this.retry(RETRY_MS);
       return;
     }
@@ -238,11 +239,11 @@ class Player {
       }
       if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR && data.response?.code === 409) {
         // hls.unsupported_codec: this stream cannot be packaged for HLS; asking again won't help.
-        this.webrtcOnly("This stream is not available over HLS. Watching over WebRTC…");
+        this.webrtcOnly(t("This stream is not available over HLS. Watching over WebRTC…"));
         return;
       }
       this.stop();
-      this.show("paused", "The stream paused. Reconnecting…");
+      this.show("paused", t("The stream paused. Reconnecting…"));
       this.retry(RETRY_MS);
     });
     hls.loadSource(this.playlist);

@@ -1,10 +1,15 @@
 // Keeps "streaming, N watching" current for the sessions on now, through their live topics.
 import { pageRealtime } from "../lib/realtime.js";
+import { nt, t } from "../lib/i18n.js";
 
 function show(note, state) {
   note.hidden = state.state === "offline";
-  if (state.state === "paused") note.textContent = "· stream paused";
-  else note.textContent = state.viewers ? `· streaming, ${state.viewers} watching` : "· streaming";
+  if (state.state === "paused") note.textContent = t("· stream paused");
+  else {
+    note.textContent = state.viewers
+      ? nt("· streaming, {count} watching", "· streaming, {count} watching", state.viewers)
+      : t("· streaming");
+  }
 }
 
 const items = [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-live-session]"))];

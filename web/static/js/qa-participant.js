@@ -2,23 +2,31 @@
 // Every text from a participant goes into the page with textContent, never as HTML.
 import { api, del, post } from "../lib/api.js";
 import { clock, el } from "../lib/dom.js";
+import { formatNumber, nt, split, t } from "../lib/i18n.js";
 import { QAPanel } from "../lib/qa/panel.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get upvote() { return t("Upvote"); },
+};
 
 const MAX_TEXT = 500;
 const PUBLIC_STATES = new Set(["visible", "answered"]);
-const OWN_LABELS = {
-  pending: "Waiting for a moderator",
-  dismissed: "Not taken",
-  archived: "Archived",
-};
-
+/** "3 votes", the number in bold. */
 function votesLabel(count) {
-  return el("span", { class: "vote-count" }, el("strong", { text: String(count) }), ` vote${count === 1 ? "" : "s"}`);
+  const words = nt("{count} vote", "{count} votes", count, { count: "{count}" });
+  return el("span", { class: "vote-count" }, ...split(words, { count: el("strong", { text: formatNumber(count) }) }));
 }
 
 function ownLabel(question) {
-  if (question.merged_into_text) return `Merged into “${question.merged_into_text}”`;
-  return OWN_LABELS[question.state] ?? question.state;
+  if (question.merged_into_text) return t("Merged into “{question}”", { question: question.merged_into_text });
+  switch (question.state) {
+    case "pending": return t("Waiting for a moderator");
+    case "dismissed": return t("Not taken");
+    case "archived": return t("Archived");
+    default: return question.state;
+  }
 }
 
 /** Most votes first; answered questions sink below the open ones (sessions.qa.ordered). */
@@ -136,14 +144,14 @@ class ParticipantPanel extends QAPanel {
     const id = question?.id ?? null;
     if (question && this.questions.has(id)) this.questions.set(id, question);
     if (id !== this.highlighted) {
-      this.announce(question ? `On screen now: ${question.text}` : "No question is on screen.");
+      this.announce(question ? t("On screen now: {question}", { question: question.text }) : t("No question is on screen."));
     }
     this.highlighted = id;
   }
 
   changeSettings(settings) {
     if (settings.open !== this.settings.open) {
-      this.announce(settings.open ? "Questions are open." : "Questions are closed.");
+      this.announce(settings.open ? t("Questions are open.") : t("Questions are closed."));
     }
     this.settings = settings;
   }
@@ -152,12 +160,12 @@ class ParticipantPanel extends QAPanel {
     const before = this.own.get(question.id);
     this.own.set(question.id, question);
     if (!before) return;
-    if (question.text !== before.text && question.edited) this.announce("A moderator edited your question.");
+    if (question.text !== before.text && question.edited) this.announce(t("A moderator edited your question."));
     if (before.state === question.state) return;
-    if (question.merged_into_text) this.announce("Your question was merged into a similar one.");
-    else if (question.state === "visible") this.announce("Your question is now public.");
-    else if (question.state === "dismissed") this.announce("A moderator did not take your question.");
-    else if (question.state === "answered") this.announce("Your question was answered.");
+    if (question.merged_into_text) this.announce(t("Your question was merged into a similar one."));
+    else if (question.state === "visible") this.announce(t("Your question is now public."));
+    else if (question.state === "dismissed") this.announce(t("A moderator did not take your question."));
+    else if (question.state === "answered") this.announce(t("Your question was answered."));
   }
 
   // -- rendering ------------------------------------------------------------------------
@@ -183,8 +191,8 @@ class ParticipantPanel extends QAPanel {
     const hint = this.find("mode-hint");
     if (hint) {
       hint.textContent = moderation === "pre"
-        ? "A moderator reads each question before it appears."
-        : "Questions appear at once.";
+        ? t("A moderator reads each question before it appears.")
+        : t("Questions appear at once.");
     }
   }
 
@@ -221,10 +229,10 @@ class ParticipantPanel extends QAPanel {
   renderList() {
     const sorted = [...this.questions.values()].sort(this.order === "time" ? byNewest : byVotes);
     this.find("list").replaceChildren(...sorted.map((q) => this.questionItem(q)));
-    this.find("total").textContent = String(sorted.length);
+    this.find("total").textContent = formatNumber(sorted.length);
     const empty = this.find("empty");
     empty.hidden = sorted.length > 0;
-    empty.textContent = this.me && this.settings.open ? "No questions yet. Be the first to ask." : "No questions yet.";
+    empty.textContent = this.me && this.settings.open ? t("No questions yet. Be the first to ask.") : t("No questions yet.");
   }
 
   questionItem(question) {
@@ -245,7 +253,7 @@ class ParticipantPanel extends QAPanel {
 
   voteControl(question) {
     if (!this.me) return null;
-    if (this.own.has(question.id) || question.mine) return el("span", { class: "vote-own", text: "Yours" });
+    if (this.own.has(question.id) || question.mine) return el("span", { class: "vote-own", text: t("Yours") });
     if (question.state !== "visible") return null;
     const voted = this.voted.has(question.id);
     return el(
@@ -255,13 +263,13 @@ class ParticipantPanel extends QAPanel {
         class: "vote-button",
         "aria-pressed": String(voted),
         "aria-disabled": this.votePending.has(question.id) ? "true" : null,
-        title: voted ? "Withdraw your vote" : "Upvote this question",
+        title: voted ? t("Withdraw your vote") : t("Upvote this question"),
         "aria-describedby": `q-${question.id}-text`,
         "data-vote": question.id,
         "data-focus-key": `vote:${question.id}`,
       },
       el("span", { class: "vote-arrow", "aria-hidden": "true", text: "▲" }),
-      " Upvote",
+      ` ${T.upvote}`,
     );
   }
 
@@ -271,20 +279,20 @@ class ParticipantPanel extends QAPanel {
     if (note) parts.push(note);
     parts.push(el("time", { datetime: question.asked_at, text: clock.format(new Date(question.asked_at)) }));
     if (!badges) return parts;
-    if (question.state === "answered") parts.push(el("span", { class: "badge badge-answered", text: "Answered" }));
+    if (question.state === "answered") parts.push(el("span", { class: "badge badge-answered", text: t("Answered") }));
     const edited = this.editedBadge(question);
     if (edited) parts.push(edited);
-    if (question.id === this.highlighted) parts.push(el("span", { class: "badge badge-onscreen", text: "On screen now" }));
+    if (question.id === this.highlighted) parts.push(el("span", { class: "badge badge-onscreen", text: t("On screen now") }));
     return parts;
   }
 
   editedBadge(question) {
-    return question.edited ? el("span", { class: "badge badge-edited", text: "Edited by a moderator" }) : null;
+    return question.edited ? el("span", { class: "badge badge-edited", text: t("Edited by a moderator") }) : null;
   }
 
   speakerNote(question) {
     const name = question.addressed_to && this.speakers.get(question.addressed_to);
-    return name ? el("span", { class: "question-for", text: `for ${name}` }) : null;
+    return name ? el("span", { class: "question-for", text: t("for {speaker}", { speaker: name }) }) : null;
   }
 
   // -- asking -----------------------------------------------------------------------------
@@ -307,8 +315,8 @@ class ParticipantPanel extends QAPanel {
     const left = MAX_TEXT - length;
     const count = this.find("count");
     count.textContent = left >= 0
-      ? `${left} character${left === 1 ? "" : "s"} left`
-      : `${-left} character${left === -1 ? "" : "s"} too many`;
+      ? nt("{count} character left", "{count} characters left", left)
+      : nt("{count} character too many", "{count} characters too many", -left);
     count.classList.toggle("is-over", left < 0);
     this.find("text").setAttribute("aria-invalid", String(left < 0));
   }
@@ -316,8 +324,8 @@ class ParticipantPanel extends QAPanel {
   async ask(form) {
     const textarea = this.find("text");
     const text = textarea.value.trim();
-    if (!text) return this.showError("Write your question first.");
-    if ([...text].length > MAX_TEXT) return this.showError(`A question has at most ${MAX_TEXT} characters.`);
+    if (!text) return this.showError(t("Write your question first."));
+    if ([...text].length > MAX_TEXT) return this.showError(t("A question has at most {count} characters.", { count: formatNumber(MAX_TEXT) }));
     const fields = this.find("ask-fields");
     fields.disabled = true;
     try {
@@ -342,9 +350,9 @@ class ParticipantPanel extends QAPanel {
     this.own.set(question.id, question);
     if (PUBLIC_STATES.has(question.state)) {
       this.questions.set(question.id, question);
-      this.showStatus("Your question is up.");
+      this.showStatus(t("Your question is up."));
     } else {
-      this.showStatus("Thanks! Your question appears once a moderator approves it.");
+      this.showStatus(t("Thanks! Your question appears once a moderator approves it."));
     }
     if (this.ready) this.render();
   }
@@ -369,7 +377,7 @@ class ParticipantPanel extends QAPanel {
       else this.voted.delete(id);
       const question = this.questions.get(id);
       if (question) question.votes = result.votes;
-      this.showStatus(result.voted ? "Vote counted." : "Vote withdrawn.");
+      this.showStatus(result.voted ? t("Vote counted.") : t("Vote withdrawn."));
     } catch (error) {
       this.showError(error.message);
     } finally {

@@ -1,5 +1,6 @@
 // The projector view: the highlighted question, large, live over the public Q&A topic.
 import { HighlightView, followHighlight, qaTopic } from "../lib/qa/highlight.js";
+import { t } from "../lib/i18n.js";
 
 class Stage extends HighlightView {
   start() {
@@ -9,7 +10,7 @@ class Stage extends HighlightView {
   showConnection(status) {
     const label = this.find("connection");
     label.hidden = status === "live";
-    label.textContent = status === "live" ? "" : "Reconnecting…";
+    label.textContent = status === "live" ? "" : t("Reconnecting…");
   }
 }
 

@@ -6,22 +6,33 @@
 import { ApiError, api, post } from "../lib/api.js";
 import { clock, el } from "../lib/dom.js";
 import { pageRealtime } from "../lib/realtime.js";
+import { split, t } from "../lib/i18n.js";
 
 const REFETCH_ON = new Set(["recording", "recording_wanted", "marker"]);
-const STATUS = {
-  recording: "Recording",
-  processing: "Processing",
-  published: "Published",
-  review: "Waiting for review",
-  hidden: "Hidden",
-};
-const STATUS_HINT = {
-  recording: "Being recorded now.",
-  processing: "Working out its length and preview; it is published by itself when done.",
-  published: "In the public archive.",
-  review: "Recorded outside the session’s scheduled time (a camera test?): only this session’s moderators can watch it until you publish it.",
-  hidden: "Not public: only this session’s moderators can watch it.",
-};
+/** A recording's status, as its badge names it. */
+function statusName(status) {
+  switch (status) {
+    case "recording": return t("Recording");
+    case "processing": return t("Processing");
+    case "published": return t("Published");
+    case "review": return t("Waiting for review");
+    case "hidden": return t("Hidden");
+    default: return status;
+  }
+}
+
+/** What a recording's status means, under it. */
+function statusHint(status) {
+  switch (status) {
+    case "recording": return t("Being recorded now.");
+    case "processing": return t("Working out its length and preview; it is published by itself when done.");
+    case "published": return t("In the public archive.");
+    case "review":
+      return t("Recorded outside the session’s scheduled time (a camera test?): only this session’s moderators can watch it until you publish it.");
+    case "hidden": return t("Not public: only this session’s moderators can watch it.");
+    default: return "";
+  }
+}
 
 /** A same-origin path for one of the server's absolute URLs. */
 function pathOf(url) {
@@ -84,7 +95,7 @@ class RecordingConsole {
           this.state = await api(`/api/sessions/${this.code}/recordings`);
           this.render();
         } catch (error) {
-          this.fail(error instanceof ApiError ? error.message : "The recording state could not be loaded.");
+          this.fail(error instanceof ApiError ? error.message : t("The recording state could not be loaded."));
         }
       } while (this.again);
       this.loading = null;
@@ -118,7 +129,7 @@ class RecordingConsole {
     return this.run(
       "toggle",
       () => post(`/api/sessions/${this.code}/recording`, { recording: wanted }),
-      wanted ? "Recording is on: the live stream is recorded." : "Recording stopped. The stream goes on.",
+      wanted ? t("Recording is on: the live stream is recorded.") : t("Recording stopped. The stream goes on."),
     );
   }
 
@@ -126,14 +137,14 @@ class RecordingConsole {
     const field = this.find("marker-label");
     const label = field.value.trim();
     if (!label) {
-      this.fail("Give the marker a label, such as the topic that starts now.");
+      this.fail(t("Give the marker a label, such as the topic that starts now."));
       field.focus();
       return;
     }
     const added = await this.run(
       "marker",
       () => post(`/api/sessions/${this.code}/markers`, { label }),
-      `Marker “${label}” added.`,
+      t("Marker “{label}” added.", { label }),
     );
     if (added) field.value = "";
     field.focus();
@@ -143,7 +154,7 @@ class RecordingConsole {
     return this.run(
       `publish-${id}`,
       () => post(`/api/recordings/${id}/visibility`, { published }),
-      published ? "Published: the recording is in the public archive." : "Unpublished: the recording is hidden from the public.",
+      published ? t("Published: the recording is in the public archive.") : t("Unpublished: the recording is hidden from the public."),
     );
   }
 
@@ -157,12 +168,12 @@ class RecordingConsole {
     const doNotRecord = state.do_not_record || "doNotRecord" in this.root.dataset;
     const active = state.recordings.find((r) => r.status === "recording");
     const [label, kind, summary] = doNotRecord
-      ? ["Not recorded", "off", "The programme marks this session not recorded."]
+      ? [t("Not recorded"), "off", t("The programme marks this session not recorded.")]
       : active
-        ? ["Recording", "on", `Recording since ${clock.format(new Date(active.started_at))}.`]
+        ? [t("Recording"), "on", t("Recording since {time}.", { time: clock.format(new Date(active.started_at)) })]
         : state.recording
-          ? ["Ready", "ready", "Recording starts by itself while the stream is live."]
-          : ["Stopped", "off", "Recording is off: the stream is not being recorded."];
+          ? [t("Ready"), "ready", t("Recording starts by itself while the stream is live.")]
+          : [t("Stopped"), "off", t("Recording is off: the stream is not being recorded.")];
     const badge = this.find("state");
     badge.textContent = label;
     badge.className = `badge rec-state rec-state-${kind}`;
@@ -190,9 +201,10 @@ class RecordingConsole {
     }
     box.hidden = false;
     box.replaceChildren(
-      el("strong", { text: "Recording failed: " }),
-      el("span", { text: latest.error }),
-      el("span", { text: " What was recorded until then is kept. The stream is not affected." }),
+      ...split(t("{failed} {error} What was recorded until then is kept. The stream is not affected."), {
+        failed: el("strong", { text: t("Recording failed:") }),
+        error: el("span", { text: latest.error }),
+      }),
     );
   }
 
@@ -200,7 +212,7 @@ class RecordingConsole {
     const list = this.find("list");
     const empty = this.find("empty");
     empty.hidden = recordings.length > 0;
-    empty.textContent = "Nothing recorded yet.";
+    empty.textContent = t("Nothing recorded yet.");
     list.replaceChildren(...[...recordings].reverse().map((r) => this.recordingItem(r)));
   }
 
@@ -209,7 +221,7 @@ class RecordingConsole {
     const key = `publish-${r.id}`;
     const actions = el("p", { class: "rec-actions" });
     if (finished) {
-      actions.append(el("a", { href: pathOf(r.page_url), text: "Replay page" }));
+      actions.append(el("a", { href: pathOf(r.page_url), text: t("Replay page") }));
       const publish = r.status !== "published";
       actions.append(
         el("button", {
@@ -219,27 +231,26 @@ class RecordingConsole {
           "data-recording-id": r.id,
           "data-focus-key": key,
           "aria-disabled": this.busy.has(key) ? "true" : null,
-          text: publish ? "Publish" : "Unpublish",
+          text: publish ? t("Publish") : t("Unpublish"),
         }),
       );
     }
     const length = r.status === "recording"
-      ? "in progress"
-      : r.status === "processing" ? "being processed" : r.duration;
+      ? t("in progress")
+      : r.status === "processing" ? t("being processed") : r.duration;
     return el(
       "li",
       { class: `rec-item rec-item-${r.status}${r.error ? " has-error" : ""}`, "data-recording-id": r.id },
       el(
         "p",
         { class: "rec-item-head" },
-        el("span", { class: `badge rec-status rec-status-${r.status}`, text: STATUS[r.status] ?? r.status }),
+        el("span", { class: `badge rec-status rec-status-${r.status}`, text: statusName(r.status) }),
         " ",
-        el("span", { text: "Started " }),
-        timeElement(r.started_at),
+        ...split(t("Started {time}"), { time: timeElement(r.started_at) }),
         el("span", { class: "muted", text: ` · ${length}` }),
       ),
-      r.error ? el("p", { class: "rec-error", text: `Stopped early: ${r.error}` }) : null,
-      el("p", { class: "muted rec-item-hint", text: STATUS_HINT[r.status] ?? "" }),
+      r.error ? el("p", { class: "rec-error", text: t("Stopped early: {error}", { error: r.error }) }) : null,
+      el("p", { class: "muted rec-item-hint", text: statusHint(r.status) }),
       actions.childElementCount ? actions : null,
     );
   }

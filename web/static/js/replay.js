@@ -3,6 +3,7 @@
 // moment. Playing is left to the browser's own video controls (keyboard and screen reader
 // accessible, and there without this module): one set of controls, not two.
 import { clockText } from "../lib/time-format.js";
+import { t } from "../lib/i18n.js";
 
 const HAVE_METADATA = 1;
 
@@ -55,7 +56,9 @@ class Replay {
       const seconds = Number(button.dataset.chapterStart ?? button.dataset.seek);
       this.seek(seconds, true);
       const title = button.querySelector(".chapter-title")?.textContent ?? "";
-      this.say(`Playing from ${formatTime(seconds)}${title ? `: ${title}` : ""}.`);
+      this.say(title
+        ? t("Playing from {time}: {chapter}.", { time: formatTime(seconds), chapter: title })
+        : t("Playing from {time}.", { time: formatTime(seconds) }));
     });
     this.find("copy").addEventListener("click", () => this.copy());
     window.addEventListener("hashchange", () => this.followHash());
@@ -99,8 +102,8 @@ class Replay {
       // Refused by the browser's autoplay policy, or the file cannot be played here.
       if (error?.name === "AbortError") return;
       this.say(error?.name === "NotAllowedError"
-        ? "Press play on the video to start."
-        : "This browser cannot play the recording: download it below.");
+        ? t("Press play on the video to start.")
+        : t("This browser cannot play the recording: download it below."));
     });
   }
 
@@ -138,11 +141,11 @@ class Replay {
     field.value = this.shareUrl(Math.floor(this.video.currentTime));
     try {
       await navigator.clipboard.writeText(field.value);
-      this.say("Link copied.");
+      this.say(t("Link copied."));
     } catch {
       field.focus();
       field.select();
-      this.say("Press Ctrl+C (⌘C on a Mac) to copy the selected link.");
+      this.say(t("Press Ctrl+C (⌘C on a Mac) to copy the selected link."));
     }
   }
 

@@ -2,6 +2,7 @@
 // appear here" line becomes links to the replays (from the public archive's JSON).
 import { api } from "../lib/api.js";
 import { el } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 
 /** A same-origin path for one of the archive's absolute URLs. */
 export function pathOf(url) {
@@ -20,7 +21,7 @@ export function recordingsOf(recordings, code, guid) {
 }
 
 function replayLink(recording, index, count) {
-  const label = count === 1 ? "Watch the replay" : `Watch part ${index + 1} of ${count}`;
+  const label = count === 1 ? t("Watch the replay") : t("Watch part {n} of {count}", { n: index + 1, count });
   const poster = recording.poster_url
     ? el("img", { src: pathOf(recording.poster_url), alt: "", width: "160", height: "90", loading: "lazy" })
     : null;
@@ -49,9 +50,9 @@ async function showReplays(slot) {
   const box = el(
     "div",
     { class: "session-replays", "data-session-replays-list": "" },
-    el("p", { text: `This session has ended. ${mine.length === 1 ? "Its replay is" : "Its replays are"} ready:` }),
+    el("p", { text: mine.length === 1 ? t("This session has ended. Its replay is ready:") : t("This session has ended. Its replays are ready:") }),
     el("ul", { class: "plain session-replay-list" }, ...mine.map((r, i) => replayLink(r, i, mine.length))),
-    el("p", { class: "session-replays-more" }, el("a", { href: "/archive", text: "More in the archive" })),
+    el("p", { class: "session-replays-more" }, el("a", { href: "/archive", text: t("More in the archive") })),
   );
   slot.replaceWith(box);
 }

@@ -4,8 +4,19 @@
 import { ApiError, post } from "../lib/api.js";
 import { pageRealtime } from "../lib/realtime.js";
 import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
+import { formatNumber, nt, t } from "../lib/i18n.js";
 
-const STATE = { live: "Live", paused: "Paused", offline: "Offline", rehearsal: "Rehearsal", cut: "Ended by a moderator" };
+/** The stream's state as the panel's badge names it. */
+function stateName(state) {
+  switch (state) {
+    case "live": return t("Live");
+    case "paused": return t("Paused");
+    case "offline": return t("Offline");
+    case "rehearsal": return t("Rehearsal");
+    case "cut": return t("Ended by a moderator");
+    default: return state;
+  }
+}
 const CONFIRM_MS = 5000;
 const PREVIEW_RETRY_MS = [1000, 3000, 5000];
 const PREVIEW_GRACE_MS = 3000;
@@ -43,13 +54,13 @@ class StreamConsole {
     const live = stream.state === "live";
     const shown = stream.cut ? "cut" : live && stream.rehearsal ? "rehearsal" : stream.state;
     const badge = this.find("state");
-    badge.textContent = STATE[shown] ?? shown;
+    badge.textContent = stateName(shown);
     badge.className = `badge badge-${live && !stream.rehearsal ? "live" : "upcoming"}`;
-    let watching = "Nobody is publishing.";
-    if (stream.cut) watching = "A moderator ended the stream: no speaker can go live until you let them back on.";
-    else if (live && stream.rehearsal) watching = "A speaker is rehearsing: only moderators and speakers see it, and it is not recorded.";
-    else if (live) watching = `${stream.viewers} watching on WebRTC.`;
-    const mode = stream.broadcast ? "Broadcast mode: the page plays HLS." : "The page plays WebRTC.";
+    let watching = t("Nobody is publishing.");
+    if (stream.cut) watching = t("A moderator ended the stream: no speaker can go live until you let them back on.");
+    else if (live && stream.rehearsal) watching = t("A speaker is rehearsing: only moderators and speakers see it, and it is not recorded.");
+    else if (live) watching = nt("{count} watching on WebRTC.", "{count} watching on WebRTC.", stream.viewers);
+    const mode = stream.broadcast ? t("Broadcast mode: the page plays HLS.") : t("The page plays WebRTC.");
     this.find("summary").textContent = `${watching} ${mode}`;
     this.find("health").textContent = live && stream.health ? describeHealth(stream.health) : "";
     this.find("cut").hidden = !live || Boolean(stream.cut);
@@ -99,16 +110,16 @@ class StreamConsole {
   cut() {
     const button = this.find("cut");
     if (!this.confirming) {
-      button.textContent = "Really end the stream? Click again";
+      button.textContent = t("Really end the stream? Click again");
       this.confirming = setTimeout(() => {
         this.confirming = null;
-        button.textContent = "End the stream";
+        button.textContent = t("End the stream");
       }, CONFIRM_MS);
       return;
     }
     clearTimeout(this.confirming);
     this.confirming = null;
-    button.textContent = "End the stream";
+    button.textContent = t("End the stream");
     this.setCut(true);
   }
 
@@ -117,8 +128,8 @@ class StreamConsole {
     try {
       await post(`/api/sessions/${this.code}/stream/cut`, { cut });
       this.find("status").textContent = cut
-        ? "Stream ended. Speakers cannot go live until you let them back on."
-        : "Speakers can go live again.";
+        ? t("Stream ended. Speakers cannot go live until you let them back on.")
+        : t("Speakers can go live again.");
       this.render({ cut });
     } catch (error) {
       this.fail(error instanceof ApiError ? error.message : String(error));
@@ -133,8 +144,8 @@ class StreamConsole {
     try {
       const stream = await post(`/api/sessions/${this.code}/stream/broadcast`, { broadcast });
       this.find("status").textContent = broadcast
-        ? "Broadcast mode is on: viewers switch to HLS."
-        : "Broadcast mode is off: viewers switch back to WebRTC.";
+        ? t("Broadcast mode is on: viewers switch to HLS.")
+        : t("Broadcast mode is off: viewers switch back to WebRTC.");
       this.busy = false;
       this.render(stream);
     } catch (error) {
@@ -153,10 +164,10 @@ const root = document.querySelector("[data-stream-console]");
 if (root) new StreamConsole(root).start();
 
 function describeHealth(health) {
-  const parts = [`${health.kbps} kbit/s`];
-  if (health.video) parts.push(`${health.fps} frames/s`);
-  parts.push(`${health.loss_percent} % lost`);
-  if (!health.video) parts.push("no video arriving");
-  if (!health.audio) parts.push("no audio arriving");
-  return `Incoming: ${parts.join(" · ")}`;
+  const parts = [t("{kbps} kbit/s", { kbps: formatNumber(health.kbps) })];
+  if (health.video) parts.push(t("{fps} frames/s", { fps: formatNumber(health.fps) }));
+  parts.push(t("{percent} % lost", { percent: formatNumber(health.loss_percent) }));
+  if (!health.video) parts.push(t("no video arriving"));
+  if (!health.audio) parts.push(t("no audio arriving"));
+  return t("Incoming: {details}", { details: parts.join(" · ") });
 }

@@ -6,6 +6,7 @@ import { HighlightView, followHighlight, qaTopic } from "../lib/qa/highlight.js"
 import { pageRealtime } from "../lib/realtime.js";
 import { StudioStatus } from "../lib/live/studio-status.js";
 import { WhipPublisher } from "../lib/live/whip-publisher.js";
+import { t } from "../lib/i18n.js";
 
 /** The session's stream state and viewer count, as its speakers see it (a rehearsal too). */
 const streamTopic = (code) => `session:${code}:studio`;
@@ -77,7 +78,7 @@ class Studio {
       select.replaceChildren(
         ...devices
           .filter((device) => device.kind === kind)
-          .map((device, index) => new Option(device.label || `${kind === "videoinput" ? "Camera" : "Microphone"} ${index + 1}`, device.deviceId, false, device.deviceId === current)),
+          .map((device, index) => new Option(device.label || (kind === "videoinput" ? t("Camera {n}", { n: index + 1 }) : t("Microphone {n}", { n: index + 1 })), device.deviceId, false, device.deviceId === current)),
       );
     }
   }
@@ -95,14 +96,14 @@ class Studio {
       this.find("preview").srcObject = stream;
       this.meter.listen(stream);
       await this.publisher.use(stream);
-      this.say("Camera and microphone ready.");
+      this.say(t("Camera and microphone ready."));
     } catch (error) {
-      this.fail(`No access to the camera or microphone: ${error.message}`);
+      this.fail(t("No access to the camera or microphone: {reason}", { reason: error.message }));
     }
   }
 
   async goLive(options = {}) {
-    if (!this.stream) return this.fail("Choose a camera first.");
+    if (!this.stream) return this.fail(t("Choose a camera first."));
     await this.publisher.goLive(this.stream, options);
   }
 }

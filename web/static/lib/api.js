@@ -1,5 +1,6 @@
 // fetch() for the JSON API: sends the page's CSRF token, answers parsed JSON, and throws an
 // ApiError carrying the server's stable code and its human message.
+import { t } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(code, message, status) {
@@ -42,14 +43,14 @@ export async function api(path, { method = "GET", body } = {}) {
       credentials: "same-origin",
     });
   } catch {
-    throw new ApiError("network", "The server cannot be reached. Check your connection and try again.", 0);
+    throw new ApiError("network", t("The server cannot be reached. Check your connection and try again."), 0);
   }
   const data = await readJson(response);
   if (!response.ok) {
     const error = data?.error ?? {};
     throw new ApiError(
       error.code ?? `http.${response.status}`,
-      error.message ?? `The server answered ${response.status}. Try again.`,
+      error.message ?? t("The server answered {status}. Try again.", { status: response.status }),
       response.status,
     );
   }

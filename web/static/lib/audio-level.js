@@ -2,6 +2,7 @@
 // a <meter> shows its peak level, like an encoder's audio mixer does (0 dBFS at the top,
 // FLOOR_DB at the bottom; it rises at once and falls back slowly, so short peaks stay
 // readable).
+import { formatNumber, t } from "./i18n.js";
 
 const FLOOR_DB = -60;
 const FALL_DB_PER_SECOND = 24;
@@ -15,7 +16,7 @@ export function meterLevel(peak) {
 
 /** What a screen reader says for a level on the meter's scale. */
 export function levelText(level) {
-  return level > 0 ? `${Math.round(FLOOR_DB * (1 - level))} dB` : "Silent";
+  return level > 0 ? t("{decibels} dB", { decibels: formatNumber(Math.round(FLOOR_DB * (1 - level))) }) : t("Silent");
 }
 
 export class LevelMeter {

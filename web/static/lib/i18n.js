@@ -54,3 +54,24 @@ export function nt(singular, plural, count, values = {}) {
 export function formatNumber(value, options = {}) {
   return new Intl.NumberFormat(locale, options).format(value);
 }
+
+/**
+ * ``text`` (from t() or nt(), its markup placeholders left unfilled) cut at each ``{name}``
+ * of ``values``: the pieces of text with the values (elements, components) between them, so a
+ * sentence with a <strong> inside stays one sentence for the translator.
+ * @param {string} text
+ * @param {Record<string, any>} values
+ * @returns {any[]}
+ */
+export function split(text, values) {
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(/\{(\w+)\}/g)) {
+    if (!(match[1] in values)) continue;
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    parts.push(values[match[1]]);
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}

@@ -1,7 +1,17 @@
 // Keeps "upcoming / live / ended" badges and countdowns current without reloading. An
 // element whose data-stream-state is "live" (the session page while its stream is) shows
 // live whatever the schedule says.
-const LABELS = { upcoming: "Upcoming", live: "Live now", ended: "Ended" };
+import { nt, t } from "./i18n.js";
+
+const STATES = ["upcoming", "live", "ended"];
+
+function stateLabel(state) {
+  switch (state) {
+    case "upcoming": return t("Upcoming");
+    case "live": return t("Live now");
+    default: return t("Ended");
+  }
+}
 
 export function stateAt(start, end, now) {
   if (now < start) return "upcoming";
@@ -11,23 +21,23 @@ export function stateAt(start, end, now) {
 
 export function humanizeMinutes(milliseconds) {
   const minutes = Math.floor(milliseconds / 60000);
-  if (minutes < 1) return "less than a minute";
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 1) return t("less than a minute");
+  if (minutes < 60) return t("{minutes} min", { minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours >= 48) return `${Math.floor(hours / 24)} days`;
+  if (hours >= 48) return nt("{count} day", "{count} days", Math.floor(hours / 24));
   const rest = minutes % 60;
-  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+  return rest ? t("{hours} h {minutes} min", { hours, minutes: rest }) : t("{hours} h", { hours });
 }
 
 function showState(element, now) {
   const state = element.dataset.streamState === "live"
     ? "live"
     : stateAt(new Date(element.dataset.start), new Date(element.dataset.end), now);
-  for (const name of Object.keys(LABELS)) element.classList.toggle(`state-${name}`, name === state);
+  for (const name of STATES) element.classList.toggle(`state-${name}`, name === state);
   const badge = element.querySelector("[data-state-badge]");
   if (badge && !badge.classList.contains(`badge-${state}`)) {
     badge.className = `badge badge-${state}`;
-    badge.textContent = LABELS[state];
+    badge.textContent = stateLabel(state);
   }
 }
 

@@ -3,6 +3,7 @@
 // names for the session so that leaving can DELETE it. The live player, the studio and the
 // break-out rooms' calls all connect this way.
 import { csrfToken } from "./api.js";
+import { t } from "./i18n.js";
 
 const GATHERING_LIMIT_MS = 2000;
 
@@ -50,7 +51,7 @@ export async function connect(peer, endpoint) {
       credentials: "same-origin",
     });
   } catch {
-    throw new SignalingError(0, "network", "The server cannot be reached.");
+    throw new SignalingError(0, "network", t("The server cannot be reached."));
   }
   if (response.status !== 201) {
     const body = await response.json().catch(() => null);
@@ -58,7 +59,7 @@ export async function connect(peer, endpoint) {
     throw new SignalingError(
       response.status,
       body?.error?.code ?? `http.${response.status}`,
-      body?.error?.message ?? `The server answered ${response.status}.`,
+      body?.error?.message ?? t("The server answered {status}.", { status: response.status }),
       retryAfter,
     );
   }

@@ -5,8 +5,16 @@
 import { countdownText } from "../time-format.js";
 import { ApiError } from "../api.js";
 import { clock, el } from "../dom.js";
+import { nt, t } from "../i18n.js";
 
-export const CONNECTION = { live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…" };
+/** The page's connection as its label says it ("live", "reconnecting", "connecting"). */
+export function connectionText(status) {
+  switch (status) {
+    case "live": return t("Live");
+    case "reconnecting": return t("Reconnecting…");
+    default: return t("Connecting…");
+  }
+}
 
 /** The room ``participantId`` is in: the one a moderator visits, else the one they are
  *  assigned to (as the server decides who may enter a room). */
@@ -36,13 +44,8 @@ export { countdownText as formatCountdown };
 /** ``ms`` as words for people and screen readers: "12 minutes", "45 seconds". */
 export function spokenDuration(ms) {
   const seconds = Math.max(0, Math.ceil(ms / 1000));
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
-}
-
-export function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
+  if (seconds < 60) return nt("{count} second", "{count} seconds", seconds);
+  return nt("{count} minute", "{count} minutes", Math.ceil(seconds / 60));
 }
 
 /** The server's time, as near as its Date header tells (whole seconds): a countdown on a
@@ -77,12 +80,12 @@ export async function loadBreakouts(code, serverClock) {
       credentials: "same-origin",
     });
   } catch {
-    throw new ApiError("network", "The server cannot be reached. Check your connection and try again.", 0);
+    throw new ApiError("network", t("The server cannot be reached. Check your connection and try again."), 0);
   }
   serverClock?.observe(response, sentAt, Date.now());
   const body = await response.json().catch(() => null);
   if (!response.ok) {
-    throw new ApiError(body?.error?.code ?? `http.${response.status}`, body?.error?.message ?? "Try again.", response.status);
+    throw new ApiError(body?.error?.code ?? `http.${response.status}`, body?.error?.message ?? t("Try again."), response.status);
   }
   return body;
 }
@@ -100,13 +103,13 @@ export function keepingFocus(root, render) {
 
 /** A moderators' message as a dismissible banner. */
 export function broadcastBanner(text, at, onDismiss) {
-  const dismiss = el("button", { type: "button", class: "secondary banner-dismiss", text: "Dismiss" });
-  dismiss.setAttribute("aria-label", "Dismiss the message from the moderators");
+  const dismiss = el("button", { type: "button", class: "secondary banner-dismiss", text: t("Dismiss") });
+  dismiss.setAttribute("aria-label", t("Dismiss the message from the moderators"));
   const when = at ? el("time", { datetime: at, text: clock.format(new Date(at)) }) : null;
   const banner = el(
     "div",
     { class: "bo-banner bo-banner-broadcast", "data-broadcast-at": at ?? "" },
-    el("p", { class: "bo-banner-title" }, el("strong", { text: "Message from the moderators" }), when ? " · " : null, when),
+    el("p", { class: "bo-banner-title" }, el("strong", { text: t("Message from the moderators") }), when ? " · " : null, when),
     el("p", { class: "bo-banner-text", text }),
     dismiss,
   );

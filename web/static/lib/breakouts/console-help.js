@@ -2,6 +2,25 @@
 // visits: join a room in a new tab, open it again, stop visiting.
 import { html, useLayoutEffect, useRef } from "../html.js";
 import { isRunning } from "./console-text.js";
+import { fill, split, t } from "../i18n.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get openRoomNewTab() { return t("Open {room} (new tab)"); },
+  get openRoom() { return t("Open room"); },
+  get joinRoom() { return t("Join {room}"); },
+  get joinRoom2() { return t("Join room"); },
+  get helpRequests() { return t("Help requests"); },
+  get nameInRoomAsksFor() { return t("{name} in {room} asks for help."); },
+  get someone() { return t("Someone"); },
+  get doneRoomHasBeenHelped() { return t("Done: {room} has been helped"); },
+  get helpRequestClosed() { return t("Help request closed."); },
+  get done() { return t("Done"); },
+  get youAreVisitingRoom() { return t("You are visiting {room}."); },
+  get youLeftTheRoom() { return t("You left the room."); },
+  get stopVisiting() { return t("Stop visiting"); },
+};
 
 export function roomUrl(code, roomId) {
   return `/sessions/${code}/breakouts/${roomId}`;
@@ -18,14 +37,14 @@ export function VisitControls({ room, where, state, console: ctl }) {
   if (room.visitors.some((v) => v.id === ctl.me)) {
     return html`
       <a class="button-link secondary" href=${roomUrl(ctl.code, room.room_id)} target="_blank" rel="noopener"
-         data-focus-key=${`open:${where}:${room.room_id}`} aria-label=${`Open ${room.name} (new tab)`}>Open room</a>
+         data-focus-key=${`open:${where}:${room.room_id}`} aria-label=${fill(T.openRoomNewTab, { room: room.name })}>${T.openRoom}</a>
     `;
   }
   const key = `visit:${where}:${room.room_id}`;
   return html`
     <button type="button" class="secondary" data-bo-visit-room=${room.room_id} data-focus-key=${key}
-            aria-label=${`Join ${room.name}`} disabled=${ctl.busy.has(key)}
-            onClick=${() => ctl.visit(room.room_id, key)}>Join room</button>
+            aria-label=${fill(T.joinRoom, { room: room.name })} disabled=${ctl.busy.has(key)}
+            onClick=${() => ctl.visit(room.room_id, key)}>${T.joinRoom2}</button>
   `;
 }
 
@@ -33,18 +52,20 @@ export function HelpRequests({ state, asked, console: ctl }) {
   const asking = state.rooms.filter((room) => room.help);
   return html`
     <section class="bo-help" aria-labelledby="bo-help-heading" data-bo-help="" hidden=${asking.length === 0}>
-      <h3 id="bo-help-heading">Help requests</h3>
+      <h3 id="bo-help-heading">${T.helpRequests}</h3>
       <ul class="bo-help-list" data-bo-help-list="">
         ${asking.map((room) => {
           const key = `answer:${room.room_id}`;
           return html`
             <li key=${room.room_id} class="bo-help-item" data-help-room=${room.room_id}>
-              <span><strong>${room.help.name ?? asked.get(room.room_id) ?? "Someone"}</strong>${` in ${room.name} asks for help.`}</span>
+              <span>${split(fill(T.nameInRoomAsksFor, { room: room.name }), {
+                name: html`<strong>${room.help.name ?? asked.get(room.room_id) ?? T.someone}</strong>`,
+              })}</span>
               <span class="bo-help-actions">
                 <${VisitControls} room=${room} where="help" state=${state} console=${ctl} />
                 <button type="button" class="secondary" data-bo-answer=${room.room_id} data-focus-key=${key}
-                        aria-label=${`Done: ${room.name} has been helped`} disabled=${ctl.busy.has(key)}
-                        onClick=${() => ctl.command("answer-help", { room_id: room.room_id }, "Help request closed.", key)}>Done</button>
+                        aria-label=${fill(T.doneRoomHasBeenHelped, { room: room.name })} disabled=${ctl.busy.has(key)}
+                        onClick=${() => ctl.command("answer-help", { room_id: room.room_id }, T.helpRequestClosed, key)}>${T.done}</button>
               </span>
             </li>
           `;
@@ -67,12 +88,12 @@ export function VisitBox({ state, console: ctl }) {
   return html`
     <div class="bo-visit" data-bo-visit="" hidden=${!room}>
       ${room && html`
-        <p>You are visiting <strong>${room.name}</strong>.</p>
+        <p>${split(T.youAreVisitingRoom, { room: html`<strong>${room.name}</strong>` })}</p>
         <a ref=${link} class="button-link" href=${roomUrl(ctl.code, room.room_id)} target="_blank" rel="noopener"
-           data-focus-key="visit-link" data-bo-room-link=${room.room_id}>${`Open ${room.name} (new tab)`}</a>
+           data-focus-key="visit-link" data-bo-room-link=${room.room_id}>${fill(T.openRoomNewTab, { room: room.name })}</a>
         <button type="button" class="secondary" data-bo-leave-visit="" data-focus-key="leave-visit"
                 disabled=${ctl.busy.has("leave-visit")}
-                onClick=${() => ctl.command("visit", { room_id: "" }, "You left the room.", "leave-visit")}>Stop visiting</button>
+                onClick=${() => ctl.command("visit", { room_id: "" }, T.youLeftTheRoom, "leave-visit")}>${T.stopVisiting}</button>
       `}
     </div>
   `;

@@ -12,7 +12,17 @@ import { HelpRequests, VisitBox, roomUrl } from "./console-help.js";
 import { PlanForm } from "./console-plan.js";
 import { RoomsSection } from "./console-rooms.js";
 import { Broadcast, RunRound } from "./console-run.js";
-import { PHASES, PHASE_ANNOUNCEMENTS, summary } from "./console-text.js";
+import { phaseAnnouncement, phaseName, summary } from "./console-text.js";
+import { t } from "../i18n.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get breakOutRooms() { return t("Break-out rooms"); },
+  get notPlanned() { return t("Not planned"); },
+  get loading() { return t("Loading"); },
+  get loadingTheRooms() { return t("Loading the rooms…"); },
+};
 
 /** A live region's text; saying the same words again replaces the text, so they are read again. */
 function Said({ message }) {
@@ -50,7 +60,7 @@ export function BreakoutsConsole({ root }) {
         if (done) say(done);
         return true;
       } catch (error) {
-        fail(error instanceof ApiError ? error.message : "That did not work. Try again.");
+        fail(error instanceof ApiError ? error.message : t("That did not work. Try again."));
         return false;
       } finally {
         if (key) setBusyKey(key, false);
@@ -62,7 +72,7 @@ export function BreakoutsConsole({ root }) {
       // One click joins: the tab opens now, inside the click (so no popup blocker stops
       // it), and goes to the room once the visit is recorded.
       const tab = window.open("", "_blank");
-      if (await command("visit", { room_id: roomId }, `You are visiting ${room?.name ?? "the room"}; it opened in a new tab.`, key)) {
+      if (await command("visit", { room_id: roomId }, room ? t("You are visiting {room}; it opened in a new tab.", { room: room.name }) : t("You are visiting the room; it opened in a new tab."), key)) {
         const url = roomUrl(code, roomId);
         if (tab) tab.location.href = url;
         else location.assign(url);
@@ -76,7 +86,7 @@ export function BreakoutsConsole({ root }) {
       current.current = next;
       if (previous && previous.phase !== next.phase) {
         // The status said what was done; the phase now says more.
-        setFeedback((f) => ({ ...f, status: null, announce: words(PHASE_ANNOUNCEMENTS[next.phase]) }));
+        setFeedback((f) => ({ ...f, status: null, announce: words(phaseAnnouncement(next.phase)) }));
       }
       setAsked((names) => {
         const helped = next.rooms.filter((room) => !room.help && names.has(room.room_id));
@@ -90,7 +100,9 @@ export function BreakoutsConsole({ root }) {
     const helpAsked = (change) => {
       setAsked((names) => new Map(names).set(change.room_id, change.name));
       const room = roomById(current.current, change.room_id);
-      announce(`${change.name} in ${room?.name ?? "a room"} asks for help.`);
+      announce(room
+        ? t("{name} in {room} asks for help.", { name: change.name, room: room.name })
+        : t("{name} in a room asks for help.", { name: change.name }));
     };
     return { code, me, base: `/api/sessions/${code}/breakouts`, focusVisit, say, fail, command, visit, apply, helpAsked };
   }, [code, me]);
@@ -123,9 +135,9 @@ export function BreakoutsConsole({ root }) {
   return html`
     <header class="bo-console-head">
       <div>
-        <h2 id="bo-heading">Break-out rooms <span class=${`badge bo-phase${state ? ` bo-phase-${state.planned ? state.phase : "none"}` : ""}`}
-                                                  data-bo-phase="">${state ? (state.planned ? PHASES[state.phase] : "Not planned") : "Loading"}</span></h2>
-        <p class="muted bo-summary" data-bo-summary="">${state ? summary(state) : "Loading the rooms…"}</p>
+        <h2 id="bo-heading">${T.breakOutRooms} <span class=${`badge bo-phase${state ? ` bo-phase-${state.planned ? state.phase : "none"}` : ""}`}
+                                                  data-bo-phase="">${state ? (state.planned ? phaseName(state.phase) : T.notPlanned) : T.loading}</span></h2>
+        <p class="muted bo-summary" data-bo-summary="">${state ? summary(state) : T.loadingTheRooms}</p>
       </div>
       <${ConsoleClock} state=${state} serverClock=${serverClock} />
     </header>

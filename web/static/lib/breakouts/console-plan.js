@@ -3,21 +3,38 @@
 // typed stays, whatever the live updates say, until it is saved.
 import { post } from "../api.js";
 import { html, useLayoutEffect, useRef, useState } from "../html.js";
-import { plural } from "./common.js";
+import { fill, nt, t } from "../i18n.js";
 import {
   MAX_ROOMS,
-  MODE_HINTS,
   PlanError,
+  modeHint,
   newPlanRow,
   planRowsFrom,
   planWording,
   readPlan,
 } from "./console-text.js";
 
-const MODES = [
-  ["auto", "Assigned automatically"],
-  ["manual", "I place people"],
-  ["self", "People choose"],
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get name() { return t("Name"); },
+  get topic() { return t("Topic"); },
+  get optional() { return t("(optional)"); },
+  get seats() { return t("Seats"); },
+  get remove() { return t("Remove"); },
+  get addARoom() { return t("Add a room"); },
+  get whoGoesWhere() { return t("Who goes where"); },
+  get nameOfRoomN() { return t("Name of room {n}"); },
+  get topicOfRoomN() { return t("Topic of room {n}"); },
+  get seatsInRoomN() { return t("Seats in room {n}"); },
+  get removeRoomN() { return t("Remove room {n}"); },
+};
+
+/** The ways people get their rooms, as the plan's radio buttons name them. */
+const modes = () => [
+  ["auto", t("Assigned automatically")],
+  ["manual", t("I place people")],
+  ["self", t("People choose")],
 ];
 
 let rowIds = 0;
@@ -53,7 +70,7 @@ export function PlanForm({ state, hidden, console: ctl }) {
   };
 
   const addRoom = () => {
-    if (rows.length >= MAX_ROOMS) return ctl.fail(`At most ${MAX_ROOMS} rooms.`);
+    if (rows.length >= MAX_ROOMS) return ctl.fail(t("At most {count} rooms.", { count: MAX_ROOMS }));
     dirty.current = true;
     const row = newPlanRow(newKey(), rows.length);
     setRows([...rows, row]);
@@ -61,7 +78,7 @@ export function PlanForm({ state, hidden, console: ctl }) {
   };
 
   const removeRoom = (index) => {
-    if (rows.length <= 1) return ctl.fail("Keep at least one room.");
+    if (rows.length <= 1) return ctl.fail(t("Keep at least one room."));
     dirty.current = true;
     const left = rows.filter((_, i) => i !== index);
     setRows(left);
@@ -90,7 +107,9 @@ export function PlanForm({ state, hidden, console: ctl }) {
       await post(`${ctl.base}/plan`, plan);
       dirty.current = false;
       setRows((current) => current.map((row, index) => ({ ...row, room_id: plan.rooms[index]?.room_id ?? row.room_id })));
-      ctl.say(again ? "Rooms saved." : `${plural(plan.rooms.length, "room")} created. Participants can now take part.`);
+      ctl.say(again
+        ? t("Rooms saved.")
+        : nt("{count} room created. Participants can now take part.", "{count} rooms created. Participants can now take part.", plan.rooms.length));
     } catch (error) {
       ctl.fail(error.message);
     } finally {
@@ -109,10 +128,10 @@ export function PlanForm({ state, hidden, console: ctl }) {
       <table class="bo-plan-table">
         <thead>
           <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Topic <span class="muted">(optional)</span></th>
-            <th scope="col">Seats</th>
-            <th scope="col"><span class="visually-hidden">Remove</span></th>
+            <th scope="col">${T.name}</th>
+            <th scope="col">${T.topic} <span class="muted">${T.optional}</span></th>
+            <th scope="col">${T.seats}</th>
+            <th scope="col"><span class="visually-hidden">${T.remove}</span></th>
           </tr>
         </thead>
         <tbody data-bo-plan-rows="">
@@ -122,15 +141,15 @@ export function PlanForm({ state, hidden, console: ctl }) {
           `)}
         </tbody>
       </table>
-      <p><button type="button" class="secondary" id="bo-add-room" data-bo-add-room="" onClick=${addRoom}>Add a room</button></p>
+      <p><button type="button" class="secondary" id="bo-add-room" data-bo-add-room="" onClick=${addRoom}>${T.addARoom}</button></p>
       <fieldset class="segmented bo-mode" data-bo-mode="">
-        <legend>Who goes where</legend>
-        ${MODES.map(([value, label]) => html`
+        <legend>${T.whoGoesWhere}</legend>
+        ${modes().map(([value, label]) => html`
           <label key=${value}><input type="radio" name="bo-assignment" value=${value} checked=${assignment === value}
                                      onChange=${() => setAssignment(value)} /> ${label}</label>
         `)}
       </fieldset>
-      <p class="muted bo-mode-hint" data-bo-mode-hint="">${MODE_HINTS[assignment] ?? MODE_HINTS.auto}</p>
+      <p class="muted bo-mode-hint" data-bo-mode-hint="">${modeHint(assignment)}</p>
       <button type="submit" data-bo-plan-submit="" disabled=${saving}>${wording.submit}</button>
     </form>
   `;
@@ -146,13 +165,13 @@ function PlanRow({ row, n, invalid, edit, remove }) {
   });
   return html`
     <tr data-room-id=${row.room_id}>
-      <td><input ...${field("name")} maxlength="80" required autocomplete="off" aria-label=${`Name of room ${n}`}
+      <td><input ...${field("name")} maxlength="80" required autocomplete="off" aria-label=${fill(T.nameOfRoomN, { n })}
                  aria-invalid=${invalid === "name" ? "true" : undefined} /></td>
-      <td><input ...${field("topic")} maxlength="280" autocomplete="off" aria-label=${`Topic of room ${n}`} /></td>
+      <td><input ...${field("topic")} maxlength="280" autocomplete="off" aria-label=${fill(T.topicOfRoomN, { n })} /></td>
       <td class="bo-seats"><input ...${field("capacity")} type="number" min="2" max="50" step="1" inputmode="numeric" required
-                                  aria-label=${`Seats in room ${n}`} aria-invalid=${invalid === "capacity" ? "true" : undefined} /></td>
+                                  aria-label=${fill(T.seatsInRoomN, { n })} aria-invalid=${invalid === "capacity" ? "true" : undefined} /></td>
       <td><button type="button" class="secondary bo-remove" id=${`${row.key}-remove`} data-remove-room=""
-                  aria-label=${`Remove room ${n}`} onClick=${remove}>Remove</button></td>
+                  aria-label=${fill(T.removeRoomN, { n })} onClick=${remove}>${T.remove}</button></td>
     </tr>
   `;
 }

@@ -2,10 +2,29 @@
 // list to move them), the people not in a room yet, Assign automatically and Rebalance.
 // A list the moderator has open is not redrawn under them: live updates wait until it closes.
 import { html, useReducer, useRef } from "../html.js";
-import { placesLeft, plural, roomById } from "./common.js";
+import { placesLeft, roomById } from "./common.js";
+import { fill, nt, t } from "../i18n.js";
 import { VisitControls } from "./console-help.js";
 import { useFocusKept } from "./console-focus.js";
 import { poolSize, poolText } from "./console-text.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get roomsAndPeople() { return t("Rooms and people"); },
+  get everyoneTakingPartHasBeen() { return t("Everyone taking part has been dealt into the rooms."); },
+  get assignAutomatically() { return t("Assign automatically"); },
+  get roomsRebalanced() { return t("Rooms rebalanced."); },
+  get rebalance() { return t("Rebalance"); },
+  get dealsEveryoneTakingPartInto() { return t("Deals everyone taking part into the rooms at random; only before the rooms open."); },
+  get asksForHelp() { return t("Asks for help"); },
+  get visitingNames() { return t("Visiting: {names}"); },
+  get notInARoom() { return t("Not in a room"); },
+  get empty() { return t("Empty."); },
+  get offline() { return t("offline"); },
+  get room() { return t(": room"); },
+  get roomFull() { return t("{room} (full)"); },
+};
 
 export function RoomsSection({ state, hidden, console: ctl }) {
   const pool = poolSize(state);
@@ -16,14 +35,14 @@ export function RoomsSection({ state, hidden, console: ctl }) {
   return html`
     <section class="bo-rooms" aria-labelledby="bo-rooms-heading" data-bo-rooms-section="" hidden=${hidden}>
       <div class="bo-section-head">
-        <h3 id="bo-rooms-heading">Rooms and people</h3>
+        <h3 id="bo-rooms-heading">${T.roomsAndPeople}</h3>
         <div class="bo-tools">
           <button type="button" class="secondary" data-bo-command="assign" data-focus-key="assign" aria-describedby="bo-assign-hint"
                   disabled=${!canAssign || ctl.busy.has("assign")}
-                  onClick=${() => ctl.command("assign", {}, "Everyone taking part has been dealt into the rooms.", "assign")}>Assign automatically</button>
+                  onClick=${() => ctl.command("assign", {}, T.everyoneTakingPartHasBeen, "assign")}>${T.assignAutomatically}</button>
           <button type="button" class="secondary" data-bo-command="rebalance" data-focus-key="rebalance"
                   disabled=${!canRebalance || ctl.busy.has("rebalance")}
-                  onClick=${() => ctl.command("rebalance", {}, "Rooms rebalanced.", "rebalance")}>Rebalance</button>
+                  onClick=${() => ctl.command("rebalance", {}, T.roomsRebalanced, "rebalance")}>${T.rebalance}</button>
         </div>
       </div>
       <${RoomGrid} state=${state} console=${ctl} />
@@ -54,9 +73,11 @@ function RoomGrid({ state, console: ctl }) {
   const move = (person, select) => {
     redrawFocused.current = true; // the list is closed now: the next snapshots may redraw it
     const room = select.value;
-    const label = room ? roomById(shown.current, room)?.name : "no room";
+    const done = room
+      ? t("{name} moved to {room}.", { name: person.name, room: roomById(shown.current, room)?.name })
+      : t("{name} moved to no room.", { name: person.name });
     moving.current.set(person.id, room);
-    ctl.command("move", { participant_id: person.id, room_id: room }, `${person.name} moved to ${label}.`).then((moved) => {
+    ctl.command("move", { participant_id: person.id, room_id: room }, done).then((moved) => {
       if (moved) return;
       moving.current.delete(person.id); // back to where they are
       force.current = true;
@@ -80,7 +101,7 @@ function RoomGrid({ state, console: ctl }) {
   `;
   return html`
     <p class="muted" data-bo-pool="">${poolText(s)}</p>
-    <p class="visually-hidden" id="bo-assign-hint">Deals everyone taking part into the rooms at random; only before the rooms open.</p>
+    <p class="visually-hidden" id="bo-assign-hint">${T.dealsEveryoneTakingPartInto}</p>
     <div class="bo-room-grid" data-bo-rooms="" ref=${grid} onfocusout=${focusOut}>
       ${s.rooms.map((room) => html`<${RoomCard} key=${room.room_id} room=${room} state=${s} console=${ctl} list=${list} />`)}
       ${s.unassigned.length > 0 ? html`<${WaitingCard} key="" state=${s} list=${list} />` : null}
@@ -90,17 +111,18 @@ function RoomGrid({ state, console: ctl }) {
 
 function RoomCard({ room, state, console: ctl, list }) {
   const free = placesLeft(room);
+  const seatsFree = nt("{count} seat free", "{count} seats free", free);
   return html`
     <article class=${`bo-room-card${room.help ? " is-help" : ""}`} data-room-card=${room.room_id} aria-labelledby=${`bo-card-${room.room_id}`}>
       <header class="bo-room-card-head">
         <h4 id=${`bo-card-${room.room_id}`}>${room.name}</h4>
-        <span class="bo-count" title=${`${plural(free, "seat")} free`}>${`${room.members.length}/${room.capacity}`}</span>
-        ${room.help ? html`<span class="badge bo-help-badge">Asks for help</span>` : null}
+        <span class="bo-count" title=${seatsFree}>${`${room.members.length}/${room.capacity}`}</span>
+        ${room.help ? html`<span class="badge bo-help-badge">${T.asksForHelp}</span>` : null}
       </header>
       ${room.topic ? html`<p class="bo-room-topic">${room.topic}</p>` : null}
       ${list(room.members, room.room_id)}
       ${room.visitors.length > 0
-        ? html`<p class="muted bo-visitors">${`Visiting: ${room.visitors.map((v) => v.name).join(", ")}`}</p>`
+        ? html`<p class="muted bo-visitors">${fill(T.visitingNames, { names: room.visitors.map((v) => v.name).join(", ") })}</p>`
         : null}
       <div class="bo-room-actions"><${VisitControls} room=${room} where="card" state=${state} console=${ctl} /></div>
     </article>
@@ -111,7 +133,7 @@ function WaitingCard({ state, list }) {
   return html`
     <article class="bo-room-card bo-waiting" data-room-card="" aria-labelledby="bo-card-waiting">
       <header class="bo-room-card-head">
-        <h4 id="bo-card-waiting">Not in a room</h4>
+        <h4 id="bo-card-waiting">${T.notInARoom}</h4>
         <span class="bo-count">${String(state.unassigned.length)}</span>
       </header>
       ${list(state.unassigned, "")}
@@ -120,7 +142,7 @@ function WaitingCard({ state, list }) {
 }
 
 function PeopleList({ people, roomId, state, editable, moving, move, opening }) {
-  if (!people.length) return html`<p class="muted bo-empty">Empty.</p>`;
+  if (!people.length) return html`<p class="muted bo-empty">${T.empty}</p>`;
   return html`
     <ul class="plain bo-people">
       ${people.map((person) => {
@@ -130,16 +152,16 @@ function PeopleList({ people, roomId, state, editable, moving, move, opening }) 
           <li key=${person.id} class=${`bo-person${away ? " is-offline" : ""}`} data-person=${person.id} data-online=${String(!away)}>
             <label for=${id}>
               <span class="bo-person-name">${person.name}</span>
-              ${away ? html`<span class="badge bo-offline">offline</span>` : null}
-              <span class="visually-hidden">: room</span>
+              ${away ? html`<span class="badge bo-offline">${T.offline}</span>` : null}
+              <span class="visually-hidden">${T.room}</span>
             </label>
             <select id=${id} data-move=${person.id} data-name=${person.name} data-focus-key=${`move:${person.id}`}
                     disabled=${!editable} value=${moving.get(person.id) ?? roomId}
                     onChange=${(event) => move(person, event.currentTarget)} onMouseDown=${opening} onKeyDown=${opening}>
-              <option value="">Not in a room</option>
+              <option value="">${T.notInARoom}</option>
               ${state.rooms.map((room) => {
                 const full = placesLeft(room) === 0 && room.room_id !== roomId;
-                return html`<option key=${room.room_id} value=${room.room_id} disabled=${full}>${`${room.name}${full ? " (full)" : ""}`}</option>`;
+                return html`<option key=${room.room_id} value=${room.room_id} disabled=${full}>${full ? fill(T.roomFull, { room: room.name }) : room.name}</option>`;
               })}
             </select>
           </li>

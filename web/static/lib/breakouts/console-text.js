@@ -1,30 +1,46 @@
 // The moderator console's break-outs panel, its pure part: the words it shows for a snapshot
 // of the round (phase, summary, who is taking part) and the plan being edited (its rows from
 // the server's rooms, and the checks before it is sent). No DOM here: node tests it.
-import { plural } from "./common.js";
+import { nt, t } from "../i18n.js";
 
-export const PHASES = { planning: "Planning", open: "Open", closing: "Closing", closed: "Closed" };
+/** The round's phase as the panel's badge names it. */
+export function phaseName(phase) {
+  switch (phase) {
+    case "planning": return t("Planning");
+    case "open": return t("Open");
+    case "closing": return t("Closing");
+    default: return t("Closed");
+  }
+}
 
 /** What the live region says when the round moves to a phase. */
-export const PHASE_ANNOUNCEMENTS = {
-  planning: "Planning new break-out rooms.",
-  open: "The break-out rooms are open.",
-  closing: "The break-out rooms are closing.",
-  closed: "The break-out rooms are closed. Everyone is back in the main session.",
-};
+export function phaseAnnouncement(phase) {
+  switch (phase) {
+    case "planning": return t("Planning new break-out rooms.");
+    case "open": return t("The break-out rooms are open.");
+    case "closing": return t("The break-out rooms are closing.");
+    default: return t("The break-out rooms are closed. Everyone is back in the main session.");
+  }
+}
 
-export const MODE_HINTS = {
-  auto: "Everyone who takes part is dealt into the rooms at random, evenly; late arrivals join the emptiest room.",
-  manual: "You place each person yourself (Assign automatically still helps as a start).",
-  self: "Participants pick a room on the session page, as long as it has free seats.",
-};
+/** How people get their rooms, for the plan's hint. */
+export function modeHint(assignment) {
+  switch (assignment) {
+    case "manual": return t("You place each person yourself (Assign automatically still helps as a start).");
+    case "self": return t("Participants pick a room on the session page, as long as it has free seats.");
+    default: return t("Everyone who takes part is dealt into the rooms at random, evenly; late arrivals join the emptiest room.");
+  }
+}
 
 export const DEFAULT_ROWS = 2;
 export const DEFAULT_CAPACITY = 12;
 export const MAX_ROOMS = 50;
 
-export function people(count) {
-  return count === 1 ? "1 person" : `${count} people`;
+/** "3 people taking part", or "3 people online taking part" when some are offline. */
+function takingPart(count, someOffline) {
+  return someOffline
+    ? nt("{count} person online taking part", "{count} people online taking part", count)
+    : nt("{count} person taking part", "{count} people taking part", count);
 }
 
 export function isRunning(state) {
@@ -48,42 +64,54 @@ function waitingOnline(state) {
 
 /** The line under the panel's heading. */
 export function summary(state) {
-  if (!state.planned) return "No rooms yet. Plan them below; participants see them on the session page.";
-  const rooms = plural(state.rooms.length, "room");
+  if (!state.planned) return t("No rooms yet. Plan them below; participants see them on the session page.");
+  const count = state.rooms.length;
   const offline = offlineCount(state);
   const waiting = waitingOnline(state);
-  const taking = `${people(poolSize(state) - offline)}${offline ? " online" : ""} taking part`;
-  const rest = (waiting ? `, ${waiting} not in a room yet` : "") + (offline ? `, ${offline} offline` : "");
+  // Facts joined as a list: "2 rooms planned · 2 people taking part, 1 not in a room yet."
+  const facts = [takingPart(poolSize(state) - offline, offline > 0)];
+  if (waiting) facts.push(nt("{count} not in a room yet", "{count} not in a room yet", waiting));
+  if (offline) facts.push(nt("{count} offline", "{count} offline", offline));
+  const list = facts.join(", ");
+  let rooms;
   switch (state.phase) {
     case "planning":
-      return `${rooms} planned · ${taking}${rest}.`;
+      rooms = nt("{count} room planned", "{count} rooms planned", count);
+      return t("{rooms} · {list}.", { rooms, list });
     case "open":
-      return `${rooms} open · ${taking}${rest}.`;
+      rooms = nt("{count} room open", "{count} rooms open", count);
+      return t("{rooms} · {list}.", { rooms, list });
     case "closing":
-      return "The rooms are closing: everyone returns to the main session when the countdown ends.";
+      return t("The rooms are closing: everyone returns to the main session when the countdown ends.");
     default:
-      return `The last round of ${rooms} is over. Plan a new round below.`;
+      return nt(
+        "The last round of {count} room is over. Plan a new round below.",
+        "The last round of {count} rooms is over. Plan a new round below.",
+        count,
+      );
   }
 }
 
 /** The line over the room cards: "3 people taking part · 3 not in a room". */
 export function poolText(state) {
   const size = poolSize(state);
-  if (!size) return "Nobody takes part yet: participants join from the session page.";
+  if (!size) return t("Nobody takes part yet: participants join from the session page.");
   const offline = offlineCount(state);
   const online = size - offline;
   const waiting = waitingOnline(state);
-  return `${people(online)}${offline ? " online" : ""} taking part`
-    + (waiting ? ` · ${waiting} not in a room` : online ? ` · everyone${offline ? " online" : ""} has a room` : "")
-    + (offline ? ` · ${offline} offline (their page is closed)` : "");
+  const facts = [takingPart(online, offline > 0)];
+  if (waiting) facts.push(nt("{count} not in a room", "{count} not in a room", waiting));
+  else if (online) facts.push(offline ? t("everyone online has a room") : t("everyone has a room"));
+  if (offline) facts.push(nt("{count} offline (their page is closed)", "{count} offline (their page is closed)", offline));
+  return facts.join(" · ");
 }
 
 /** The plan form's heading and submit button for the round's phase. */
 export function planWording(state) {
-  if (state.phase === "closed") return { heading: "Plan a new round", submit: "Create the rooms" };
+  if (state.phase === "closed") return { heading: t("Plan a new round"), submit: t("Create the rooms") };
   return state.planned
-    ? { heading: "Change the rooms", submit: "Save the changes" }
-    : { heading: "Plan the rooms", submit: "Create the rooms" };
+    ? { heading: t("Change the rooms"), submit: t("Save the changes") }
+    : { heading: t("Plan the rooms"), submit: t("Create the rooms") };
 }
 
 /** The last five messages sent to every room, newest first. */
@@ -99,7 +127,7 @@ export function recentBroadcasts(state) {
 
 /** A fresh row for the plan: "Room 3" with the default seats. */
 export function newPlanRow(key, index) {
-  return { key, room_id: "", name: `Room ${index + 1}`, topic: "", capacity: String(DEFAULT_CAPACITY) };
+  return { key, room_id: "", name: t("Room {n}", { n: index + 1 }), topic: "", capacity: String(DEFAULT_CAPACITY) };
 }
 
 /**
@@ -153,10 +181,10 @@ export function readPlan(rows, assignment) {
   };
   const rooms = [];
   for (const [index, row] of rows.entries()) {
-    if (!row.name.trim()) throw new PlanError(`Room ${index + 1} needs a name.`, index, "name");
+    if (!row.name.trim()) throw new PlanError(t("Room {n} needs a name.", { n: index + 1 }), index, "name");
     const seats = Number(row.capacity);
     if (!Number.isInteger(seats) || seats < 2 || seats > 50) {
-      throw new PlanError(`Room ${index + 1} seats between 2 and 50 people.`, index, "capacity");
+      throw new PlanError(t("Room {n} seats between 2 and 50 people.", { n: index + 1 }), index, "capacity");
     }
     rooms.push({ room_id: row.room_id || freshId(), name: row.name.trim(), topic: row.topic.trim(), capacity: seats });
   }

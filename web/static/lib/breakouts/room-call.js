@@ -7,6 +7,7 @@
 import { post } from "../api.js";
 import { ReconnectingPeer } from "../reconnecting-peer.js";
 import { Observable } from "./room-observable.js";
+import { t } from "../i18n.js";
 import { localTile, mediaProblem, notHere, remoteTile, speakerOf, watchPlan } from "./room-logic.js";
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
@@ -16,7 +17,7 @@ const OFFLINE_RETRY_MS = 1000; // a member listed in the call whose publication 
 const DISCONNECTED_GRACE_MS = 4000; // a "disconnected" peer often recovers by itself
 const FIRST_PICTURE_MS = 4000; // connected but no picture yet: watch again, which asks for a keyframe
 const DEVICES = "plenaria.breakouts.devices";
-const DROPPED = "Your connection to the room dropped. Reconnecting…";
+const dropped = () => t("Your connection to the room dropped. Reconnecting…");
 
 /** Play ``video``. Browsers may refuse to start sound before the person has clicked on this
  *  page: then play without sound, and tell ``onBlocked`` (which offers a button for it). */
@@ -140,7 +141,7 @@ export class RoomCall extends Observable {
 
   async startMedia() {
     this.mediaStarting = true;
-    this.status = "Starting your camera and microphone…";
+    this.status = t("Starting your camera and microphone…");
     this.changed();
     let stream = null;
     let problem = null;
@@ -159,7 +160,7 @@ export class RoomCall extends Observable {
       return;
     }
     if (!stream) {
-      this.status = `${mediaProblem(problem)} You can still see, hear and chat with the others.`;
+      this.status = t("{problem} You can still see, hear and chat with the others.", { problem: mediaProblem(problem) });
       this.changed();
       return;
     }
@@ -175,8 +176,8 @@ export class RoomCall extends Observable {
     this.status = hasAudio && hasVideo
       ? ""
       : hasAudio
-        ? "No camera: the others hear you and see your initials."
-        : "No microphone: the others see you but cannot hear you.";
+        ? t("No camera: the others hear you and see your initials.")
+        : t("No microphone: the others see you but cannot hear you.");
     this.changed();
     this.publish();
   }
@@ -209,10 +210,10 @@ export class RoomCall extends Observable {
         if (this.publisher !== publisher || this.leaving || state === "failed") return;
         if (state === "connected") {
           this.publishing = "live";
-          if (this.status === DROPPED) this.status = "";
+          if (this.status === dropped()) this.status = "";
         } else {
           this.publishing = state;
-          if (problem?.after === "failed") this.status = DROPPED;
+          if (problem?.after === "failed") this.status = dropped();
         }
         this.changed();
       },
@@ -344,7 +345,7 @@ export class RoomCall extends Observable {
     this.local = null;
     this.canMute = false;
     this.canStopCamera = false;
-    this.status = "You are in this room in another tab too: the call goes on there.";
+    this.status = t("You are in this room in another tab too: the call goes on there.");
     this.changed();
   }
 
@@ -357,7 +358,7 @@ export class RoomCall extends Observable {
   offerSound() {
     if (this.soundBlocked) return;
     this.soundBlocked = true;
-    this.status = "Your browser started the call without sound. Turn it on with the button below.";
+    this.status = t("Your browser started the call without sound. Turn it on with the button below.");
     this.changed();
   }
 

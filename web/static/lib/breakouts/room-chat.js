@@ -4,6 +4,17 @@
 // Every text from a participant is rendered as text, never as HTML.
 import { clock } from "../dom.js";
 import { html, useLayoutEffect, useMemo, useRef } from "../html.js";
+import { t } from "../i18n.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get chat() { return t("Chat"); },
+  get noMessagesYetSayHello() { return t("No messages yet. Say hello to your room."); },
+  get messageToEveryoneInThis() { return t("Message to everyone in this room"); },
+  get enterSendsShiftEnterStarts() { return t("Enter sends, Shift+Enter starts a new line."); },
+  get send() { return t("Send"); },
+};
 
 const NEAR_THE_END_PX = 48;
 
@@ -71,7 +82,7 @@ export function RoomChat({ session }) {
 
   return html`
     <section class="room-chat" aria-labelledby="chat-heading">
-      <h2 id="chat-heading">Chat</h2>
+      <h2 id="chat-heading">${T.chat}</h2>
       <div class="chat-log" role="log" aria-labelledby="chat-heading" tabindex="0" data-breakout-chat-log="" ref=${log}>
         <ol class="chat-list" data-breakout-chat="">
           ${messages.map(
@@ -83,10 +94,10 @@ export function RoomChat({ session }) {
             />`,
           )}
         </ol>
-        <p class="chat-empty" data-breakout-chat-empty="" hidden=${messages.length > 0}>No messages yet. Say hello to your room.</p>
+        <p class="chat-empty" data-breakout-chat-empty="" hidden=${messages.length > 0}>${T.noMessagesYetSayHello}</p>
       </div>
       <form class="chat-form" data-breakout-chat-form="" novalidate="" onSubmit=${onSubmit}>
-        <label for="chat-text">Message to everyone in this room</label>
+        <label for="chat-text">${T.messageToEveryoneInThis}</label>
         <textarea
           id="chat-text"
           name="text"
@@ -98,8 +109,8 @@ export function RoomChat({ session }) {
           onKeyDown=${onKeyDown}
         ></textarea>
         <div class="chat-form-row">
-          <p class="chat-hint muted" id="chat-hint">Enter sends, Shift+Enter starts a new line.</p>
-          <button type="submit" disabled=${session.sending}>Send</button>
+          <p class="chat-hint muted" id="chat-hint">${T.enterSendsShiftEnterStarts}</p>
+          <button type="submit" disabled=${session.sending}>${T.send}</button>
         </div>
       </form>
     </section>

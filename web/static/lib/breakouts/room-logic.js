@@ -3,14 +3,15 @@
 // belongs, and which banners the round's changes bring. Pure functions (node --test covers
 // them); room-session.js, room-call.js and the views apply them.
 import { roomById, roomOf, spokenDuration } from "./common.js";
+import { t } from "../i18n.js";
 
 /** A tile's status line for each connection state (empty when live). */
 export function tileStatus(connection, local) {
   return {
-    connecting: "Connecting…",
-    reconnecting: "Reconnecting…",
-    offline: local ? "Not sending: no camera or microphone" : "Not on the call yet",
-    elsewhere: "On the call in another tab",
+    connecting: t("Connecting…"),
+    reconnecting: t("Reconnecting…"),
+    offline: local ? t("Not sending: no camera or microphone") : t("Not on the call yet"),
+    elsewhere: t("On the call in another tab"),
     live: "",
   }[connection];
 }
@@ -27,14 +28,16 @@ export function initials(name) {
 export function mediaProblem(error) {
   switch (error?.name) {
     case "NotAllowedError":
-      return "Your browser blocks the camera and microphone for this site. Allow them (the icon in the address bar) and reload the page.";
+      return t("Your browser blocks the camera and microphone for this site. Allow them (the icon in the address bar) and reload the page.");
     case "NotFoundError":
     case "OverconstrainedError":
-      return "No camera or microphone was found.";
+      return t("No camera or microphone was found.");
     case "NotReadableError":
-      return "Your camera or microphone is busy in another application.";
+      return t("Your camera or microphone is busy in another application.");
     default:
-      return `Your camera and microphone could not start${error?.message ? ` (${error.message})` : ""}.`;
+      return error?.message
+        ? t("Your camera and microphone could not start ({reason}).", { reason: error.message })
+        : t("Your camera and microphone could not start.");
   }
 }
 
@@ -81,7 +84,7 @@ export function tileLabels(order, people, previous, me, myName) {
     const person = known.get(id);
     if (person && person.name !== before?.name) labels.set(id, { name: person.name, visitor: person.visitor });
     else if (before) labels.set(id, before);
-    else labels.set(id, { name: id === me ? myName : "Someone", visitor: false });
+    else labels.set(id, { name: id === me ? myName : t("Someone"), visitor: false });
   }
   return labels;
 }
@@ -132,10 +135,10 @@ export function localTile({ local, muted, cameraOff, mediaStarting, publishing, 
 export function personNotes(person, call, me) {
   const member = call.members[person.id];
   const notes = [];
-  if (person.id === me) notes.push("you");
-  if (person.visitor) notes.push("moderator");
-  if (person.id !== me && !member) notes.push("not on the call");
-  else if (member?.muted) notes.push("muted");
+  if (person.id === me) notes.push(t("you"));
+  if (person.visitor) notes.push(t("moderator"));
+  if (person.id !== me && !member) notes.push(t("not on the call"));
+  else if (member?.muted) notes.push(t("muted"));
   return notes;
 }
 
@@ -146,15 +149,18 @@ export function personNotes(person, call, me) {
  */
 export function whereTo(state, { me, roomId, code, home }) {
   if (state.phase === "closed" || state.phase === "planning") {
-    return { url: home, message: "The break-out rooms have closed. Back to the main session…" };
+    return { url: home, message: t("The break-out rooms have closed. Back to the main session…") };
   }
   const room = roomOf(state, me);
   if (room === null) {
-    return { url: home, message: "You are no longer in a break-out room. Back to the main session…" };
+    return { url: home, message: t("You are no longer in a break-out room. Back to the main session…") };
   }
   if (room !== roomId) {
-    const name = roomById(state, room)?.name ?? "another room";
-    return { url: `/sessions/${code}/breakouts/${room}`, message: `You were moved to ${name}. Taking you there…` };
+    const name = roomById(state, room)?.name;
+    const message = name
+      ? t("You were moved to {room}. Taking you there…", { room: name })
+      : t("You were moved to another room. Taking you there…");
+    return { url: `/sessions/${code}/breakouts/${room}`, message };
   }
   return null;
 }
@@ -196,7 +202,7 @@ export function roundBanners(banners, previous, state, warningShown, until) {
     banners = withoutBanner(withoutBanner(banners, "warning"), "extended");
     banners = withBanner(banners, {
       kind: "closing",
-      text: `The rooms are closing. You go back to the main session in ${spokenDuration(left)}.`,
+      text: t("The rooms are closing. You go back to the main session in {duration}.", { duration: spokenDuration(left) }),
     });
   } else if (!closing) {
     banners = withoutBanner(banners, "closing");
@@ -206,14 +212,14 @@ export function roundBanners(banners, previous, state, warningShown, until) {
       const left = until(state.ends_at) ?? 0;
       banners = withBanner(banners, {
         kind: "extended",
-        text: `The moderators gave the rooms more time: ${spokenDuration(left)} left.`,
+        text: t("The moderators gave the rooms more time: {duration} left.", { duration: spokenDuration(left) }),
       });
     }
   }
   if (state.warning && state.warning !== warningShown && !closing) {
     banners = withoutBanner(banners, "extended");
     const left = until(state.ends_at) ?? state.warning * 60000;
-    banners = withBanner(banners, { kind: "warning", text: `${spokenDuration(left)} left in this room.` });
+    banners = withBanner(banners, { kind: "warning", text: t("{duration} left in this room.", { duration: spokenDuration(left) }) });
   } else if (!state.warning) {
     banners = withoutBanner(banners, "warning");
   }
@@ -224,7 +230,7 @@ export function roundBanners(banners, previous, state, warningShown, until) {
 export function clockLook(state, left) {
   const closing = state.phase === "closing";
   return {
-    label: closing ? "Back to the main session in" : "Time left",
+    label: closing ? t("Back to the main session in") : t("Time left"),
     state: closing ? "closing" : state.warning || left <= 60000 ? "warning" : "open",
   };
 }

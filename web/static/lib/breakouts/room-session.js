@@ -8,6 +8,7 @@ import { ApiError, post } from "../api.js";
 import { pageRealtime } from "../realtime.js";
 import { ServerClock, formatCountdown, loadBreakouts, roomById } from "./common.js";
 import { Observable } from "./room-observable.js";
+import { t } from "../i18n.js";
 import {
   clockLook,
   clockTarget,
@@ -117,7 +118,7 @@ export class RoomSession extends Observable {
     this.realtime = null;
     this.ticker = null;
     const closing = page.phase === "closing";
-    this.clockView = { label: closing ? "Back to the main session in" : "Time left", text: "–:––", state: page.phase };
+    this.clockView = { label: closing ? t("Back to the main session in") : t("Time left"), text: "–:––", state: page.phase };
     call.hooks = { fail: (message) => this.fail(message), refused: () => this.recheck() };
   }
 
@@ -230,7 +231,7 @@ export class RoomSession extends Observable {
       this.clock.changed();
     }
     if (state.phase === "closing" && left <= 0) {
-      this.goTo(this.home(), "The break-out rooms have closed. Back to the main session…");
+      this.goTo(this.home(), t("The break-out rooms have closed. Back to the main session…"));
     }
   }
 
@@ -303,7 +304,7 @@ export class RoomSession extends Observable {
       this.error = "";
       return true;
     } catch (error) {
-      this.fail(error instanceof ApiError ? error.message : "The message was not sent. Try again.");
+      this.fail(error instanceof ApiError ? error.message : t("The message was not sent. Try again."));
       return false;
     } finally {
       this.sending = false;
@@ -326,12 +327,12 @@ export class RoomSession extends Observable {
     this.changed();
     try {
       await post(`${this.base}/help`);
-      this.banner("help", "The moderators know your room would like help. One of them will join you shortly.");
+      this.banner("help", t("The moderators know your room would like help. One of them will join you shortly."));
     } catch (error) {
       if (error.code === "breakouts.help_pending") {
-        this.banner("help", "Someone in your room has already asked: a moderator is on the way.");
+        this.banner("help", t("Someone in your room has already asked: a moderator is on the way."));
       } else {
-        this.fail(error instanceof ApiError ? error.message : "Asking for help did not work. Try again.");
+        this.fail(error instanceof ApiError ? error.message : t("Asking for help did not work. Try again."));
       }
     } finally {
       this.helpBusy = false;
@@ -351,7 +352,7 @@ export class RoomSession extends Observable {
         return;
       }
     }
-    this.goTo(homeOf(this.code, visiting), "You left the room.");
+    this.goTo(homeOf(this.code, visiting), t("You left the room."));
   }
 
   fail(message) {

@@ -4,10 +4,49 @@
 // render them; every text from a participant is rendered as text, never as HTML.
 import { clock } from "../dom.js";
 import { Fragment, html, useLayoutEffect, useReducer, useRef, useState } from "../html.js";
-import { CONNECTION } from "./common.js";
+import { connectionText } from "./common.js";
+import { fill, t } from "../i18n.js";
 import { RoomChat } from "./room-chat.js";
 import { playVideo } from "./room-call.js";
 import { gridCount, initials, personNotes, tileLabels, tileOrder, tileStatus } from "./room-logic.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get messageFromTheModerators() { return t("Message from the moderators"); },
+  get dismissTheMessageFromThe() { return t("Dismiss the message from the moderators"); },
+  get dismiss() { return t("Dismiss"); },
+  get yourCamera() { return t("Your camera"); },
+  get videoOfName() { return t("Video of {name}"); },
+  get muted() { return t("Muted"); },
+  get cameraOff() { return t("Camera off"); },
+  get speaking() { return t("Speaking"); },
+  get peopleOnTheCall() { return t("People on the call"); },
+  get nobodyElseIsHereYet() { return t("Nobody else is here yet: the others appear as they arrive."); },
+  get callControls() { return t("Call controls"); },
+  get unmute() { return t("Unmute"); },
+  get mute() { return t("Mute"); },
+  get startVideo() { return t("Start video"); },
+  get stopVideo() { return t("Stop video"); },
+  get turnOnSound() { return t("Turn on sound"); },
+  get useThisTab() { return t("Use this tab"); },
+  get helpIsOnTheWay() { return t("Help is on the way"); },
+  get askForHelp() { return t("Ask for help"); },
+  get leaveRoom() { return t("Leave room"); },
+  get moderatorYou() { return t("(moderator, you)"); },
+  get moderator() { return t("(moderator)"); },
+  get you() { return t("(you)"); },
+  get inThisRoom() { return t("In this room"); },
+  get leaveTheRoom() { return t("Leave the room?"); },
+  get youStopVisitingRoomAnd() { return t("You stop visiting {room} and go back to the session page. You can visit any room again from the moderator console."); },
+  get youGoBackToThe() { return t("You go back to the session page and stop taking part in the break-out rooms. You can take part again from there."); },
+  get stay() { return t("Stay"); },
+  get programme() { return t("Programme"); },
+  get breakOutRooms() { return t("Break-out rooms"); },
+  get breakOutRoomYouAre() { return t("Break-out room · you are visiting as a moderator"); },
+  get breakOutRoom() { return t("Break-out room"); },
+  get videoCall() { return t("Video call"); },
+};
 
 /** Render the calling component again whenever ``observable`` changes.
  *  @param {import("./room-observable.js").Observable} observable */
@@ -26,7 +65,7 @@ function RoundClock({ session, connection }) {
     <div class="room-clock" data-breakout-clock="" data-state=${state}>
       <span class="room-clock-label" id="room-clock-label" data-breakout-clock-label="">${label}</span>
       <span class="room-countdown" role="timer" aria-labelledby="room-clock-label" data-breakout-countdown="">${text}</span>
-      <span class="qa-connection" data-breakout-connection="" data-state=${connection}>${CONNECTION[connection]}</span>
+      <span class="qa-connection" data-breakout-connection="" data-state=${connection}>${connectionText(connection)}</span>
     </div>
   `;
 }
@@ -36,16 +75,16 @@ function BroadcastBanner({ banner, onDismiss }) {
   const at = banner.at ? new Date(banner.at) : null;
   return html`
     <div class="bo-banner bo-banner-broadcast" data-broadcast-at=${banner.at ?? ""} data-banner="broadcast">
-      <p class="bo-banner-title"><strong>Message from the moderators</strong>${at ? " · " : null}${at
+      <p class="bo-banner-title"><strong>${T.messageFromTheModerators}</strong>${at ? " · " : null}${at
         ? html`<time datetime=${banner.at}>${clock.format(at)}</time>`
         : null}</p>
       <p class="bo-banner-text">${banner.text}</p>
       <button
         type="button"
         class="secondary banner-dismiss"
-        aria-label="Dismiss the message from the moderators"
+        aria-label=${T.dismissTheMessageFromThe}
         onClick=${onDismiss}
-      >Dismiss</button>
+      >${T.dismiss}</button>
     </div>
   `;
 }
@@ -70,6 +109,13 @@ function Banners({ session }) {
 
 /** One person's square in the grid: their video, or their initials when there is none. The
  *  <video> stays the same element while the tile is shown, and keeps its stream. */
+/** A tile's caption: "Ann (you) · moderator". */
+function tileName(name, local, visitor) {
+  if (local && visitor) return t("{name} (you) · moderator", { name });
+  if (local) return t("{name} (you)", { name });
+  return visitor ? t("{name} · moderator", { name }) : name;
+}
+
 function Tile({ call, id, local, label, show, stream, tracks }) {
   const video = useRef(/** @type {HTMLVideoElement | null} */ (null));
   const [hasVideo, setHasVideo] = useState(false);
@@ -99,18 +145,18 @@ function Tile({ call, id, local, label, show, stream, tracks }) {
       <video
         playsinline=""
         autoplay=${true}
-        aria-label=${local ? "Your camera" : `Video of ${label.name}`}
+        aria-label=${local ? T.yourCamera : fill(T.videoOfName, { name: label.name })}
         ref=${video}
         onLoadedData=${() => setHasVideo(true)}
         onEmptied=${() => setHasVideo(false)}
       ></video>
       <span class="tile-avatar" aria-hidden="true">${initials(label.name)}</span>
       <p class="tile-caption">
-        <span class="tile-name">${label.name}${local ? " (you)" : ""}${label.visitor ? " · moderator" : ""}</span>
+        <span class="tile-name">${tileName(label.name, local, label.visitor)}</span>
         <span class="tile-badges">
-          ${muted ? html`<span class="tile-badge badge-muted">Muted</span>` : null}
-          ${cameraOff ? html`<span class="tile-badge">Camera off</span>` : null}
-          ${speaking ? html`<span class="visually-hidden">Speaking</span>` : null}
+          ${muted ? html`<span class="tile-badge badge-muted">${T.muted}</span>` : null}
+          ${cameraOff ? html`<span class="tile-badge">${T.cameraOff}</span>` : null}
+          ${speaking ? html`<span class="visually-hidden">${T.speaking}</span>` : null}
         </span>
       </p>
       <span class="tile-status">${tileStatus(connection, local) || null}</span>
@@ -127,7 +173,7 @@ function CallGrid({ session, call }) {
   labels.current = tileLabels(order, people, labels.current, me, myName);
   const alone = order.length <= 1 && Boolean(session.state || session.roomView);
   return html`
-    <ul class="call-grid" data-breakout-grid="" data-count=${String(gridCount(order.length))} aria-label="People on the call">
+    <ul class="call-grid" data-breakout-grid="" data-count=${String(gridCount(order.length))} aria-label=${T.peopleOnTheCall}>
       ${order.map((id) => {
         const { stream, tracks } = call.streamOf(id);
         return html`<${Tile}
@@ -142,14 +188,14 @@ function CallGrid({ session, call }) {
         />`;
       })}
     </ul>
-    <p class="call-alone muted" data-breakout-alone="" hidden=${!alone}>Nobody else is here yet: the others appear as they arrive.</p>
+    <p class="call-alone muted" data-breakout-alone="" hidden=${!alone}>${T.nobodyElseIsHereYet}</p>
   `;
 }
 
 function CallControls({ session, call, onLeave }) {
   const help = session.help; // null until the first snapshot
   return html`
-    <div class="call-controls" role="toolbar" aria-label="Call controls" data-breakout-controls="">
+    <div class="call-controls" role="toolbar" aria-label=${T.callControls} data-breakout-controls="">
       <button
         type="button"
         class="call-button"
@@ -157,7 +203,7 @@ function CallControls({ session, call, onLeave }) {
         data-state=${call.muted ? "off" : "on"}
         disabled=${!call.canMute}
         onClick=${() => call.toggleMute()}
-      >${call.muted ? "Unmute" : "Mute"}</button>
+      >${call.muted ? T.unmute : T.mute}</button>
       <button
         type="button"
         class="call-button"
@@ -165,9 +211,9 @@ function CallControls({ session, call, onLeave }) {
         data-state=${call.cameraOff ? "off" : "on"}
         disabled=${!call.canStopCamera}
         onClick=${() => call.toggleCamera()}
-      >${call.cameraOff ? "Start video" : "Stop video"}</button>
-      <button type="button" class="call-button" data-breakout-sound="" hidden=${!call.soundBlocked} onClick=${() => call.turnOnSound()}>Turn on sound</button>
-      <button type="button" class="call-button" data-breakout-takeover="" hidden=${!call.dormant} onClick=${() => call.takeOver()}>Use this tab</button>
+      >${call.cameraOff ? T.startVideo : T.stopVideo}</button>
+      <button type="button" class="call-button" data-breakout-sound="" hidden=${!call.soundBlocked} onClick=${() => call.turnOnSound()}>${T.turnOnSound}</button>
+      <button type="button" class="call-button" data-breakout-takeover="" hidden=${!call.dormant} onClick=${() => call.takeOver()}>${T.useThisTab}</button>
       ${session.page.visiting
         ? null
         : html`<button
@@ -178,8 +224,8 @@ function CallControls({ session, call, onLeave }) {
             hidden=${Boolean(help?.hidden)}
             disabled=${session.helpBusy || Boolean(help?.disabled)}
             onClick=${() => session.askHelp()}
-          >${help?.pending ? "Help is on the way" : "Ask for help"}</button>`}
-      <button type="button" class="call-button call-leave" data-breakout-leave="" onClick=${onLeave}>Leave room</button>
+          >${help?.pending ? T.helpIsOnTheWay : T.askForHelp}</button>`}
+      <button type="button" class="call-button call-leave" data-breakout-leave="" onClick=${onLeave}>${T.leaveRoom}</button>
     </div>
   `;
 }
@@ -190,9 +236,9 @@ function CallControls({ session, call, onLeave }) {
 function PagePerson({ person, me }) {
   const mine = person.id === me;
   if (person.visitor) {
-    return html`<li data-person=${person.id}>${person.name} <span class="muted">(moderator${mine ? ", you" : ""})</span></li>`;
+    return html`<li data-person=${person.id}>${person.name} <span class="muted">${mine ? T.moderatorYou : T.moderator}</span></li>`;
   }
-  return html`<li data-person=${person.id}>${person.name}${mine ? html` <span class="muted">(you)</span>` : null}</li>`;
+  return html`<li data-person=${person.id}>${person.name}${mine ? html` <span class="muted">${T.you}</span>` : null}</li>`;
 }
 
 function People({ session, call }) {
@@ -201,7 +247,7 @@ function People({ session, call }) {
   const people = live ? session.people() : session.page.people;
   return html`
     <section class="room-people" aria-labelledby="people-heading">
-      <h2 id="people-heading">In this room <span class="room-people-count" data-breakout-people-count="">${people.length}</span></h2>
+      <h2 id="people-heading">${T.inThisRoom} <span class="room-people-count" data-breakout-people-count="">${people.length}</span></h2>
       <ul class="plain room-people-list" data-breakout-people="">
         ${people.map((person) => {
           if (!live) return html`<${PagePerson} key=${person.id} person=${person} me=${me} />`;
@@ -227,13 +273,13 @@ function LeaveDialog({ session, dialog }) {
   return html`
     <dialog class="room-dialog" aria-labelledby="leave-heading" data-breakout-leave-dialog="" ref=${dialog} onClose=${onClose}>
       <form method="dialog">
-        <h2 id="leave-heading">Leave the room?</h2>
+        <h2 id="leave-heading">${T.leaveTheRoom}</h2>
         ${visiting
-          ? html`<p>You stop visiting ${roomName} and go back to the session page. You can visit any room again from the moderator console.</p>`
-          : html`<p>You go back to the session page and stop taking part in the break-out rooms. You can take part again from there.</p>`}
+          ? html`<p>${fill(T.youStopVisitingRoomAnd, { room: roomName })}</p>`
+          : html`<p>${T.youGoBackToThe}</p>`}
         <div class="room-dialog-actions">
-          <button type="submit" value="cancel" class="secondary">Stay</button>
-          <button type="submit" value="leave" class="call-leave">Leave room</button>
+          <button type="submit" value="cancel" class="secondary">${T.stay}</button>
+          <button type="submit" value="leave" class="call-leave">${T.leaveRoom}</button>
         </div>
       </form>
     </dialog>
@@ -257,11 +303,11 @@ export function RoomPage({ session, call, root }) {
   });
   const page = session.page;
   return html`
-    <p class="breadcrumbs"><a href="/">Programme</a> › <a href=${`/sessions/${page.code}`}>${page.sessionTitle}</a> › Break-out rooms › ${page.roomName}</p>
+    <p class="breadcrumbs"><a href="/">${T.programme}</a> › <a href=${`/sessions/${page.code}`}>${page.sessionTitle}</a> › ${T.breakOutRooms} › ${page.roomName}</p>
 
     <header class="room-header">
       <div class="room-title">
-        <p class="room-kicker">Break-out room${page.visiting ? " · you are visiting as a moderator" : ""}</p>
+        <p class="room-kicker">${page.visiting ? T.breakOutRoomYouAre : T.breakOutRoom}</p>
         <h1>${page.roomName}</h1>
         ${page.roomTopic ? html`<p class="subtitle">${page.roomTopic}</p>` : null}
       </div>
@@ -275,7 +321,7 @@ export function RoomPage({ session, call, root }) {
 
     <div class="room-layout">
       <section class="room-call" aria-labelledby="call-heading">
-        <h2 id="call-heading" class="visually-hidden">Video call</h2>
+        <h2 id="call-heading" class="visually-hidden">${T.videoCall}</h2>
         <${CallGrid} session=${session} call=${call} />
         <${CallControls} session=${session} call=${call} onLeave=${() => dialog.current.showModal()} />
         <p class="room-media-note" role="status" data-breakout-media-status="">${call.status || null}</p>

@@ -1,5 +1,6 @@
 // The states of the studio's own publication and how each shows. A new state (a rehearsal,
-// say) is one more entry here.
+// say) is one more entry here. The words are getters: read in the page's language.
+import { t } from "../i18n.js";
 
 /**
  * @typedef {"preview" | "connecting" | "live" | "rehearsing" | "reconnecting" | "stopped" | "refused" | "cut"} PublicationState
@@ -13,35 +14,35 @@
 
 /** @type {Record<PublicationState, PublicationLook>} */
 export const PUBLICATION_STATES = {
-  preview: { badge: "Preview", tone: "upcoming", text: "Preview: you are not live.", publishing: false, onAir: false },
-  connecting: { badge: "Connecting", tone: "upcoming", text: "Connecting…", publishing: true, onAir: false },
-  live: { badge: "Live", tone: "live", text: "You are live.", publishing: true, onAir: true },
+  preview: { get badge() { return t("Preview"); }, tone: "upcoming", get text() { return t("Preview: you are not live."); }, publishing: false, onAir: false },
+  connecting: { get badge() { return t("Connecting"); }, tone: "upcoming", get text() { return t("Connecting…"); }, publishing: true, onAir: false },
+  live: { get badge() { return t("Live"); }, tone: "live", get text() { return t("You are live."); }, publishing: true, onAir: true },
   rehearsing: {
-    badge: "Rehearsal",
+    get badge() { return t("Rehearsal"); },
     tone: "paused",
-    text: "Rehearsing: only this session’s moderators and speakers see you, and nothing is recorded.",
+    get text() { return t("Rehearsing: only this session’s moderators and speakers see you, and nothing is recorded."); },
     publishing: true,
     onAir: true,
   },
   reconnecting: {
-    badge: "Reconnecting",
+    get badge() { return t("Reconnecting"); },
     tone: "paused",
-    text: "Connection lost. Reconnecting…",
+    get text() { return t("Connection lost. Reconnecting…"); },
     publishing: true,
     onAir: true,
   },
-  stopped: { badge: "Offline", tone: "upcoming", text: "Stopped: you are offline.", publishing: false, onAir: false },
+  stopped: { get badge() { return t("Offline"); }, tone: "upcoming", get text() { return t("Stopped: you are offline."); }, publishing: false, onAir: false },
   cut: {
-    badge: "Ended",
+    get badge() { return t("Ended"); },
     tone: "upcoming",
-    text: "A moderator ended your stream. They can let you back on from the moderator console.",
+    get text() { return t("A moderator ended your stream. They can let you back on from the moderator console."); },
     publishing: false,
     onAir: false,
   },
   refused: {
-    badge: "Not live",
+    get badge() { return t("Not live"); },
     tone: "upcoming",
-    text: "Someone else is publishing on this session, so you are not live.",
+    get text() { return t("Someone else is publishing on this session, so you are not live."); },
     publishing: false,
     onAir: false,
   },

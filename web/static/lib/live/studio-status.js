@@ -1,6 +1,7 @@
 // What the studio says: the state of this studio's own publication, and apart from it what
 // the session's live topic says of the session's stream (which may be another speaker's).
 import { PUBLICATION_STATES } from "./publication-states.js";
+import { nt, t } from "../i18n.js";
 
 /**
  * @typedef {import("./publication-states.js").PublicationState} PublicationState
@@ -8,10 +9,12 @@ import { PUBLICATION_STATES } from "./publication-states.js";
  *   the session's stream, as its live topic tells it
  */
 
-const OTHERS_STREAM = {
-  live: "Another speaker is live on this session.",
-  paused: "Another speaker's stream on this session is paused.",
-};
+/** What the studio says of another speaker's stream, by its state. */
+function othersStream(state) {
+  if (state === "live") return t("Another speaker is live on this session.");
+  if (state === "paused") return t("Another speaker's stream on this session is paused.");
+  return undefined;
+}
 
 /** The start of a stream that is on (live or paused), else null: it names the stream. */
 function startOf(stream) {
@@ -79,9 +82,9 @@ export class StudioStatus {
     badge.className = `badge badge-${look.tone}`;
     state.textContent = look.text;
     const rehearsing = this.#stream?.rehearsal && this.#stream.state === "live";
-    const others = rehearsing ? "Another speaker is rehearsing on this session." : OTHERS_STREAM[this.#stream?.state];
+    const others = rehearsing ? t("Another speaker is rehearsing on this session.") : othersStream(this.#stream?.state);
     session.textContent = owner === "other" ? (others ?? "") : "";
-    viewers.textContent = owner === "own" && look.onAir ? `${this.#stream.viewers} watching` : "";
+    viewers.textContent = owner === "own" && look.onAir ? nt("{count} watching", "{count} watching", this.#stream.viewers) : "";
     start.disabled = look.publishing;
     rehearse.disabled = look.publishing;
     stop.disabled = !look.publishing;

@@ -4,6 +4,7 @@
 import { PUBLICATION_STATES } from "./publication-states.js";
 import { ReconnectingPeer, isTransient } from "../reconnecting-peer.js";
 import { SignalingError } from "../webrtc.js";
+import { t } from "../i18n.js";
 
 /** How long a connection that went "disconnected" gets to come back by itself. */
 const RECOVERY_MS = 3000;
@@ -105,15 +106,15 @@ export class WhipPublisher {
       this.#link = null;
       const { kind, error } = problem;
       if (kind === "gave-up") {
-        this.#set("stopped", "The connection to the server was lost and could not be restored. Go live again.");
+        this.#set("stopped", t("The connection to the server was lost and could not be restored. Go live again."));
       } else if (kind !== "refused") {
-        this.#set("preview", "Could not go live: no media connection to the server (is UDP blocked?).");
+        this.#set("preview", t("Could not go live: no media connection to the server (is UDP blocked?)."));
       } else if (error instanceof SignalingError && error.code === "media.cut") {
         this.#set("cut"); // a moderator ended it: no reconnecting until they let speakers back
       } else if (error instanceof SignalingError && error.status === 409) {
         this.#set("refused");
       } else {
-        this.#set(link.wasConnected ? "stopped" : "preview", `Could not go live: ${error.message}`);
+        this.#set(link.wasConnected ? "stopped" : "preview", t("Could not go live: {reason}", { reason: error.message }));
       }
     }
   }

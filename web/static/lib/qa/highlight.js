@@ -2,6 +2,7 @@
 // the projector stage shows it to the room, the studio to the speaker.
 // Participant text goes into the page with textContent, never as HTML.
 import { QAPanel } from "./panel.js";
+import { nt, t } from "../i18n.js";
 
 /** The public Q&A topic of session ``code``. */
 export function qaTopic(code) {
@@ -50,7 +51,7 @@ export class HighlightView extends QAPanel {
     this.find("author").textContent = question.author;
     const speaker = this.speakers.get(question.addressed_to);
     this.find("for").hidden = !speaker;
-    this.find("for").textContent = speaker ? `for ${speaker}` : "";
-    this.find("votes").textContent = `${question.votes} vote${question.votes === 1 ? "" : "s"}`;
+    this.find("for").textContent = speaker ? t("for {speaker}", { speaker }) : "";
+    this.find("votes").textContent = nt("{count} vote", "{count} votes", question.votes);
   }
 }

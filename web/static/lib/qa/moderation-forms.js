@@ -3,6 +3,20 @@
 // or picked while the question is out of view; Esc or Cancel closes them.
 import { html } from "../html.js";
 import { shorten, votes } from "./moderation.js";
+import { fill, t } from "../i18n.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get editTheQuestion() { return t("Edit the question"); },
+  get save() { return t("Save"); },
+  get cancel() { return t("Cancel"); },
+  get ctrlEnterSavesEscCancels() { return t("Ctrl+Enter saves · Esc cancels"); },
+  get mergeInto() { return t("Merge into"); },
+  get questionVotes() { return t("{question} ({votes})"); },
+  get thisQuestionIsArchivedIts() { return t("This question is archived; its votes and its author's vote go to the one you pick."); },
+  get merge() { return t("Merge"); },
+};
 
 function escapeCloses(id, onClose) {
   return (event) => {
@@ -25,7 +39,7 @@ export function EditForm({ id, form, onChange, onSave, onClose }) {
   };
   return html`
     <form class="mod-form" noValidate onSubmit=${submit} onKeyDown=${escapeCloses(id, onClose)}>
-      <label for=${`edit-${id}`}>Edit the question</label>
+      <label for=${`edit-${id}`}>${T.editTheQuestion}</label>
       <textarea
         id=${`edit-${id}`}
         rows="3"
@@ -35,9 +49,9 @@ export function EditForm({ id, form, onChange, onSave, onClose }) {
         onKeyDown=${shortcut}
       ></textarea>
       <div class="mod-form-row">
-        <button type="submit">Save</button>
-        <button type="button" class="secondary" data-cancel="" onClick=${() => onClose(id)}>Cancel</button>
-        <span class="muted">Ctrl+Enter saves · Esc cancels</span>
+        <button type="submit">${T.save}</button>
+        <button type="button" class="secondary" data-cancel="" onClick=${() => onClose(id)}>${T.cancel}</button>
+        <span class="muted">${T.ctrlEnterSavesEscCancels}</span>
       </div>
     </form>`;
 }
@@ -51,18 +65,18 @@ export function MergeForm({ id, form, onChange, onMerge, onClose }) {
   };
   return html`
     <form class="mod-form" noValidate onSubmit=${submit} onKeyDown=${escapeCloses(id, onClose)}>
-      <label for=${`merge-${id}`}>Merge into</label>
+      <label for=${`merge-${id}`}>${T.mergeInto}</label>
       <select
         id=${`merge-${id}`}
         value=${form.into}
         onChange=${(event) => onChange(id, { ...form, into: event.currentTarget.value })}
       >
-        ${form.targets.map((q) => html`<option key=${q.id} value=${q.id}>${`${shorten(q.text)} (${votes(q.votes)})`}</option>`)}
+        ${form.targets.map((q) => html`<option key=${q.id} value=${q.id}>${fill(T.questionVotes, { question: shorten(q.text), votes: votes(q.votes) })}</option>`)}
       </select>
-      <p class="muted">This question is archived; its votes and its author's vote go to the one you pick.</p>
+      <p class="muted">${T.thisQuestionIsArchivedIts}</p>
       <div class="mod-form-row">
-        <button type="submit">Merge</button>
-        <button type="button" class="secondary" data-cancel="" onClick=${() => onClose(id)}>Cancel</button>
+        <button type="submit">${T.merge}</button>
+        <button type="button" class="secondary" data-cancel="" onClick=${() => onClose(id)}>${T.cancel}</button>
       </div>
     </form>`;
 }

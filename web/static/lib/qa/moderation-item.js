@@ -4,21 +4,36 @@
 import { clock } from "../dom.js";
 import { html } from "../html.js";
 import { EditForm, MergeForm } from "./moderation-forms.js";
-import { STATE_LABELS, actionsFor, shorten, votes } from "./moderation.js";
+import { actionsFor, shorten, stateLabel, votes } from "./moderation.js";
+import { fill, t } from "../i18n.js";
+
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get forSpeaker() { return t("for {speaker}"); },
+  get onScreen() { return t("On screen"); },
+  get starred() { return t("Starred"); },
+  get edited() { return t("edited"); },
+  get mergedIntoQuestion() { return t("merged into “{question}”"); },
+  get mergedIntoAnotherQuestion() { return t("merged into another question"); },
+  get actions() { return t("Actions"); },
+};
 
 function QuestionMeta({ question, highlighted, speaker, mergedInto }) {
   return html`
     <p class="question-meta" id=${`mq-${question.id}-meta`}>
       <span class="question-author">${question.author}</span>
-      ${speaker ? html`<span class="question-for">for ${speaker}</span>` : null}
+      ${speaker ? html`<span class="question-for">${fill(T.forSpeaker, { speaker })}</span>` : null}
       <time datetime=${question.asked_at}>${clock.format(new Date(question.asked_at))}</time>
       <span class="vote-count">${votes(question.votes)}</span>
-      <span class=${`badge badge-state badge-${question.state}`}>${STATE_LABELS[question.state]}</span>
-      ${highlighted ? html`<span class="badge badge-onscreen">On screen</span>` : null}
-      ${question.starred ? html`<span class="badge badge-starred">★ Starred</span>` : null}
-      ${question.history.length ? html`<span class="muted">edited</span>` : null}
+      <span class=${`badge badge-state badge-${question.state}`}>${stateLabel(question.state)}</span>
+      ${highlighted ? html`<span class="badge badge-onscreen">${T.onScreen}</span>` : null}
+      ${question.starred ? html`<span class="badge badge-starred">★ ${T.starred}</span>` : null}
+      ${question.history.length ? html`<span class="muted">${T.edited}</span>` : null}
       ${question.merged_into
-        ? html`<span class="muted">merged into “${shorten(mergedInto ?? "another question", 60)}”</span>`
+        ? html`<span class="muted">${mergedInto
+          ? fill(T.mergedIntoQuestion, { question: shorten(mergedInto, 60) })
+          : T.mergedIntoAnotherQuestion}</span>`
         : null}
     </p>`;
 }
@@ -26,7 +41,7 @@ function QuestionMeta({ question, highlighted, speaker, mergedInto }) {
 /** The question's buttons, keyed so that focus stays on a button whose label toggles. */
 function Actions({ question, highlighted, busy, onAction }) {
   return html`
-    <div class="mod-actions" role="group" aria-label="Actions">
+    <div class="mod-actions" role="group" aria-label=${T.actions}>
       ${actionsFor(question, highlighted).map((button) => html`
         <button
           key=${button.focusKey}

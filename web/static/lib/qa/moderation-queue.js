@@ -16,8 +16,14 @@ import {
   queueOf,
   stepCurrent,
 } from "./moderation.js";
+import { formatNumber, t } from "../i18n.js";
 
-const LOADING = "Loading the questions…";
+/** The words this module's templates show, read when rendering (outside the templates,
+ *  where the catalog's extractor finds them). */
+const T = {
+  get showQuestionsThatAre() { return t("Show questions that are"); },
+  get loadingTheQuestions() { return t("Loading the questions…"); },
+};
 
 /** The tabs as the page rendered them: [{key, label, count}] (the count until the snapshot). */
 export function readTabs(tablist) {
@@ -42,7 +48,7 @@ function Tabs({ tabs, counts, filter, onSelect }) {
     onSelect(key);
   };
   return html`
-    <div class="queue-tabs" role="tablist" aria-label="Show questions that are" data-qa-tabs="" ref=${list} onKeyDown=${onKeyDown}>
+    <div class="queue-tabs" role="tablist" aria-label=${T.showQuestionsThatAre} data-qa-tabs="" ref=${list} onKeyDown=${onKeyDown}>
       ${tabs.map(({ key, label, count }) => html`
         <button
           key=${key}
@@ -54,7 +60,7 @@ function Tabs({ tabs, counts, filter, onSelect }) {
           aria-selected=${String(key === filter)}
           tabindex=${key === filter ? 0 : -1}
           onClick=${() => onSelect(key)}
-        >${`${label} `}<span class="tab-count" data-count=${key}>${String(counts ? counts[key] : count)}</span></button>`)}
+        >${`${label} `}<span class="tab-count" data-count=${key}>${counts ? formatNumber(counts[key]) : count}</span></button>`)}
     </div>`;
 }
 
@@ -134,7 +140,7 @@ export function ModerationQueue({ tabs, moderation, busy, speakers, actions }) {
   };
   const openMerge = (id) => {
     const targets = mergeTargets(questions.values(), id);
-    if (targets.length === 0) return actions.showError("There is no other open question to merge this one into.");
+    if (targets.length === 0) return actions.showError(t("There is no other open question to merge this one into."));
     focusNext.current = { field: `merge-${id}` };
     setForm(id, { kind: "merge", targets, into: targets[0].id });
   };
@@ -192,6 +198,6 @@ export function ModerationQueue({ tabs, moderation, busy, speakers, actions }) {
             onClose=${close}
           />`)}
       </ol>
-      <p class="qa-empty" data-qa-queue-empty="" hidden=${shown.length > 0}>${moderation ? emptyText(filter) : LOADING}</p>
+      <p class="qa-empty" data-qa-queue-empty="" hidden=${shown.length > 0}>${moderation ? emptyText(filter) : T.loadingTheQuestions}</p>
     </div>`;
 }

@@ -2,6 +2,7 @@
 // what order, which actions a question offers, what a key does, and how the moderation
 // topic's snapshot and changes, and the answers to the console's own actions, change what
 // it knows.
+import { nt, t } from "../i18n.js";
 
 /** The tabs of the queue: which questions each one shows. */
 export const FILTERS = {
@@ -13,28 +14,35 @@ export const FILTERS = {
   starred: (q) => q.starred && !q.merged_into,
 };
 
-export const STATE_LABELS = {
-  pending: "Pending",
-  visible: "Live",
-  answered: "Answered",
-  archived: "Archived",
-  dismissed: "Dismissed",
-};
+/** A question's state as its badge names it. */
+export function stateLabel(state) {
+  switch (state) {
+    case "pending": return t("Pending");
+    case "visible": return t("Live");
+    case "answered": return t("Answered");
+    case "archived": return t("Archived");
+    case "dismissed": return t("Dismissed");
+    default: return state;
+  }
+}
 
 /** What the status line says once an action went through. */
-export const DONE = {
-  approve: "Approved.",
-  dismiss: "Dismissed.",
-  answer: "Marked answered.",
-  highlight: "On screen now.",
-  unhighlight: "Taken off screen.",
-  archive: "Archived.",
-  restore: "Restored to the live queue.",
-  star: "Starred.",
-  unstar: "Star removed.",
-  edit: "Text saved.",
-  merge: "Merged.",
-};
+export function doneText(action) {
+  switch (action) {
+    case "approve": return t("Approved.");
+    case "dismiss": return t("Dismissed.");
+    case "answer": return t("Marked answered.");
+    case "highlight": return t("On screen now.");
+    case "unhighlight": return t("Taken off screen.");
+    case "archive": return t("Archived.");
+    case "restore": return t("Restored to the live queue.");
+    case "star": return t("Starred.");
+    case "unstar": return t("Star removed.");
+    case "edit": return t("Text saved.");
+    case "merge": return t("Merged.");
+    default: return "";
+  }
+}
 
 const KEYS = { a: "approve", d: "dismiss", x: "answer", r: "restore" };
 const FOCUS_KEYS = { unstar: "star", unhighlight: "highlight" }; // a toggle keeps its focus
@@ -86,7 +94,14 @@ export function pendingCount(questions) {
 
 /** What an empty tab says. */
 export function emptyText(filter) {
-  return `No ${filter === "visible" ? "live" : filter} questions.`;
+  switch (filter) {
+    case "pending": return t("No pending questions.");
+    case "visible": return t("No live questions.");
+    case "answered": return t("No answered questions.");
+    case "archived": return t("No archived questions.");
+    case "dismissed": return t("No dismissed questions.");
+    default: return t("No starred questions.");
+  }
 }
 
 /** ``text`` cut to ``length`` characters (not UTF-16 units), with an ellipsis when cut. */
@@ -96,7 +111,7 @@ export function shorten(text, length = 90) {
 }
 
 export function votes(count) {
-  return `${count} vote${count === 1 ? "" : "s"}`;
+  return nt("{count} vote", "{count} votes", count);
 }
 
 /** The buttons a question offers in its state: {action, label, key, focusKey, title, pressed}.
@@ -105,15 +120,15 @@ export function actionsFor(question, highlighted) {
   if (question.merged_into) return [];
   const { state } = question;
   const list = [];
-  if (state === "pending" || state === "dismissed") list.push(["approve", "Approve", "a"]);
+  if (state === "pending" || state === "dismissed") list.push(["approve", t("Approve"), "a"]);
   if (state === "visible") {
-    list.push(highlighted ? ["unhighlight", "Take off screen", "h"] : ["highlight", "Show on screen", "h"]);
+    list.push(highlighted ? ["unhighlight", t("Take off screen"), "h"] : ["highlight", t("Show on screen"), "h"]);
   }
-  if (state === "pending" || state === "visible") list.push(["answer", "Mark answered", "x"], ["dismiss", "Dismiss", "d"]);
-  if (state === "answered" || state === "archived") list.push(["restore", "Restore", "r"]);
-  if (state !== "archived") list.push(["archive", "Archive", null]);
-  list.push([question.starred ? "unstar" : "star", "Star", "s"], ["edit", "Edit", "e"]);
-  if (state !== "archived") list.push(["merge", "Merge…", "m"]);
+  if (state === "pending" || state === "visible") list.push(["answer", t("Mark answered"), "x"], ["dismiss", t("Dismiss"), "d"]);
+  if (state === "answered" || state === "archived") list.push(["restore", t("Restore"), "r"]);
+  if (state !== "archived") list.push(["archive", t("Archive"), null]);
+  list.push([question.starred ? "unstar" : "star", t("Star"), "s"], ["edit", t("Edit"), "e"]);
+  if (state !== "archived") list.push(["merge", t("Merge…"), "m"]);
   return list.map(([action, label, key]) => ({
     action,
     label,

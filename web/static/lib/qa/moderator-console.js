@@ -7,9 +7,9 @@ import { post } from "../api.js";
 import { html, render } from "../html.js";
 import { ModerationQueue, readTabs } from "./moderation-queue.js";
 import {
-  DONE,
   afterAction,
   applyChange,
+  doneText,
   fromSnapshot,
   pendingCount,
   withNote,
@@ -18,6 +18,7 @@ import { NoteList } from "./note-list.js";
 import { OnScreen } from "./on-screen.js";
 import { QAPanel } from "./panel.js";
 import { bindShortcutHelp } from "./shortcut-help.js";
+import { formatNumber, nt, t } from "../i18n.js";
 
 export class ModeratorConsole extends QAPanel {
   #mounted = new WeakSet();
@@ -52,7 +53,7 @@ export class ModeratorConsole extends QAPanel {
     this.moderation = fromSnapshot(snapshot);
     this.ready = true;
     this.render();
-    if (hadPending !== null && this.pendingCount() > hadPending) this.announce("New questions are waiting.");
+    if (hadPending !== null && this.pendingCount() > hadPending) this.announce(t("New questions are waiting."));
   }
 
   applyChanges(changes) {
@@ -61,7 +62,7 @@ export class ModeratorConsole extends QAPanel {
     if (!this.ready) return;
     this.render();
     const waiting = this.pendingCount();
-    if (waiting > hadPending) this.announce(`${waiting} question${waiting === 1 ? "" : "s"} waiting.`);
+    if (waiting > hadPending) this.announce(nt("{count} question waiting.", "{count} questions waiting.", waiting));
   }
 
   pendingCount() {
@@ -74,7 +75,7 @@ export class ModeratorConsole extends QAPanel {
     if (!this.ready) return;
     this.renderSettings();
     const waiting = this.pendingCount();
-    document.title = waiting ? `(${waiting}) ${this.baseTitle}` : this.baseTitle;
+    document.title = waiting ? `(${formatNumber(waiting)}) ${this.baseTitle}` : this.baseTitle;
     this.renderQueue();
     const { questions, highlighted } = this.moderation;
     const onScreen = (highlighted && questions.get(highlighted)) || null;
@@ -121,7 +122,7 @@ export class ModeratorConsole extends QAPanel {
     try {
       const { question } = await post(`/api/questions/${encodeURIComponent(id)}/moderation`, { action, ...extra });
       this.moderation = afterAction(this.moderation, id, action, question);
-      this.showStatus(DONE[action]);
+      this.showStatus(doneText(action));
       return true;
     } catch (error) {
       this.showError(error.message);
@@ -151,8 +152,8 @@ export class ModeratorConsole extends QAPanel {
   async configure(change) {
     try {
       const settings = await post(`/api/sessions/${encodeURIComponent(this.code)}/qa`, change);
-      if ("open" in change) this.showStatus(change.open ? "Questions are open." : "Questions are closed.");
-      else this.showStatus(change.moderation === "pre" ? "New questions wait for review." : "New questions appear at once.");
+      if ("open" in change) this.showStatus(change.open ? t("Questions are open.") : t("Questions are closed."));
+      else this.showStatus(change.moderation === "pre" ? t("New questions wait for review.") : t("New questions appear at once."));
       this.moderation = { ...this.moderation, settings };
     } catch (error) {
       this.showError(error.message);
@@ -165,13 +166,13 @@ export class ModeratorConsole extends QAPanel {
     const text = this.find("note-text");
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (!text.value.trim()) return this.showError("Write the note first.");
+      if (!text.value.trim()) return this.showError(t("Write the note first."));
       try {
         const { note } = await post(`/api/sessions/${encodeURIComponent(this.code)}/notes`, { text: text.value });
         this.moderation = withNote(this.moderation, note);
         this.renderNotes();
         text.value = "";
-        this.showStatus("Note added.");
+        this.showStatus(t("Note added."));
       } catch (error) {
         this.showError(error.message);
       }

@@ -1,13 +1,17 @@
 import { pageRealtime } from "../realtime.js";
+import { t } from "../i18n.js";
 
 // What every Q&A view shares: finding its parts, the session's speakers, and feedback.
 
-const CONNECTION = {
-  live: "Live",
-  closed: "Questions closed",
-  reconnecting: "Reconnecting…",
-  connecting: "Connecting…",
-};
+/** The connection label's words for each state. */
+function connectionText(state) {
+  switch (state) {
+    case "live": return t("Live");
+    case "closed": return t("Questions closed");
+    case "reconnecting": return t("Reconnecting…");
+    default: return t("Connecting…");
+  }
+}
 
 export class QAPanel {
   constructor(root) {
@@ -49,7 +53,7 @@ export class QAPanel {
     const label = this.find("connection");
     label.hidden = false;
     label.dataset.state = state;
-    label.textContent = CONNECTION[state];
+    label.textContent = connectionText(state);
   }
 
   showError(message) {
