@@ -60,6 +60,8 @@ SOURCES: dict[str, list[Source]] = {
 }
 OPTIONS = {
     "**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false", "newstyle_gettext": "true"},
+    # t() inside a Preact template's ${…} is inside a template string: read those too.
+    "**.js": {"parse_template_string": "true"},
 }
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 

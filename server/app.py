@@ -17,6 +17,7 @@ from server.breakouts import pages as breakout_pages
 from server.breakouts import routes as breakout_routes
 from server.breakouts.events import BreakoutPublisher
 from server.breakouts.presence import BreakoutPresence
+from server.captions import pages as caption_pages
 from server.captions import routes as caption_routes
 from server.clock import utc_now
 from server.conference_log import QARateLimits, QAService
@@ -222,6 +223,7 @@ def create_app(
     app.add_routes(breakout_pages.routes)
     app.add_routes(archive_routes.routes)
     app.add_routes(caption_routes.routes)
+    app.add_routes(caption_pages.routes)
     app.add_routes(stream_control.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)

@@ -20,7 +20,7 @@ from server.http.errors import AppError
 from server.http.identity import participant
 from server.http.request_body import read_json
 from server.http.responses import json_of
-from server.keys import QA
+from server.keys import CLOCK, QA
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.captions import AddCue, CorrectCue, language_code
 from web.caption_views import captions_snapshot, cue_view
@@ -83,3 +83,27 @@ async def recording_captions(request: web.Request) -> web.StreamResponse:
         raise AppError(404, "captions.none", f"This recording has no captions in {language}.")
     text = caption_track(cues, recording.started_at, recording.ended_at)
     return web.Response(text=text, content_type="text/vtt", charset="utf-8")
+
+
+class RecordingCaptions(msgspec.Struct, frozen=True):
+    """The languages a recording has captions in, each with its WebVTT track."""
+
+    tracks: list[CaptionTrackView]
+
+
+class CaptionTrackView(msgspec.Struct, frozen=True):
+    language: str
+    src: str
+
+
+@routes.get(f"/api/recordings/{RECORDING_ID}/captions")
+async def recording_caption_tracks(request: web.Request) -> web.StreamResponse:
+    recording = await visible_recording(request)
+    captions = request.app[QA].captions
+    end = recording.ended_at or request.app[CLOCK]()
+    tracks = [
+        CaptionTrackView(language, f"/media/recordings/{recording.id}/captions/{language}.vtt")
+        for language in captions.languages(recording.session_code)
+        if captions.within(recording.session_code, language, recording.started_at, end)
+    ]
+    return json_of(RecordingCaptions(tracks))

@@ -9,6 +9,7 @@ import { followStream } from "../lib/session-state.js";
 import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
 import { SignalingError } from "../lib/webrtc.js";
 import { nt, t } from "../lib/i18n.js";
+import { mountCaptions } from "../lib/captions/overlay.js";
 
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
@@ -52,6 +53,7 @@ class Player {
   }
 
   start() {
+    mountCaptions(this.root, this.code);
     this.muteButton.addEventListener("click", () => this.toggleMute());
     this.root.querySelector("[data-player-fullscreen]").addEventListener("click", () => {
       if (document.fullscreenElement) document.exitFullscreen();

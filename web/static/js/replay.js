@@ -3,7 +3,8 @@
 // moment. Playing is left to the browser's own video controls (keyboard and screen reader
 // accessible, and there without this module): one set of controls, not two.
 import { clockText } from "../lib/time-format.js";
-import { t } from "../lib/i18n.js";
+import { locale, t } from "../lib/i18n.js";
+import { api } from "../lib/api.js";
 
 const HAVE_METADATA = 1;
 
@@ -46,7 +47,26 @@ class Replay {
     }));
   }
 
+  /** The recording's live captions, one <track> a language (the page's own shown). */
+  async addCaptionTracks() {
+    let found;
+    try {
+      found = await api(`/api/recordings/${this.root.dataset.recordingId}/captions`);
+    } catch {
+      return; // the replay plays on without them
+    }
+    const names = new Intl.DisplayNames([locale], { type: "language" });
+    for (const { language, src } of found.tracks) {
+      const track = document.createElement("track");
+      Object.assign(track, { kind: "captions", srclang: language, src, label: names.of(language) ?? language });
+      track.default = language === locale;
+      track.dataset.replayCaptions = language;
+      this.video.append(track);
+    }
+  }
+
   start() {
+    this.addCaptionTracks();
     const { video } = this;
     video.addEventListener("loadedmetadata", () => this.metadataLoaded());
     for (const type of ["timeupdate", "seeked", "durationchange"]) video.addEventListener(type, () => this.showPosition());
