@@ -46,6 +46,14 @@ def _own_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def language_name(code: str, in_locale: str) -> str:
+    """A language's name as ``in_locale`` writes it ("French", "français")."""
+    try:
+        return Locale.parse(code).get_display_name(in_locale) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def supported(code: str | None) -> str | None:
     """``code`` ("fr", "fr-CA", "FR_ch") as one of :data:`LOCALES`, or None."""
     if not code:
@@ -182,6 +190,12 @@ class Localizer:
 
     def number(self, value: float) -> str:
         return numbers.format_decimal(value, locale=self.code)
+
+
+def marked(message: str) -> str:
+    """``message`` as it is, marked for extraction: imported as ``_`` where a constant or an
+    error's message is written, it is translated where it is shown (``current().gettext``)."""
+    return message
 
 
 @cache

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from aiohttp import web
-from babel import Locale
 
 from server.http.errors import AppError
 from server.http.rendering import render
 from server.keys import IDENTITY, LOCALE
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.captions import language_code
-from web.i18n import current
+from web.i18n import current, language_name
 
 routes = web.RouteTableDef()
-
-
-def language_name(code: str, in_locale: str) -> str:
-    """``code``'s name in the reader's language ("French", "français")."""
-    try:
-        return Locale.parse(code).get_display_name(in_locale) or code
-    except (ValueError, LookupError):
-        return code
 
 
 @routes.get(f"/sessions/{{code:{CODE_PATTERN}}}/captions/{{language:[A-Za-z]{{2,3}}}}")

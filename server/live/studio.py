@@ -11,6 +11,7 @@ from server.media.stream_key import StreamKey
 from server.programme.lookup import CODE_PATTERN, find_session
 from server.qa.pages import speaker_names
 from sessions.roles import Role
+from web.i18n import marked as _
 from web.qa_views import public_question
 
 routes = web.RouteTableDef()
@@ -21,12 +22,14 @@ async def studio(request: web.Request) -> web.StreamResponse:
     programme, session = await find_session(request)
     identity = request[IDENTITY]
     if identity.is_anonymous:
-        raise AppError(401, "auth.required", "Sign in with your speaker link to open the studio.")
+        raise AppError(
+            401, "auth.required", _("Sign in with your speaker link to open the studio.")
+        )
     if not (identity.has_role(session.code, Role.SPEAKER) or identity.can_moderate(session.code)):
         raise AppError(
             403,
             "auth.forbidden",
-            "Only this session's speakers and moderators may open its studio.",
+            _("Only this session's speakers and moderators may open its studio."),
         )
     await request.app[QA].sync()
     question = request.app[QA].session(session.code).highlighted_question()

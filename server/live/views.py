@@ -12,10 +12,12 @@ from sessions.delivery import Delivery
 
 
 class ChannelView(msgspec.Struct, frozen=True):
-    """A language the session is interpreted into, and whether an interpreter is on air."""
+    """A language the session is interpreted into, and the interpreter on air, if any (their
+    participant id: the booth page tells its interpreter whether it is them)."""
 
     language: str
     on_air: bool
+    interpreter: str | None = None
 
 
 class StreamView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -70,7 +72,8 @@ def live_state(
         broadcast=delivery.is_broadcast(code),
         cut=delivery.is_cut(code),
         interpretation=[
-            ChannelView(language, booths.speaking(code, language) is not None)
+            ChannelView(language, speaking is not None, speaking)
             for language in delivery.languages(code)
+            for speaking in [booths.speaking(code, language)]
         ],
     )

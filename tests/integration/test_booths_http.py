@@ -129,19 +129,21 @@ async def test_moderators_declare_the_languages_viewers_may_pick(
         declared = await client.put(url, json={"languages": ["FR", "de", "fr"]}, headers=MOD)
         assert declared.status == 200
         assert (await declared.json())["interpretation"] == [
-            {"language": "fr", "on_air": False},
-            {"language": "de", "on_air": False},
+            {"language": "fr", "on_air": False, "interpreter": None},
+            {"language": "de", "on_air": False, "interpreter": None},
         ]
         event = await next_event(socket, "session:panel:live")
         assert event["changes"][0]["stream"]["interpretation"][0] == {
             "language": "fr",
             "on_air": False,
+            "interpreter": None,
         }
         await enter_booth(client, peers, "anne")
         event = await next_event(socket, "session:panel:live")
         assert event["changes"][0]["stream"]["interpretation"][0] == {
             "language": "fr",
             "on_air": True,
+            "interpreter": "id-anne",
         }
     stream = await (await client.get("/api/sessions/panel/stream")).json()
     assert stream["interpretation"][0]["on_air"] is True

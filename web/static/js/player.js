@@ -10,6 +10,7 @@ import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
 import { SignalingError } from "../lib/webrtc.js";
 import { nt, t } from "../lib/i18n.js";
 import { mountCaptions } from "../lib/captions/overlay.js";
+import { ChannelPicker } from "../lib/interpretation/channel-picker.js";
 
 const RETRY_MS = 5000;
 const MAX_BACKOFF_MS = 30000;
@@ -54,6 +55,7 @@ class Player {
 
   start() {
     mountCaptions(this.root, this.code);
+    this.channels = new ChannelPicker(this.root, this.code, this.video);
     this.muteButton.addEventListener("click", () => this.toggleMute());
     this.root.querySelector("[data-player-fullscreen]").addEventListener("click", () => {
       if (document.fullscreenElement) document.exitFullscreen();
@@ -87,6 +89,7 @@ class Player {
   onStreamState(state) {
     const wasLive = this.live;
     this.live = state.state === "live";
+    this.channels.update(state.interpretation, this.live);
     const session = this.root.closest("[data-session]");
     if (session) followStream(session, state.state);
     this.viewers.textContent = this.live ? nt("{count} watching", "{count} watching", state.viewers) : "";
