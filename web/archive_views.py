@@ -8,6 +8,7 @@ import msgspec
 
 from recordings.archive import Recording
 from sessions.programme import Session
+from web import i18n
 from web.templating import long_date
 
 
@@ -68,14 +69,19 @@ def recording_view(recording: Recording, session: Session | None, base_url: str)
     public address for the API and the feed, empty (site-relative) for pages."""
     media = f"{base_url}/media/recordings/{recording.id}"
     day = (session.start if session else recording.started_at).date()
-    title = session.title if session else f"Recording of {recording.session_code}"
+    language = i18n.current()
+    title = (
+        session.title
+        if session
+        else language.gettext("Recording of %(code)s", code=recording.session_code)
+    )
     return RecordingView(
         id=recording.id,
         title=title,
         subtitle=session.subtitle if session else "",
         abstract=session.abstract if session else "",
         speakers=tuple(s.name for s in session.speakers) if session else (),
-        track=(session.track if session else "") or "Other",
+        track=(session.track if session else "") or language.gettext("Other"),
         room=session.room if session else "",
         session_code=session.code if session else recording.session_code,
         session_guid=recording.session_guid,

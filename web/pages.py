@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sessions.programme import Day, NowAndNext, Programme, Session, SessionState, now_and_next
+from web import i18n
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +84,16 @@ def session_page(programme: Programme, session: Session, now: dt.datetime) -> Se
 
 
 def humanize_delta(delta: dt.timedelta) -> str:
+    """How long ``delta`` is, in the request's language ("30 min", "2 h 5 min", "3 days")."""
+    language = i18n.current()
     minutes = int(delta.total_seconds() // 60)
     if minutes < 1:
-        return "less than a minute"
+        return language.gettext("less than a minute")
     if minutes < 60:
-        return f"{minutes} min"
+        return language.ngettext("%(num)s min", "%(num)s min", minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
+        if minutes:
+            return language.gettext("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+        return language.gettext("%(hours)s h", hours=hours)
+    return language.ngettext("%(num)s day", "%(num)s days", hours // 24)

@@ -9,6 +9,7 @@ import datetime as dt
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from babel import numbers
 from markupsafe import Markup, escape
 
 from web import i18n
@@ -32,6 +33,19 @@ def _gettext(message: str) -> str:
 
 def _ngettext(singular: str, plural: str, count: int) -> str:
     return i18n.translations(i18n.current().code).ngettext(singular, plural, count)
+
+
+def in_utc(value: str | dt.datetime) -> dt.datetime:
+    """A moment (or its ISO 8601 text, as the views carry it) in UTC, for the time filters."""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(dt.UTC)
+
+
+def megabytes(size_bytes: int) -> str:
+    """A file's size in MB, one decimal, as the reader's locale writes numbers."""
+    return numbers.format_decimal(
+        size_bytes / 1_000_000, format="#,##0.0", locale=i18n.current().code
+    )
 
 
 def minutes(value: dt.timedelta) -> int:
@@ -65,6 +79,8 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
         clock=clock,
         long_date=long_date,
         short_day=short_day,
+        in_utc=in_utc,
+        megabytes=megabytes,
         minutes=minutes,
         paragraphs=paragraphs,
     )

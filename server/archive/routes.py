@@ -32,6 +32,7 @@ from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
 from server.programme.lookup import CODE_PATTERN, current_programme, find_session
 from sessions.programme import Programme, Session
 from web.archive_views import archive_groups, matches, recording_view, with_chapters
+from web.i18n import marked as _
 
 routes = web.RouteTableDef()
 
@@ -97,9 +98,9 @@ async def visible_recording(request: web.Request) -> Recording:
         await request.app[QA].sync()
         recording = request.app[QA].archive.recordings.get(recording_id)
     if recording is None:
-        raise AppError(404, "archive.recording_unknown", "There is no such recording.")
+        raise AppError(404, "archive.recording_unknown", _("There is no such recording."))
     if not recording.is_public and not request[IDENTITY].can_moderate(recording.session_code):
-        raise AppError(404, "archive.recording_unknown", "There is no such recording.")
+        raise AppError(404, "archive.recording_unknown", _("There is no such recording."))
     return recording
 
 
@@ -276,7 +277,7 @@ async def set_visibility(request: web.Request) -> web.StreamResponse:
     await request.app[QA].sync()
     recording = request.app[QA].archive.recordings.get(request.match_info["recording_id"])
     if recording is None:
-        raise AppError(404, "archive.recording_unknown", "There is no such recording.")
+        raise AppError(404, "archive.recording_unknown", _("There is no such recording."))
     me = moderator(request, recording.session_code)
     published = (await read_json(request, VisibilityBody)).published
     await submit(

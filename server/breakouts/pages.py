@@ -11,6 +11,7 @@ from server.http.responses import see_other
 from server.keys import CLOCK, IDENTITY, QA, ROOM_CALLS
 from server.programme.lookup import CODE_PATTERN, find_session
 from web.breakout_views import breakouts_view
+from web.i18n import marked as _
 
 routes = web.RouteTableDef()
 
@@ -23,7 +24,7 @@ async def room_page(request: web.Request) -> web.StreamResponse:
     rooms = request.app[QA].breakouts(session.code)
     room_id = request.match_info["room"]
     if room_id not in {room.room_id for room in rooms.rooms}:
-        raise AppError(404, "breakouts.room_unknown", "There is no such room.")
+        raise AppError(404, "breakouts.room_unknown", _("There is no such room."))
     now = request.app[CLOCK]()
     in_room = not identity.is_anonymous and rooms.room_id_of(identity.participant_id) == room_id
     if rooms.phase_at(now) not in ("open", "closing") or not in_room:

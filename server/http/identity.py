@@ -15,19 +15,20 @@ from server.keys import (
     LOGIN_LINKS,
 )
 from sessions.roles import DisplayNameError, Identity, clean_display_name
+from web.i18n import marked as _
 
 
 def moderator(request: web.Request, session_code: str) -> Identity:
     identity = participant(request)
     if not identity.can_moderate(session_code):
-        raise AppError(403, "auth.forbidden", "Only this session's moderators may do that.")
+        raise AppError(403, "auth.forbidden", _("Only this session's moderators may do that."))
     return identity
 
 
 def participant(request: web.Request) -> Identity:
     identity = request[IDENTITY]
     if identity.is_anonymous:
-        raise AppError(401, "auth.required", "Join with a display name first.")
+        raise AppError(401, "auth.required", _("Join with a display name first."))
     return identity
 
 
@@ -53,7 +54,9 @@ def with_identity(request: web.Request, response: web.StreamResponse, identity: 
 def login_claims(request: web.Request) -> auth.LoginClaims:
     claims = request.app[LOGIN_LINKS].read(request.match_info["token"])
     if claims is None:
-        raise AppError(400, "login.invalid", "This sign-in link is not valid. Ask for a new one.")
+        raise AppError(
+            400, "login.invalid", _("This sign-in link is not valid. Ask for a new one.")
+        )
     if claims.expires_at <= request.app[CLOCK]():
-        raise AppError(410, "login.expired", "This sign-in link has expired. Ask for a new one.")
+        raise AppError(410, "login.expired", _("This sign-in link has expired. Ask for a new one."))
     return claims

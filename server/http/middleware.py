@@ -25,6 +25,8 @@ from server.keys import (
 )
 from server.media.errors import MediaError, MediaErrorKind
 from sessions.domain_errors import DomainError, ErrorKind
+from web import i18n
+from web.i18n import marked as _
 
 log = logging.getLogger("plenaria.http")
 
@@ -90,10 +92,10 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
     secret."""
     authorization = request.headers.get("Authorization", "")
     if authorization:
-        scheme, _, token = authorization.partition(" ")
+        scheme, _space, token = authorization.partition(" ")
         identity = request.app[BEARER_CODEC].loads(token.strip(), request.app[CLOCK]())
         if scheme.casefold() != "bearer" or identity.is_anonymous:
-            raise AppError(401, "auth.invalid_token", "The bearer token is not valid.")
+            raise AppError(401, "auth.invalid_token", _("The bearer token is not valid."))
         request[IDENTITY] = identity
     else:
         request[IDENTITY] = request.app[IDENTITY_CODEC].loads(
@@ -151,27 +153,31 @@ def wants_json(request: web.Request) -> bool:
 def error_response(request: web.Request, error: AppError) -> web.StreamResponse:
     if wants_json(request):
         return web.json_response(error.body(), status=error.status, headers=error.headers)
+    # The page is in the reader's language: the titles below, and every message marked for
+    # translation where it is raised (one that is not stays as it is).
+    language = i18n.current()
+    title = ERROR_TITLES.get(error.status, _("Something went wrong"))
     return render(
         request,
         "error.html",
-        {"title": ERROR_TITLES.get(error.status, "Something went wrong"), "message": error.message},
+        {"title": language.gettext(title), "message": language.gettext(error.message)},
         status=error.status,
     )
 
 
 ERROR_TITLES = {
-    400: "Bad request",
-    401: "Sign-in needed",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed",
-    410: "Link no longer valid",
-    413: "Too large",
+    400: _("Bad request"),
+    401: _("Sign-in needed"),
+    403: _("Not allowed"),
+    404: _("Not found"),
+    405: _("Not allowed"),
+    410: _("Link no longer valid"),
+    413: _("Too large"),
 }
 HTTP_MESSAGES = {
-    404: "Not found. There is nothing at this address.",
-    405: "That method is not allowed here.",
-    413: "The request is too large.",
+    404: _("Not found. There is nothing at this address."),
+    405: _("That method is not allowed here."),
+    413: _("The request is too large."),
 }
 
 
@@ -212,7 +218,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(
-            request, AppError(500, "internal", "Something went wrong on our side; it is logged.")
+            request, AppError(500, "internal", _("Something went wrong on our side; it is logged."))
         )
 
 
@@ -238,7 +244,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(request, origin):
-        raise AppError(403, "csrf.origin", "Requests from other sites are refused.")
+        raise AppError(403, "csrf.origin", _("Requests from other sites are refused."))
     token = request.headers.get(auth.CSRF_HEADER, "")
     if not token and request.content_type in FORM_TYPES:
         token = await form_text(request, auth.CSRF_FIELD)
@@ -248,6 +254,9 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise AppError(
             403,
             "csrf.invalid",
-            "The form has expired or did not come from this site. Reload the page and try again.",
+            _(
+                "The form has expired or did not come from this site. "
+                "Reload the page and try again."
+            ),
         )
     return await handler(request)

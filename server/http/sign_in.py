@@ -19,6 +19,7 @@ from server.keys import (
 )
 from server.programme.lookup import current_programme
 from sessions.roles import Role, scope_session
+from web.i18n import marked as _
 
 routes = web.RouteTableDef()
 
@@ -64,7 +65,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         auth.hash_secret(claims.secret), request.app[CLOCK]()
     )
     if grant is None or (grant.role, grant.session_code) != (claims.role, claims.session_code):
-        raise AppError(410, "login.used", "This sign-in link was already used or has expired.")
+        raise AppError(410, "login.used", _("This sign-in link was already used or has expired."))
     identity = joined(request[IDENTITY], display_name).with_role(grant.session_code, grant.role)
     code, language = scope_session(grant.session_code)
     landing = {

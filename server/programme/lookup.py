@@ -10,6 +10,7 @@ from server.keys import (
     STORE,
 )
 from sessions.programme import Programme, Session
+from web.i18n import marked as _
 
 CODE_PATTERN = "[A-Za-z0-9_-]{1,64}"
 """A session code as it appears in URLs."""
@@ -25,5 +26,5 @@ async def find_session(request: web.Request) -> tuple[Programme, Session]:
     programme = await current_programme(request)
     session = programme.session_by_code(request.match_info["code"]) if programme else None
     if programme is None or session is None:
-        raise AppError(404, "session.unknown", "There is no session with this code.")
+        raise AppError(404, "session.unknown", _("There is no session with this code."))
     return programme, session

@@ -13,18 +13,20 @@ from server.http.rendering import render
 from server.keys import IDENTITY, QA, SETTINGS
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.programme import Session
+from web import i18n
+from web.i18n import marked as _
 from web.qa_views import ModeratorQuestionView, moderator_snapshot, public_question
 
 routes = web.RouteTableDef()
 
 SESSION_PAGE = f"/sessions/{{code:{CODE_PATTERN}}}"
 FILTERS = (
-    ("pending", "Pending"),
-    ("visible", "Live"),
-    ("answered", "Answered"),
-    ("archived", "Archived"),
-    ("dismissed", "Dismissed"),
-    ("starred", "Starred"),
+    ("pending", _("Pending")),
+    ("visible", _("Live")),
+    ("answered", _("Answered")),
+    ("archived", _("Archived")),
+    ("dismissed", _("Dismissed")),
+    ("starred", _("Starred")),
 )
 
 
@@ -66,21 +68,22 @@ async def moderator_console(request: web.Request) -> web.StreamResponse:
     identity = request[IDENTITY]
     if identity.is_anonymous:
         raise AppError(
-            401, "auth.required", "Sign in with your moderator link to open this console."
+            401, "auth.required", _("Sign in with your moderator link to open this console.")
         )
     if not identity.can_moderate(session.code):
         raise AppError(
-            403, "auth.forbidden", "Only this session's moderators may open its console."
+            403, "auth.forbidden", _("Only this session's moderators may open its console.")
         )
     await request.app[QA].sync()
     snapshot = moderator_snapshot(request.app[QA].session(session.code), "manual")
+    language = i18n.current()
     response = render(
         request,
         "moderator.html",
         {
             "session": session,
             "qa": snapshot,
-            "filters": FILTERS,
+            "filters": [(key, language.gettext(label)) for key, label in FILTERS],
             "counts": filter_counts(snapshot.questions),
             "ask_url": ask_url(request, session),
         },
@@ -100,7 +103,7 @@ async def stage(request: web.Request) -> web.StreamResponse:
         "session": session,
         "ask_url": url,
         "display_url": display_url(url),
-        "qr": qr_svg(url, f"QR code for {display_url(url)}"),
+        "qr": qr_svg(url, i18n.current().gettext("QR code for %(url)s", url=display_url(url))),
         "question": public_question(question, highlighted=question.id) if question else None,
         "speakers": speaker_names(session),
     }

@@ -39,7 +39,7 @@ async def test_joining_sets_a_signed_identity_and_redirects_back(client: Client)
     cookie = response.cookies[IDENTITY_COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     page = await (await client.get("/sessions/panel")).text()
-    assert "Signed in as <strong>Ada Lovelace</strong>" in page
+    assert 'Signed in as <strong translate="no">Ada Lovelace</strong>' in page
 
 
 async def test_join_refuses_open_redirects(client: Client) -> None:

@@ -300,7 +300,7 @@ async def test_authors_learn_what_moderators_did_to_their_questions(client: Clie
     assert merged_into.endswith("…")
     assert len(merged_into) <= 60
     page = await (await client.get("/sessions/panel", headers=ANN)).text()
-    assert f"Merged into “{merged_into}”" in page
+    assert f'Merged into “<span translate="no">{merged_into}</span>”' in page
 
     assert (await listing(client, BOB))["questions"][0]["edited"] is False
     await moderate(client, target, "edit", text="Who pays for shade in the old town?")

@@ -125,7 +125,7 @@ async def test_stage_shows_the_highlighted_question_escaped(client: Client) -> N
     page = await (await client.get("/sessions/panel/stage")).text()
     assert f'data-length="short" data-qa-text>{ESCAPED}</blockquote>' in page
     assert "<script>window" not in page and "<img src=x" not in page
-    assert '<span class="stage-author" data-qa-author>Ann</span>' in page
+    assert '<span class="stage-author" translate="no" data-qa-author>Ann</span>' in page
     assert "1 vote<" in page
     assert "data-qa-idle hidden" in page
     assert "stage has-question" in page
@@ -145,7 +145,7 @@ async def test_session_page_shows_the_panel(client: Client) -> None:
     participant = await (await client.get("/sessions/panel", headers=ANN)).text()
     assert 'data-participant-id="id-ann"' in participant
     assert '<form class="qa-ask" data-qa-ask hidden novalidate>' in participant
-    assert '<option value="s1">Ada Example</option>' in participant
+    assert '<option value="s1" translate="no">Ada Example</option>' in participant
     assert "Moderator console" not in participant
 
     moderator = await (await client.get("/sessions/panel", headers=MOD)).text()
@@ -198,7 +198,7 @@ async def test_panel_renders_the_snapshot_escaped(client: Client) -> None:
 
     listed = page.split("data-qa-list>")[1].split("</ol>")[0]
     assert listed.index("Second, with more votes") < listed.index(ESCAPED)
-    assert f'<p class="question-text" id="q-q1-text">{ESCAPED}</p>' in listed
+    assert f'<p class="question-text" id="q-q1-text" translate="no">{ESCAPED}</p>' in listed
     assert "<script>window" not in page and "<img src=x" not in page
     assert '<li class="question state-visible is-highlighted" data-question-id="q1">' in listed
     assert "<strong>1</strong> vote<" in listed
