@@ -1,7 +1,7 @@
 """Real Chromium (issue 13, point 5): one WebSocket per tab, shared by every panel of a page.
 
-The session page (player, Q&A, break-outs card) and the moderator console (Q&A queue,
-break-outs, recordings, stream) each open exactly one socket and every panel works through
+The session page (player with its captions, Q&A, break-outs card) and the moderator console
+(Q&A queue, break-outs, recordings, stream) each open exactly one socket and every panel works through
 it. After the server drops the socket the page comes back on one socket again, with one
 request per topic (however many panels follow it) that resumes from where they were."""
 
@@ -104,6 +104,7 @@ async def test_each_page_shares_one_socket_between_its_panels(server: Server, pa
             f"participant:{me}",
             f"session:{CODE}:live",
             f"session:{CODE}:breakouts",
+            f"session:{CODE}:captions",  # the player's captions
         },
     )
 
@@ -206,7 +207,13 @@ async def test_a_panel_joining_a_live_topic_later_gets_its_own_snapshot_and_resu
     topic = f"session:{CODE}:qa"
     await one_socket(
         sockets,
-        {topic, f"participant:{me}", f"session:{CODE}:live", f"session:{CODE}:breakouts"},
+        {
+            topic,
+            f"participant:{me}",
+            f"session:{CODE}:live",
+            f"session:{CODE}:breakouts",
+            f"session:{CODE}:captions",
+        },
     )
     await ann.evaluate(LATE, [topic, True])
     await page_until(ann, "window.late.snapshots === 1", seconds=5)
