@@ -2,8 +2,9 @@
 
 The session page (player with its captions, Q&A, break-outs card) and the moderator console
 (Q&A queue, break-outs, recordings, stream) each open exactly one socket and every panel
-works through it. After the server drops the socket the page comes back on one socket again, with one
-request per topic (however many panels follow it) that resumes from where they were."""
+works through it. After the server drops the socket the page comes back on one socket again,
+with one request per topic (however many panels follow it) that resumes from where they
+were."""
 
 from __future__ import annotations
 
