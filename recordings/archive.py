@@ -48,6 +48,8 @@ class Recording:
     poster_key: str = ""
     error: str = ""
     """Why recording stopped early (a full disk, a write error), for the moderators."""
+    languages: tuple[str, ...] = ()
+    """The interpretation channels it holds as audio tracks of their own, beside the floor."""
 
     @property
     def is_public(self) -> bool:
@@ -73,6 +75,8 @@ class RecordingStarted:
     session_guid: str
     container: Container
     key: str
+    languages: tuple[str, ...] = ()
+    """Interpretation channels recorded beside the floor, each an audio track of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,7 @@ class Archive:
                     container=command.container,
                     key=command.key,
                     started_at=now,
+                    languages=command.languages,
                 )
                 return self._store(recording)
             case RecordingFailed():

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 ATOM = "http://www.w3.org/2005/Atom"
+DUBLIN_CORE = "http://purl.org/dc/elements/1.1/"
+ElementTree.register_namespace("dc", DUBLIN_CORE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,8 @@ class FeedEntry:
     media_url: str
     media_type: str
     media_bytes: int
+    languages: tuple[str, ...] = ()
+    """The languages its audio tracks carry (the floor's, then each interpretation's)."""
 
 
 def atom_feed(title: str, base_url: str, entries: list[FeedEntry], now: dt.datetime) -> str:
@@ -48,5 +52,7 @@ def atom_feed(title: str, base_url: str, entries: list[FeedEntry], now: dt.datet
         )
         for name in item.authors:
             ElementTree.SubElement(ElementTree.SubElement(entry, "author"), "name").text = name
+        for language in item.languages:
+            ElementTree.SubElement(entry, f"{{{DUBLIN_CORE}}}language").text = language
         ElementTree.SubElement(entry, "summary").text = item.summary or item.title
     return ElementTree.tostring(feed, encoding="unicode", xml_declaration=True)

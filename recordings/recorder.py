@@ -106,6 +106,16 @@ VIDEO_CODECS: dict[str, tuple[ContainerName, str]] = {
     "video/h264": ("mp4", "h264"),
 }
 AUDIO_CODECS = {"audio/opus": "opus"}
+ISO_639_2T = {
+    "ar": "ara", "bg": "bul", "cs": "ces", "da": "dan", "de": "deu", "el": "ell", "en": "eng",
+    "es": "spa", "et": "est", "fa": "fas", "fi": "fin", "fr": "fra", "ga": "gle", "he": "heb",
+    "hi": "hin", "hr": "hrv", "hu": "hun", "hy": "hye", "it": "ita", "ja": "jpn", "ka": "kat",
+    "kk": "kaz", "ko": "kor", "lt": "lit", "lv": "lav", "mk": "mkd", "mt": "mlt", "nl": "nld",
+    "no": "nor", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sk": "slk", "sl": "slv",
+    "sq": "sqi", "sr": "srp", "sv": "swe", "tr": "tur", "uk": "ukr", "uz": "uzb", "zh": "zho",
+}  # fmt: skip
+"""ISO 639-1 → 639-2/T for MP4's language field: the languages of the conferences this is
+for (the OSCE's participating States and the UN's working languages)."""
 DEFAULT_TIME_BASES = {
     "video": fractions.Fraction(1, VIDEO_RATE),
     "audio": fractions.Fraction(1, AUDIO_RATE),
@@ -141,6 +151,24 @@ class Arrival(NamedTuple):
     arrived: float
 
 
+def channel_kind(language: str) -> str:
+    """The recorder's name for an interpretation channel's audio track."""
+    return f"audio:{language}"
+
+
+def base_kind(kind: str) -> str:
+    """ "audio" for the floor's and every channel's audio, else the kind itself."""
+    return kind.partition(":")[0]
+
+
+def language_tag(language: str, container: ContainerName) -> str:
+    """How ``container`` writes an audio track's language: WebM takes the BCP 47 tag as it
+    is, MP4 only an ISO 639-2/T code ("" when there is none for it)."""
+    if not language or container == "webm":
+        return language
+    return ISO_639_2T.get(language, language if len(language) == 3 else "")
+
+
 def container_for(codecs: dict[str, str]) -> ContainerName:
     """The container for a publication's codecs (MIME types by kind); :class:`ValueError`
     when the recorder cannot record them."""
@@ -171,6 +199,9 @@ class Recorder:
         storage: RecordingStorage,
         key_stem: str,
         on_state: Callable[[RecorderState], None] | None = None,
+        *,
+        channels: Mapping[str, Broadcast] | None = None,
+        floor_language: str = "",
     ) -> None:
         recordable = {"video": set(VIDEO_CODECS), "audio": set(AUDIO_CODECS)}
         kinds: list[str] = [
@@ -186,6 +217,14 @@ class Recorder:
             self._unrecordable = f"This stream cannot be recorded: it sends {sent}."
         elif skipped := [codecs.get(k, k) for k in publication_broadcasts if k not in kinds]:
             log.warning("recording without %s", " and ".join(skipped), extra={"codecs": codecs})
+        self.languages: dict[str, str] = {"audio": floor_language} if "audio" in kinds else {}
+        """The language of each audio track, by kind ("" when not known)."""
+        if kinds:
+            for language, broadcast in (channels or {}).items():
+                kind = channel_kind(language)
+                self._broadcasts[kind] = broadcast
+                self._codecs[kind] = "audio/opus"  # browsers' and aiortc's interpreters send Opus
+                self.languages[kind] = language
         self.container: ContainerName = container_for(self._codecs) if kinds else "webm"
         self.key = f"{key_stem}.{self.container}"
         self._storage = storage
@@ -315,7 +354,7 @@ class Recorder:
                 self._last_keyframe_request = now
                 track.request_keyframe()
         has_video = "video" in self._tracks
-        time_base = fractions.Fraction(packet.time_base or DEFAULT_TIME_BASES[kind])
+        time_base = fractions.Fraction(packet.time_base or DEFAULT_TIME_BASES[base_kind(kind)])
         if self._skipping and has_video and not (kind == "video" and keyframe):
             self._dropped += 1
             return
@@ -461,7 +500,7 @@ class _Writer:
         packet.pts = packet.dts = value
         packet.time_base = time_base
         length = 0.0
-        if item.kind == "audio":
+        if base_kind(item.kind) == "audio":
             samples = opus_samples(item.data)
             packet.duration = round(fractions.Fraction(samples, AUDIO_RATE) / time_base)
             length = samples / AUDIO_RATE
@@ -497,8 +536,13 @@ class _Writer:
             stream = self.container.add_mux_stream(codec, width=size[0], height=size[1])
             stream.time_base = fractions.Fraction(1, VIDEO_RATE)
             self.outputs["video"] = _Output(stream, VIDEO_RATE)
-        if "audio" in recorder._codecs:
-            self.outputs["audio"] = _Output(opus_stream(self.container), AUDIO_RATE)
+        for kind in recorder._codecs:
+            if base_kind(kind) == "audio":
+                stream = opus_stream(self.container)
+                language = language_tag(recorder.languages.get(kind, ""), recorder.container)
+                if language:
+                    stream.metadata["language"] = language
+                self.outputs[kind] = _Output(stream, AUDIO_RATE)
         self.start = first.arrived
         self.started = True
         with recorder._lock:

@@ -49,6 +49,9 @@ class RecordingView(msgspec.Struct, frozen=True, kw_only=True):
     poster_url: str
     chapters_url: str
     page_url: str
+    languages: tuple[str, ...] = ()
+    """The languages one can hear it in: the floor's (when the programme says it) and each
+    interpretation channel recorded as an audio track of its own."""
 
 
 class Chapter(msgspec.Struct, frozen=True):
@@ -102,6 +105,12 @@ def recording_view(recording: Recording, session: Session | None, base_url: str)
         poster_url=f"{media}.jpg" if recording.poster_key else "",
         chapters_url=f"{media}.vtt",
         page_url=f"{base_url}/archive/{recording.id}",
+        languages=tuple(
+            dict.fromkeys(
+                ([session.language] if session and session.language else [])
+                + list(recording.languages)
+            )
+        ),
     )
 
 

@@ -34,6 +34,7 @@ from recordings.recorder import Recorder, RecorderState
 from recordings.storage import RecordingStorage
 from server.backends.store import Store
 from server.conference_log import DomainEvent, QAService
+from server.media.booths import ChannelBroadcast
 from server.media.engine import MediaEngine, Publication
 from server.media.stream_key import StreamKey
 from sessions.programme import Session
@@ -125,17 +126,27 @@ class RecordingController:
                 failed = RecordingFailed(recording_id, state.error)
                 self._spawn(self._service.submit_command(code, failed, self._clock()))
 
+        languages = self._service.delivery.languages(code)
         recorder = Recorder(
             publication.broadcasts,
             publication.codecs,
             self._storage,
             f"{re.sub(r'[^a-z0-9-]+', '-', (session.slug or code).lower())[:60]}-{recording_id}",
             on_state=on_state,
+            # Each interpretation channel is an audio track of its own, tagged with its
+            # language; the floor's is tagged with the session's.
+            channels={lang: ChannelBroadcast(self._media, code, lang) for lang in languages},
+            floor_language=session.language,
         )
         recorder.start()
         self.active[code] = Active(recording_id, publication, recorder, session, self._clock())
         started = RecordingStarted(
-            recording_id, code, session.guid, recorder.state.container, recorder.state.key
+            recording_id,
+            code,
+            session.guid,
+            recorder.state.container,
+            recorder.state.key,
+            languages=tuple(lang for kind, lang in recorder.languages.items() if kind != "audio"),
         )
         await self._service.submit_command(code, started, self._clock())
         log.info("recording", extra={"session": code, "key": recorder.state.key})

@@ -209,6 +209,7 @@ async def recordings_feed(request: web.Request) -> web.StreamResponse:
                 media_url=view.media_url,
                 media_type=view.media_type,
                 media_bytes=recording.size_bytes,
+                languages=view.languages,
             )
         )
     title = f"{programme.conference.title if programme else 'Plenaria'}: recordings"

@@ -12,13 +12,21 @@ and hear the next interpreter who comes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
+
+from aiortc.mediastreams import MediaStreamError
 
 from server.media.engine import MediaEngine, Publication, Viewer
 from server.media.errors import MediaError
 from server.media.placement import CarriedRoom, MemberCall, RoomCall
+from server.media.relay import ForwardedTrack, Packet
 from server.media.stream_key import StreamKey
+
+OPUS = "audio/opus"
 
 BOOTH_PREFIX = "booth:"
 
@@ -151,3 +159,75 @@ class Booths:
     def _notify(self, session: str, language: str) -> None:
         for listener in self.listeners:
             listener(session, language)
+
+
+class ChannelTrack:
+    """One reader of a language channel's audio frames (the recorder): it reads the booth
+    on air and follows every hand-over; while nobody is on air it waits (the track has a
+    gap, which players play as silence)."""
+
+    def __init__(self, engine: MediaEngine, channel: StreamKey) -> None:
+        self._engine = engine
+        self._channel = channel
+        self._changed = asyncio.Event()
+        self._publication: Publication | None = None
+        self._inner: ForwardedTrack | None = None
+        self._stopped = False
+        engine.listeners.append(self._engine_changed)
+
+    def _engine_changed(self, key: StreamKey) -> None:
+        if (key.session, key.language) == (self._channel.session, self._channel.language):
+            self._changed.set()
+
+    def _follow(self, publication: Publication | None) -> None:
+        if self._inner is not None:
+            self._inner.stop()
+        self._publication, self._inner = publication, None
+        if publication is not None and publication.codecs.get("audio", "").lower() == OPUS:
+            self._inner = publication.broadcasts["audio"].subscribe()
+
+    async def recv(self) -> Packet:
+        while not self._stopped:
+            publication = self._engine.live(self._channel)
+            if publication is not self._publication:
+                self._follow(publication)
+            if self._inner is None:
+                await self._changed.wait()
+                self._changed.clear()
+                continue
+            receiving = asyncio.ensure_future(self._inner.recv())
+            changing = asyncio.ensure_future(self._changed.wait())
+            done, _ = await asyncio.wait({receiving, changing}, return_when=FIRST_COMPLETED)
+            if receiving in done:
+                changing.cancel()
+                try:
+                    packet: Packet = receiving.result()
+                except MediaStreamError:  # that booth ended: wait for the channel to change
+                    self._inner = None
+                    continue
+                return packet
+            receiving.cancel()
+            self._changed.clear()
+        raise MediaStreamError
+
+    def request_keyframe(self) -> None:
+        """Audio has no keyframes."""
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._changed.set()
+        if self._inner is not None:
+            self._inner.stop()
+        with contextlib.suppress(ValueError):
+            self._engine.listeners.remove(self._engine_changed)
+
+
+class ChannelBroadcast:
+    """A language channel as the recorder subscribes to it (a ``Broadcast``)."""
+
+    def __init__(self, engine: MediaEngine, session: str, language: str) -> None:
+        self._engine = engine
+        self._channel = StreamKey.channel(session, language)
+
+    def subscribe(self) -> ChannelTrack:
+        return ChannelTrack(self._engine, self._channel)

@@ -296,3 +296,18 @@ async def test_a_session_going_live_is_recorded_while_anothers_poster_is_made(
         release.set()
     archive = client.app[QA].archive
     await until(lambda: archive.recordings[active.recording_id].status == "published")
+
+
+async def test_a_recording_keeps_the_sessions_interpretation_languages(client: Client) -> None:
+    response = await client.put(
+        "/api/sessions/panel/interpretation", json={"languages": ["fr", "de"]}, headers=MOD
+    )
+    assert response.status == 200
+    rid = await record_panel(client, seconds=1.5)
+    assert client.app[QA].archive.recording(rid).languages == ("fr", "de")
+    [view] = (await (await client.get("/api/recordings")).json())["recordings"]
+    assert view["languages"] == ["fr", "de"]
+    feed = ElementTree.fromstring(await (await client.get("/feeds/recordings.atom")).text())
+    [entry] = feed.findall(f"{ATOM}entry")
+    dublin_core = "{http://purl.org/dc/elements/1.1/}language"
+    assert [element.text for element in entry.findall(dublin_core)] == ["fr", "de"]
