@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 
@@ -27,6 +28,8 @@ from server.media.relay import ForwardedTrack, Packet
 from server.media.stream_key import StreamKey
 
 OPUS = "audio/opus"
+FRAME_SECONDS = 0.02
+"""One Opus frame: the least time between two packets of a track."""
 
 BOOTH_PREFIX = "booth:"
 
@@ -164,7 +167,9 @@ class Booths:
 class ChannelTrack:
     """One reader of a language channel's audio frames (the recorder): it reads the booth
     on air and follows every hand-over; while nobody is on air it waits (the track has a
-    gap, which players play as silence)."""
+    gap, which players play as silence). Each interpreter's stream has a clock of its own,
+    so the first packet after a hand-over is placed where the last one ended plus the time
+    that passed: the track's timestamps run on."""
 
     def __init__(self, engine: MediaEngine, channel: StreamKey) -> None:
         self._engine = engine
@@ -173,6 +178,11 @@ class ChannelTrack:
         self._publication: Publication | None = None
         self._inner: ForwardedTrack | None = None
         self._stopped = False
+        self._fresh = True
+        """The next packet is the first from the source followed now."""
+        self._offset = 0
+        self._last: tuple[int, float] | None = None
+        """The last packet's timestamp (after the offset) and when it came."""
         engine.listeners.append(self._engine_changed)
 
     def _engine_changed(self, key: StreamKey) -> None:
@@ -182,7 +192,7 @@ class ChannelTrack:
     def _follow(self, publication: Publication | None) -> None:
         if self._inner is not None:
             self._inner.stop()
-        self._publication, self._inner = publication, None
+        self._publication, self._inner, self._fresh = publication, None, True
         if publication is not None and publication.codecs.get("audio", "").lower() == OPUS:
             self._inner = publication.broadcasts["audio"].subscribe()
 
@@ -205,10 +215,25 @@ class ChannelTrack:
                 except MediaStreamError:  # that booth ended: wait for the channel to change
                     self._inner = None
                     continue
-                return packet
+                return self._placed(packet)
             receiving.cancel()
             self._changed.clear()
         raise MediaStreamError
+
+    def _placed(self, packet: Packet) -> Packet:
+        now = time.monotonic()
+        if packet.pts is None:
+            return packet
+        if self._fresh:
+            self._fresh = False
+            if self._last is not None and packet.time_base:
+                last_pts, last_at = self._last
+                elapsed = max(now - last_at, FRAME_SECONDS)
+                self._offset = last_pts + round(elapsed / packet.time_base) - packet.pts
+        packet.pts += self._offset
+        packet.dts = packet.pts
+        self._last = (packet.pts, now)
+        return packet
 
     def request_keyframe(self) -> None:
         """Audio has no keyframes."""

@@ -48,6 +48,15 @@ def audio_tracks(path: Path) -> list[tuple[str, str, int]]:
     ]
 
 
+def packet_times(path: Path, stream: int) -> list[float]:
+    result = subprocess.run(
+        [tool(FFPROBE), "-v", "error", "-select_streams", str(stream),
+         "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    return [float(line) for line in result.stdout.split() if line]
+
+
 async def test_each_channel_is_a_language_tagged_track_that_follows_the_booth(
     peers: list[RTCPeerConnection], tmp_path: Path
 ) -> None:
@@ -91,3 +100,7 @@ async def test_each_channel_is_a_language_tagged_track_that_follows_the_booth(
     assert abs(floor - french) < 60, "the channel kept running through the hand-over"
     assert german == 0
     assert ffmpeg_decodes(path).returncode == 0
+    floor_times, french_times = packet_times(path, 1), packet_times(path, 2)
+    assert french_times == sorted(french_times)
+    # Across the hand-over the channel's clock runs on with the floor's, not bunched up.
+    assert abs(french_times[-1] - floor_times[-1]) < 0.5, (french_times[-1], floor_times[-1])
