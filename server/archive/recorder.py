@@ -22,6 +22,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
+import av
+
 from recordings.archive import (
     RecordingFailed,
     RecordingProcessed,
@@ -29,6 +31,7 @@ from recordings.archive import (
     RecordingStopped,
     RecordingWanted,
 )
+from recordings.audio_tracks import extract_language_tracks
 from recordings.poster import make_poster, probe
 from recordings.recorder import Recorder, RecorderState
 from recordings.storage import RecordingStorage
@@ -52,6 +55,12 @@ class Active:
     recorder: Recorder
     session: Session
     started_at: dt.datetime
+    languages: tuple[str, ...] = ()
+
+
+def language_key(key: str, language: str) -> str:
+    """Where a recording's interpretation channel is kept as an audio file of its own."""
+    return f"{key.rsplit('.', 1)[0]}.{language}.webm"
 
 
 def in_schedule(session: Session, started_at: dt.datetime, grace: dt.timedelta) -> bool:
@@ -139,14 +148,17 @@ class RecordingController:
             floor_language=session.language,
         )
         recorder.start()
-        self.active[code] = Active(recording_id, publication, recorder, session, self._clock())
+        channels = tuple(lang for kind, lang in recorder.languages.items() if kind != "audio")
+        self.active[code] = Active(
+            recording_id, publication, recorder, session, self._clock(), channels
+        )
         started = RecordingStarted(
             recording_id,
             code,
             session.guid,
             recorder.state.container,
             recorder.state.key,
-            languages=tuple(lang for kind, lang in recorder.languages.items() if kind != "audio"),
+            languages=channels,
         )
         await self._service.submit_command(code, started, self._clock())
         log.info("recording", extra={"session": code, "key": recorder.state.key})
@@ -165,6 +177,7 @@ class RecordingController:
             processed = RecordingProcessed(active.recording_id, 0.0, 0)
         else:
             processed = await self._processed(active.recording_id, state.key)
+            await self._split_languages(state.key, active.languages)
         scheduled = in_schedule(active.session, active.started_at, self._publish_grace)
         processed = replace(processed, in_schedule=scheduled)
         await self._service.submit_command(code, processed, self._clock())
@@ -176,6 +189,23 @@ class RecordingController:
                 "in_schedule": scheduled,
             },
         )
+
+    async def _split_languages(self, key: str, languages: tuple[str, ...]) -> None:
+        """Each interpretation channel also as an audio file of its own, for the replay."""
+        if not languages:
+            return
+        try:
+            made = await asyncio.to_thread(
+                extract_language_tracks,
+                self._storage.local_path(key),
+                list(languages),
+                lambda language: self._storage.path_for_writing(language_key(key, language)),
+            )
+        except (OSError, ValueError, av.error.FFmpegError):
+            log.exception("copying a recording's languages out failed", extra={"key": key})
+            return
+        for language in made:
+            self._storage.finish(language_key(key, language))
 
     async def _processed(self, recording_id: str, key: str) -> RecordingProcessed:
         """Duration, size and poster of a finished file, worked out off the event loop."""

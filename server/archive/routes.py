@@ -22,6 +22,7 @@ from recordings.archive import (
     webvtt,
 )
 from recordings.feed import FeedEntry, atom_feed
+from server.archive.recorder import language_key
 from server.http.commands import submit
 from server.http.errors import AppError
 from server.http.identity import moderator
@@ -30,6 +31,7 @@ from server.http.request_body import read_json
 from server.http.responses import json_of
 from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
 from server.programme.lookup import CODE_PATTERN, current_programme, find_session
+from sessions.captions import language_code
 from sessions.programme import Programme, Session
 from web.archive_views import archive_groups, matches, recording_view, with_chapters
 from web.i18n import marked as _
@@ -285,3 +287,42 @@ async def set_visibility(request: web.Request) -> web.StreamResponse:
         request, recording.session_code, SetPublished(recording.id, me.participant_id, published)
     )
     return web.json_response({"published": published})
+
+
+class AudioTrackView(msgspec.Struct, frozen=True):
+    language: str
+    src: str
+
+
+class RecordingAudio(msgspec.Struct, frozen=True):
+    """A recording's interpretation channels, each an audio file the replay plays in step
+    with the video."""
+
+    tracks: list[AudioTrackView]
+
+
+@routes.get(f"/api/recordings/{RECORDING_ID}/audio")
+async def recording_audio_tracks(request: web.Request) -> web.StreamResponse:
+    recording = await visible_recording(request)
+    storage = request.app[RECORDINGS]
+    return json_of(
+        RecordingAudio(
+            [
+                AudioTrackView(language, f"/media/recordings/{recording.id}/audio/{language}.webm")
+                for language in recording.languages
+                if storage.exists(language_key(recording.key, language))
+            ]
+        )
+    )
+
+
+@routes.get(f"/media/recordings/{RECORDING_ID}/audio/{{language:[A-Za-z]{{2,3}}}}.webm")
+async def recording_audio(request: web.Request) -> web.StreamResponse:
+    recording = await visible_recording(request)
+    language = language_code(request.match_info["language"])
+    key = language_key(recording.key, language)
+    if language not in recording.languages or not request.app[RECORDINGS].exists(key):
+        raise AppError(404, "archive.no_language", f"This recording has no {language} audio.")
+    response = web.FileResponse(request.app[RECORDINGS].local_path(key))
+    response.content_type = "audio/webm"
+    return response

@@ -11,12 +11,14 @@ import time
 import pytest
 from playwright.async_api import Page, expect
 
-from server.keys import CLOCK, LOGIN_LINKS, MEDIA, QA, STORE
+from server.keys import CLOCK, LOGIN_LINKS, MEDIA, QA, RECORDER, STORE
+from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from sessions.delivery import SetInterpretation
 from sessions.demo import LIVE_PANEL_CODE
 from sessions.roles import Role, language_scope
 from tests.e2e.conftest import Pages, Server, page_until
+from tests.e2e.test_archive_browser import published, until
 
 pytestmark = pytest.mark.e2e
 
@@ -116,4 +118,29 @@ async def test_a_viewer_hears_the_channel_and_a_hand_over(server: Server, pages:
     peers = await viewer.evaluate("window.__peers.length")
     await bytes_beyond(viewer, before + 2000, "the channel stopped after the hand-over")
     assert await viewer.evaluate("window.__peers.length") == peers, "no new connection"
+
+    # The replay offers the channel: its own audio file, played in step with the video.
+    # (The viewer leaves the live page first: its player's DELETE may race the end of the
+    # stream and meet a 404 the browser logs.)
+    await viewer.goto(f"{server.url}/")
+    recorder = app[RECORDER]
+    active = await until(lambda: recorder.active.get(CODE), 10, "the panel is recorded")
+    await until(lambda: active.recorder.state.duration_seconds >= 3, 10, "long enough")
+    panel = app[MEDIA].live(StreamKey.panel(CODE))
+    assert panel is not None
+    await app[MEDIA].unpublish(panel)
+    await published(server, active.recording_id, 20)
+    await viewer.goto(f"{server.url}/archive/{active.recording_id}")
+    language = viewer.locator("[data-replay-language]")
+    await expect(language.locator("option[value=fr]")).to_have_text("French")
+    await language.select_option("fr")
+    await viewer.locator("[data-replay-video]").evaluate(
+        "video => { video.muted = true; video.play(); }"
+    )
+    await page_until(
+        viewer,
+        "document.querySelector('[data-replay-channel]').currentTime > 0.5"
+        " && document.querySelector('[data-replay-video]').volume === 0",
+        10,
+    )
     assert pages.errors == []

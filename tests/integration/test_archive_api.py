@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection
 from defusedxml import ElementTree
 
 from server.archive import recorder as recording_service
@@ -23,6 +24,7 @@ from server.keys import MEDIA, QA, RECORDER, RECORDINGS, STORE
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from tests.integration.conftest import NOW, conference
+from tests.integration.test_booths_http import enter_booth
 from tests.integration.test_qa_api import ANN, MOD, ask, moderate, token
 
 Client = TestClient[web.Request, web.Application]
@@ -298,12 +300,15 @@ async def test_a_session_going_live_is_recorded_while_anothers_poster_is_made(
     await until(lambda: archive.recordings[active.recording_id].status == "published")
 
 
-async def test_a_recording_keeps_the_sessions_interpretation_languages(client: Client) -> None:
+async def test_a_recording_keeps_the_sessions_interpretation_languages(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
     response = await client.put(
         "/api/sessions/panel/interpretation", json={"languages": ["fr", "de"]}, headers=MOD
     )
     assert response.status == 200
-    rid = await record_panel(client, seconds=1.5)
+    await enter_booth(client, peers, "anne")  # fr has an interpreter; de has none
+    rid = await record_panel(client, seconds=2.5)
     assert client.app[QA].archive.recording(rid).languages == ("fr", "de")
     [view] = (await (await client.get("/api/recordings")).json())["recordings"]
     assert view["languages"] == ["fr", "de"]
@@ -311,3 +316,12 @@ async def test_a_recording_keeps_the_sessions_interpretation_languages(client: C
     [entry] = feed.findall(f"{ATOM}entry")
     dublin_core = "{http://purl.org/dc/elements/1.1/}language"
     assert [element.text for element in entry.findall(dublin_core)] == ["fr", "de"]
+    audio = await (await client.get(f"/api/recordings/{rid}/audio")).json()
+    assert audio == {
+        "tracks": [{"language": "fr", "src": f"/media/recordings/{rid}/audio/fr.webm"}]
+    }  # de had no interpreter: no sound, no file
+    french = await client.get(f"/media/recordings/{rid}/audio/fr.webm")
+    assert french.status == 200 and french.content_type == "audio/webm"
+    assert (await french.read())[:4] == b"\x1a\x45\xdf\xa3"  # an EBML (WebM) file
+    assert (await client.get(f"/media/recordings/{rid}/audio/de.webm")).status == 404
+    assert (await client.get(f"/media/recordings/{rid}/audio/it.webm")).status == 404

@@ -5,6 +5,7 @@
 import { clockText } from "../lib/time-format.js";
 import { locale, t } from "../lib/i18n.js";
 import { api } from "../lib/api.js";
+import { mountReplayAudio } from "../lib/interpretation/replay-audio.js";
 
 const HAVE_METADATA = 1;
 
@@ -67,6 +68,9 @@ class Replay {
 
   start() {
     this.addCaptionTracks();
+    const languages = document.createElement("div");
+    this.video.closest("figure, div")?.after(languages);
+    mountReplayAudio(this.video, this.root.dataset.recordingId, languages);
     const { video } = this;
     video.addEventListener("loadedmetadata", () => this.metadataLoaded());
     for (const type of ["timeupdate", "seeked", "durationchange"]) video.addEventListener(type, () => this.showPosition());
