@@ -5,6 +5,9 @@ import { clock, el } from "../lib/dom.js";
 import { formatNumber, nt, split, t } from "../lib/i18n.js";
 import { QAPanel } from "../lib/qa/panel.js";
 
+/** How long new questions are gathered before they are announced together. */
+const NEW_QUESTIONS_MS = 3000;
+
 /** The words this module's templates show, read when rendering (outside the templates,
  *  where the catalog's extractor finds them). */
 const T = {
@@ -113,6 +116,7 @@ class ParticipantPanel extends QAPanel {
   applyChange(change) {
     switch (change.type) {
       case "question":
+        if (!this.questions.has(change.question.id) && !change.question.mine) this.newQuestion(change.question);
         this.questions.set(change.question.id, change.question);
         break;
       case "question_removed":
@@ -138,6 +142,21 @@ class ParticipantPanel extends QAPanel {
         else this.voted.delete(change.id);
         break;
     }
+  }
+
+  /** A question newly approved for everyone: read out, at most one announcement every few
+   *  seconds (a busy session's questions are counted, not read one over the other). */
+  newQuestion(question) {
+    this.arrived = [...(this.arrived ?? []), question];
+    if (this.arrivalTimer) return;
+    this.arrivalTimer = setTimeout(() => {
+      const arrived = this.arrived;
+      this.arrived = [];
+      this.arrivalTimer = null;
+      this.announce(arrived.length === 1
+        ? t("New question: {question}", { question: arrived[0].text })
+        : nt("{count} new question", "{count} new questions", arrived.length));
+    }, NEW_QUESTIONS_MS);
   }
 
   changeHighlight(question) {
