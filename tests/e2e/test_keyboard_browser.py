@@ -13,6 +13,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 from server.keys import CLOCK, LOGIN_LINKS, MEDIA, QA, STORE
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
+from sessions import breakouts as br
 from sessions.delivery import SetInterpretation
 from sessions.demo import LIVE_PANEL_CODE
 from sessions.qa import Ask, Moderate
@@ -29,11 +30,11 @@ TABS = 120
 
 
 async def tab_to(page: Page, target: Locator, *, backwards: bool = False) -> None:
-    """Press Tab (Shift+Tab) until ``target`` has the focus."""
-    handle = await target.element_handle()
-    assert handle is not None
+    """Press Tab (Shift+Tab) until ``target`` has the focus (found again each time: a page
+    script may have drawn it anew)."""
+    await expect(target).to_be_visible()
     for _ in range(TABS):
-        if await page.evaluate("element => document.activeElement === element", handle):
+        if await target.evaluate("element => document.activeElement === element"):
             return
         await page.keyboard.press("Shift+Tab" if backwards else "Tab")
     raise AssertionError(f"{target} cannot be reached with the keyboard")
@@ -138,4 +139,32 @@ async def test_an_interpreter_and_a_captioner_work_by_keyboard(
     await expect(claire.locator("[data-captioner-sent]")).to_contain_text(
         "Bonjour à tous et à toutes"
     )
+    assert pages.errors == []
+
+
+async def test_a_participant_takes_part_in_a_break_out_room_by_keyboard(
+    server: Server, pages: Pages
+) -> None:
+    app = server.app
+    rooms = (br.RoomSpec("room-1", "Heat and cities"),)
+    await app[QA].submit_command(CODE, br.PlanRooms("mod", rooms, "auto"), app[CLOCK]())
+    ann = await pages.open()
+    await ann.goto(f"{server.url}/sessions/{CODE}")
+    await type_into(ann, ann.get_by_label("Display name"), "Ann Keys")
+    await ann.keyboard.press("Enter")
+    card = ann.locator("[data-breakouts-card]")
+    await expect(card).to_contain_text("Heat and cities")
+    await tab_to(ann, card.get_by_role("button", name="Take part"))
+    await ann.keyboard.press("Enter")
+    await expect(card.locator("[data-breakouts-body]")).to_contain_text("You are taking part.")
+    await app[QA].submit_command(CODE, br.Assign("mod", 1), app[CLOCK]())
+    await app[QA].submit_command(CODE, br.Open("mod", 10), app[CLOCK]())
+    await expect(ann).to_have_url(f"{server.url}/sessions/{CODE}/breakouts/room-1")
+
+    await type_into(ann, ann.get_by_label("Message to everyone in this room"), "Shade maps?")
+    await ann.keyboard.press("Enter")
+    await expect(ann.locator("[data-breakout-chat]")).to_contain_text("Shade maps?")
+    await tab_to(ann, ann.get_by_role("button", name="Mute"))
+    await ann.keyboard.press("Space")
+    await expect(ann.get_by_role("button", name="Unmute")).to_be_focused()
     assert pages.errors == []
