@@ -76,8 +76,9 @@ async def interpreter(request: web.Request) -> tuple[str, str, str]:
 def booth_node(
     request: web.Request, code: str, language: str, member: str = ""
 ) -> NodeRecord | None:
-    """The other media node this booth exchange belongs on; None to answer it here."""
-    return room_node(request, code, booth_room(language), member)
+    """The other media node this booth exchange belongs on (a new booth goes where the
+    session's floor is published, which records it); None to answer it here."""
+    return room_node(request, code, booth_room(language), member, near_floor=True)
 
 
 @routes.post(BOOTH)

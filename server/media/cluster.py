@@ -401,7 +401,7 @@ class MediaCluster:
         )
         self.nodes = [updated if n.id == node.id else n for n in self.nodes]
 
-    def place_room(self, session: str, room: str) -> NodeRecord | None:
+    def place_room(self, session: str, room: str, *, near_floor: bool = False) -> NodeRecord | None:
         """The node carrying the room's call, or the one it goes to; None while no node is
         known. A room placed from here keeps its node until the heartbeats show it there."""
         self.nodes = self._current()
@@ -412,7 +412,8 @@ class MediaCluster:
         placed = self._placed_rooms.get((session, room), ("", 0.0))[0]
         if remembered := next((n for n in self.nodes if n.id == placed), None):
             return remembered
-        chosen = placement.place_room(self.nodes, session, room)
+        place = placement.place_booth if near_floor else placement.place_room
+        chosen = place(self.nodes, session, room)
         if chosen is not None:
             self._count_in(chosen, publications=1)
             self._placed_rooms[(session, room)] = (chosen.id, now + ROOM_MEMORY_SECONDS)

@@ -78,7 +78,9 @@ def no_media_node() -> AppError:
     )
 
 
-def room_node(request: web.Request, code: str, room_id: str, member: str = "") -> NodeRecord | None:
+def room_node(
+    request: web.Request, code: str, room_id: str, member: str = "", *, near_floor: bool = False
+) -> NodeRecord | None:
     """The other media node this exchange of a room (a break-out room's call, an
     interpretation booth) belongs on: the node carrying ``member``'s stream, else the
     room's node (placing the room when it has none yet); None to answer it here."""
@@ -86,7 +88,7 @@ def room_node(request: web.Request, code: str, room_id: str, member: str = "") -
     if cluster is None:
         return None
     node = (cluster.member_node(code, room_id, member) if member else None) or cluster.place_room(
-        code, room_id
+        code, room_id, near_floor=near_floor
     )
     if node is None and cluster.places_only:
         raise no_media_node()

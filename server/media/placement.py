@@ -184,6 +184,15 @@ def room_node(nodes: Sequence[NodeRecord], session: str, room: str) -> NodeRecor
     return max(carriers, key=lambda c: (c[0], c[1].id))[1] if carriers else None
 
 
+def place_booth(nodes: Sequence[NodeRecord], session: str, room: str) -> NodeRecord | None:
+    """Like :func:`place_room`, but a new booth goes to the node where the session's floor
+    is published while it has room: that node records the session, channels included."""
+    if carrier := room_node(nodes, session, room):
+        return carrier
+    floor = origin(nodes, session)
+    return floor if floor is not None and not floor.full else place_room(nodes, session, room)
+
+
 def member_node(
     nodes: Sequence[NodeRecord], session: str, room: str, member: str
 ) -> NodeRecord | None:

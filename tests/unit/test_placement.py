@@ -17,6 +17,7 @@ from server.media.placement import (
     RoomCall,
     member_node,
     origin,
+    place_booth,
     place_publication,
     place_room,
     place_viewer,
@@ -163,3 +164,18 @@ def test_internal_headers_are_signed_with_the_conference_key() -> None:
     assert node_of_header(secret, PLACED_HEADER, "w1") is None, "sent by a client"
     assert node_of_header(secret, PLACED_HEADER, placed.replace("w1", "w2")) is None
     assert node_of_header(secret, PLACED_HEADER, None) is None
+
+
+def test_a_new_booth_goes_where_the_floor_is_published_while_it_has_room() -> None:
+    floor = node("a", cpu=30, streams=(published(),))
+    nodes = [floor, node("b", cpu=1)]
+    chosen = place_booth(nodes, "panel", "booth:fr")
+    assert chosen is floor, "the floor's node records the channel too"
+    full_floor = [node("a", cpu=95, streams=(published(),)), node("b", cpu=1)]
+    chosen = place_booth(full_floor, "panel", "booth:fr")
+    assert chosen is not None and chosen.id == "b"
+    booth_elsewhere = [floor, msgspec.structs.replace(node("b"), rooms=(room("booth:fr", "anne"),))]
+    chosen = place_booth(booth_elsewhere, "panel", "booth:fr")
+    assert chosen is not None and chosen.id == "b", "a booth in use stays where it is"
+    chosen = place_booth([node("a", cpu=40), node("b", cpu=1)], "panel", "booth:fr")
+    assert chosen is not None and chosen.id == "b", "no floor yet: the emptiest"
