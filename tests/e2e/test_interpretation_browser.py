@@ -11,14 +11,14 @@ import time
 import pytest
 from playwright.async_api import Page, expect
 
-from server.keys import CLOCK, LOGIN_LINKS, MEDIA, QA, RECORDER, STORE
+from server.keys import LOGIN_LINKS, MEDIA, RECORDER, STORE
 from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
-from sessions.delivery import SetInterpretation
 from sessions.demo import LIVE_PANEL_CODE
 from sessions.roles import Role, language_scope
 from tests.e2e.conftest import Pages, Server, page_until
 from tests.e2e.test_archive_browser import published, until
+from tests.e2e.test_qa_browser import sign_in_moderator
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +87,14 @@ async def bytes_beyond(page: Page, floor: int, failure: str, seconds: float = 10
 
 async def test_a_viewer_hears_the_channel_and_a_hand_over(server: Server, pages: Pages) -> None:
     app = server.app
-    await app[QA].submit_command(CODE, SetInterpretation(CODE, "mod", ("fr",)), app[CLOCK]())
+    moderator = await pages.open()
+    await sign_in_moderator(moderator, server)
+    languages = moderator.get_by_label("Languages (codes such as fr, de, ru)")
+    await languages.fill("FR")
+    await moderator.get_by_role("button", name="Save languages").click()
+    channels = moderator.locator("[data-interpretation-channels]")
+    await expect(channels).to_contain_text("French: no interpreter yet")
+    # Live from here on: the recording holds the languages declared when it starts.
     start_synthetic_panel(app[MEDIA], CODE, dt.datetime.now(dt.UTC))
 
     anne, bruno = await pages.open(), await pages.open()
@@ -95,6 +102,7 @@ async def test_a_viewer_hears_the_channel_and_a_hand_over(server: Server, pages:
     await expect(anne.locator("[data-booth-air]")).to_have_attribute("data-booth-air", "me")
     await enter_booth(bruno, server, "Bruno")
     await expect(bruno.locator("[data-booth-air]")).to_have_attribute("data-booth-air", "other")
+    await expect(channels).to_contain_text("French: an interpreter is on air")
     assert await bruno.evaluate(
         "document.querySelector('[data-booth-floor]').srcObject !== null"
     ), "the booth hears the floor"

@@ -5,6 +5,7 @@ import { ApiError, post } from "../lib/api.js";
 import { pageRealtime } from "../lib/realtime.js";
 import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
 import { formatNumber, nt, t } from "../lib/i18n.js";
+import { mountLanguagesConsole } from "../lib/interpretation/languages-console.js";
 
 /** The stream's state as the panel's badge names it. */
 function stateName(state) {
@@ -35,6 +36,8 @@ class StreamConsole {
   }
 
   start() {
+    this.languages = mountLanguagesConsole(this.root, this.code);
+    this.languages.update([]);
     this.toggle.addEventListener("change", () => this.setBroadcast(this.toggle.checked));
     this.find("cut").addEventListener("click", () => this.cut());
     this.find("allow").addEventListener("click", () => this.setCut(false));
@@ -51,6 +54,7 @@ class StreamConsole {
   render(stream) {
     this.stream = { ...this.stream, ...stream };
     stream = this.stream;
+    this.languages.update(stream.interpretation);
     const live = stream.state === "live";
     const shown = stream.cut ? "cut" : live && stream.rehearsal ? "rehearsal" : stream.state;
     const badge = this.find("state");

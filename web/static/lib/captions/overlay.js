@@ -39,7 +39,7 @@ function Controls({ state, preferences, change, language }) {
         <label class="visually-hidden" for="captions-language">${t("Captions language")}</label>
         <select id="captions-language" data-captions-language value=${language ?? ""}
           onChange=${(event) => change({ language: event.currentTarget.value })}>
-          ${state.languages.map((code) => html`<option value=${code} lang=${code}>${languageName(code)}</option>`)}
+          ${state.languages.map((code) => html`<option value=${code}>${languageName(code)}</option>`)}
         </select>
         <label class="visually-hidden" for="captions-size">${t("Text size")}</label>
         <select id="captions-size" data-captions-size value=${preferences.size}

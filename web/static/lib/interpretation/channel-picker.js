@@ -35,7 +35,7 @@ function Picker({ channels, choice, change }) {
         onChange=${(event) => change({ language: event.currentTarget.value })}>
         <option value="">${t("Floor (original)")}</option>
         ${channels.map((channel) => html`
-          <option value=${channel.language} lang=${channel.language}>
+          <option value=${channel.language}>
             ${channel.on_air ? languageName(channel.language) : t("{language} (no interpreter yet)", { language: languageName(channel.language) })}
           </option>`)}
       </select>

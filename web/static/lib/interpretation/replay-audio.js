@@ -26,7 +26,7 @@ function Picker({ tracks, choice, change }) {
       <select id="replay-language" data-replay-language value=${choice.language}
         onChange=${(event) => change({ language: event.currentTarget.value })}>
         <option value="">${t("Floor (original)")}</option>
-        ${tracks.map((track) => html`<option value=${track.language} lang=${track.language}>${names.of(track.language) ?? track.language}</option>`)}
+        ${tracks.map((track) => html`<option value=${track.language}>${names.of(track.language) ?? track.language}</option>`)}
       </select>
       ${choice.language && html`
         <label class="channel-underneath">
