@@ -20,7 +20,7 @@ async def test_programme_page_shows_days_rooms_and_now_next(client: Client) -> N
     page = await response.text()
     assert "<h1>Test Conference</h1>" in page
     assert 'href="#day-1"' in page and 'href="#day-2"' in page
-    assert '<section class="room" aria-labelledby="day-1-room-2">' in page
+    assert '<section class="room" aria-labelledby="day-1-room-2 day-1-heading">' in page
     assert '<h3 id="day-1-room-2" translate="no">Salon</h3>' in page
     now_section = page.split('id="now-heading"')[1].split("<h2>Next</h2>")[0]
     assert "The live panel" in now_section and "A side event" not in now_section

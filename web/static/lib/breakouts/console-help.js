@@ -8,9 +8,7 @@ import { fill, split, t } from "../i18n.js";
  *  where the catalog's extractor finds them). */
 const T = {
   get openRoomNewTab() { return t("Open {room} (new tab)"); },
-  get openRoom() { return t("Open room"); },
   get joinRoom() { return t("Join {room}"); },
-  get joinRoom2() { return t("Join room"); },
   get helpRequests() { return t("Help requests"); },
   get nameInRoomAsksFor() { return t("{name} in {room} asks for help."); },
   get someone() { return t("Someone"); },
@@ -31,20 +29,26 @@ export function visitedRoom(state, me) {
   return state?.rooms.find((room) => room.visitors.some((v) => v.id === me)) ?? null;
 }
 
-/** "Join room" for a room while the round runs, "Open room" once the moderator visits it. */
+/** The room's name for screen readers only: the card around the control shows it already, and
+ *  the control's visible words stay part of its accessible name ("Join" in "Join Shade"). */
+function hiddenName(room) {
+  return html`<span class="visually-hidden" translate="no">${room.name}</span>`;
+}
+
+/** "Join" a room while the round runs, "Open" it (new tab) once the moderator visits it. */
 export function VisitControls({ room, where, state, console: ctl }) {
   if (!isRunning(state)) return null;
   if (room.visitors.some((v) => v.id === ctl.me)) {
     return html`
       <a class="button-link secondary" href=${roomUrl(ctl.code, room.room_id)} target="_blank" rel="noopener"
-         data-focus-key=${`open:${where}:${room.room_id}`} aria-label=${fill(T.openRoomNewTab, { room: room.name })}>${T.openRoom}</a>
+         data-focus-key=${`open:${where}:${room.room_id}`}>${split(T.openRoomNewTab, { room: hiddenName(room) })}</a>
     `;
   }
   const key = `visit:${where}:${room.room_id}`;
   return html`
     <button type="button" class="secondary" data-bo-visit-room=${room.room_id} data-focus-key=${key}
-            aria-label=${fill(T.joinRoom, { room: room.name })} disabled=${ctl.busy.has(key)}
-            onClick=${() => ctl.visit(room.room_id, key)}>${T.joinRoom2}</button>
+            disabled=${ctl.busy.has(key)}
+            onClick=${() => ctl.visit(room.room_id, key)}>${split(T.joinRoom, { room: hiddenName(room) })}</button>
   `;
 }
 
@@ -75,7 +79,7 @@ export function HelpRequests({ state, asked, console: ctl }) {
   `;
 }
 
-/** Where the moderator is visiting; after "Join room" the link to the room takes focus. */
+/** Where the moderator is visiting; after "Join" the link to the room takes focus. */
 export function VisitBox({ state, console: ctl }) {
   const room = visitedRoom(state, ctl.me);
   const link = useRef(null);
