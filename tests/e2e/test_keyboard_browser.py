@@ -168,3 +168,24 @@ async def test_a_participant_takes_part_in_a_break_out_room_by_keyboard(
     await ann.keyboard.press("Space")
     await expect(ann.get_by_role("button", name="Unmute")).to_be_focused()
     assert pages.errors == []
+
+
+async def test_a_moderator_runs_the_queue_by_keyboard(server: Server, pages: Pages) -> None:
+    app = server.app
+    now = app[CLOCK]()
+    for number, text in enumerate(("Who pays for shade?", "Trees or roofs?"), start=1):
+        await app[QA].submit(CODE, Ask(f"kbm-{number}", f"p{number}", "Pat", text), now)
+    mo = await pages.open()
+    await sign_in_with_link(mo, server, Role.MODERATOR, CODE, "Mo Keys")
+    await expect(mo).to_have_url(f"{server.url}/sessions/{CODE}/moderate")
+    await expect(mo.locator('[data-count="pending"]')).to_have_text("2")
+    first = mo.locator("article.mod-question").first
+    await tab_to(mo, first)  # the queue is one tab stop; j/k move within it
+    await mo.keyboard.press("j")
+    await expect(mo.locator("article.mod-question").nth(1)).to_be_focused()
+    await mo.keyboard.press("a")  # approve the focused question
+    await expect(mo.locator('[data-count="pending"]')).to_have_text("1")
+    await expect(mo.locator("article.mod-question").first).to_be_focused()
+    await mo.keyboard.press("d")  # dismiss the one now in its place
+    await expect(mo.locator('[data-count="pending"]')).to_have_text("0")
+    assert pages.errors == []
