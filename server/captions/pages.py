@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.http.errors import AppError
-from server.http.rendering import render
-from server.keys import IDENTITY, LOCALE
+from server.http.rendering import language_page
+from server.keys import IDENTITY
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.captions import language_code
-from web.i18n import current, language_name
+from web.i18n import current
 
 routes = web.RouteTableDef()
 
@@ -18,26 +17,15 @@ routes = web.RouteTableDef()
 async def captioner_page(request: web.Request) -> web.StreamResponse:
     programme, session = await find_session(request)
     language = language_code(request.match_info["language"])
-    identity = request[IDENTITY]
-    if identity.is_anonymous:
-        raise AppError(
-            401, "auth.required", current().gettext("Sign in with your captioner link first.")
-        )
-    if not identity.can_caption(session.code, language):
-        raise AppError(
-            403,
-            "auth.forbidden",
-            current().gettext("Only this session's captioners for this language may write here."),
-        )
-    response = render(
+    return language_page(
         request,
         "captioner.html",
-        {
-            "session": session,
-            "language": language,
-            "language_name": language_name(language, request[LOCALE]),
-        },
-        programme=programme,
+        programme,
+        session,
+        language,
+        allowed=request[IDENTITY].can_caption(session.code, language),
+        sign_in=current().gettext("Sign in with your captioner link first."),
+        refusal=current().gettext(
+            "Only this session's captioners for this language may write here."
+        ),
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -22,7 +22,7 @@ from server.http.request_body import read_json
 from server.http.responses import json_of
 from server.keys import CLOCK, QA
 from server.programme.lookup import CODE_PATTERN, find_session
-from sessions.captions import AddCue, CorrectCue, language_code
+from sessions.captions import AddCue, CorrectCue, Cue, language_code
 from web.caption_views import captions_snapshot, cue_view
 
 routes = web.RouteTableDef()
@@ -48,14 +48,20 @@ async def captioner(request: web.Request) -> tuple[str, str, str]:
     return session.code, language, me.participant_id
 
 
+def sent_line(request: web.Request, code: str, language: str, cue_id: str) -> Cue:
+    """The line just submitted, as the log folded it (found by id: another captioner's line
+    may have come after it)."""
+    lines = request.app[QA].captions.of(code, language)
+    return next(line for line in reversed(lines) if line.cue_id == cue_id)
+
+
 @routes.post(CAPTIONS + "/" + LANGUAGE)
 async def add_line(request: web.Request) -> web.StreamResponse:
     code, language, me = await captioner(request)
     text = (await read_json(request, LineBody)).text
     cue_id = secrets.token_urlsafe(9)
     await submit(request, code, AddCue(cue_id, code, language, text, me))
-    cue = request.app[QA].captions.of(code, language)
-    return json_of({"cue": cue_view(next(c for c in reversed(cue) if c.cue_id == cue_id))}, 201)
+    return json_of({"cue": cue_view(sent_line(request, code, language, cue_id))}, 201)
 
 
 @routes.put(CAPTIONS + "/" + LANGUAGE + "/" + CUE_ID)
@@ -64,7 +70,7 @@ async def correct_line(request: web.Request) -> web.StreamResponse:
     text = (await read_json(request, LineBody)).text
     cue_id = request.match_info["cue_id"]
     await submit(request, code, CorrectCue(cue_id, code, language, text, me))
-    return json_of({"cue": cue_view(request.app[QA].captions.of(code, language)[-1])})
+    return json_of({"cue": cue_view(sent_line(request, code, language, cue_id))})
 
 
 @routes.get(CAPTIONS)

@@ -9,8 +9,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from server.http import auth
+from server.http.errors import AppError
 from server.keys import CSRF_SECRET, IDENTITY, LOCALE, SETTINGS
-from sessions.programme import Programme
+from sessions.programme import Programme, Session
 from sessions.roles import Identity
 from web import i18n
 
@@ -44,4 +45,37 @@ def render(
         template, request, {**base_context(request, programme), **context}, status=status
     )
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def language_page(
+    request: web.Request,
+    template: str,
+    programme: Programme,
+    session: Session,
+    language: str,
+    *,
+    allowed: bool,
+    sign_in: str,
+    refusal: str,
+    context: Mapping[str, Any] | None = None,
+) -> web.Response:
+    """A page for one language of a session (the captioner's, the booth): refused with
+    ``sign_in`` to the anonymous and ``refusal`` to those not ``allowed``; never cached."""
+    if request[IDENTITY].is_anonymous:
+        raise AppError(401, "auth.required", sign_in)
+    if not allowed:
+        raise AppError(403, "auth.forbidden", refusal)
+    response = render(
+        request,
+        template,
+        {
+            "session": session,
+            "language": language,
+            "language_name": i18n.language_name(language, request[LOCALE]),
+            **(context or {}),
+        },
+        programme=programme,
+    )
+    response.headers["Cache-Control"] = "no-store"
     return response

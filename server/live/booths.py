@@ -20,9 +20,9 @@ from aiohttp import web
 
 from server.http.errors import AppError
 from server.http.identity import participant
-from server.http.rendering import render
+from server.http.rendering import language_page
 from server.http.responses import json_of
-from server.keys import BOOTHS, CLOCK, CLUSTER, IDENTITY, LOCALE, MEDIA, QA
+from server.keys import BOOTHS, CLOCK, CLUSTER, IDENTITY, MEDIA, QA
 from server.media import node_proxy
 from server.media.booths import booth_room
 from server.media.http import (
@@ -41,7 +41,7 @@ from server.media.stream_key import StreamKey
 from server.programme.lookup import CODE_PATTERN, find_session
 from sessions.captions import language_code
 from sessions.roles import Role, language_scope
-from web.i18n import current, language_name
+from web.i18n import current
 
 routes = web.RouteTableDef()
 
@@ -170,27 +170,15 @@ async def booth_page(request: web.Request) -> web.StreamResponse:
     """An interpreter's booth: hear the floor, speak into the language's channel, hand over."""
     programme, session = await find_session(request)
     language = language_code(request.match_info["language"])
-    identity = request[IDENTITY]
-    if identity.is_anonymous:
-        raise AppError(
-            401, "auth.required", current().gettext("Sign in with your interpreter link first.")
-        )
-    if not identity.has_role(language_scope(session.code, language), Role.INTERPRETER):
-        raise AppError(
-            403,
-            "auth.forbidden",
-            current().gettext("Only this session's interpreters for this language may enter."),
-        )
-    response = render(
+    scope = language_scope(session.code, language)
+    return language_page(
         request,
         "booth.html",
-        {
-            "session": session,
-            "language": language,
-            "language_name": language_name(language, request[LOCALE]),
-            "declared": language in request.app[QA].delivery.languages(session.code),
-        },
-        programme=programme,
+        programme,
+        session,
+        language,
+        allowed=request[IDENTITY].has_role(scope, Role.INTERPRETER),
+        sign_in=current().gettext("Sign in with your interpreter link first."),
+        refusal=current().gettext("Only this session's interpreters for this language may enter."),
+        context={"declared": language in request.app[QA].delivery.languages(session.code)},
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
