@@ -14,6 +14,7 @@ nothing usable was recorded).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, assert_never
 
@@ -286,26 +287,51 @@ class Archive:
         return self._store(replace(recording, status=status))
 
 
+@dataclass(frozen=True, slots=True)
+class QuietStretch:
+    """A stretch the recording holds nothing of (off the record): a chapter of its own,
+    ``title`` (which says how long it was), after which the chapter it cut into goes on."""
+
+    start: dt.datetime
+    end: dt.datetime
+    title: str
+
+
 def chapters(
     recording: Recording,
     markers: list[Marker],
     answered: list[tuple[dt.datetime, str]],
+    quiet: Sequence[QuietStretch] = (),
+    back_on_record: str = "Back on the record",
 ) -> list[tuple[float, float, str]]:
     """The recording's chapters as (start, end, title) in seconds: each moderator marker and
     each question answered while it was recorded, in time order; a chapter lasts until the
-    next one, the last until the end."""
+    next one, the last until the end. A quiet stretch is a chapter from its start to its
+    end; then the chapter it cut into resumes (``back_on_record`` when there was none)."""
     length = recording.duration_seconds
+
+    def offset(at: dt.datetime) -> float:
+        return (at - recording.started_at).total_seconds()
+
+    def inside_quiet(at: dt.datetime) -> bool:
+        return any(q.start <= at < q.end for q in quiet)
+
     points = [(m.at, m.label) for m in markers] + [(at, f"Q&A: {text}") for at, text in answered]
+    points = [(at, title) for at, title in points if not inside_quiet(at)]
+    ordered = sorted(points, key=lambda point: point[0])
+    for stretch in quiet:
+        before = [title for at, title in ordered if at <= stretch.start]
+        points.append((max(stretch.start, recording.started_at), stretch.title))
+        points.append((stretch.end, before[-1] if before else back_on_record))
     starts = sorted(
-        ((at - recording.started_at).total_seconds(), title)
-        for at, title in points
-        if recording.started_at <= at
+        ((offset(at), title) for at, title in points if recording.started_at <= at),
+        key=lambda start: start[0],
     )
-    starts = [(offset, title) for offset, title in starts if offset < length]
+    starts = [(at, title) for at, title in starts if at < length]
     result = []
-    for index, (offset, title) in enumerate(starts):
+    for index, (at, title) in enumerate(starts):
         end = starts[index + 1][0] if index + 1 < len(starts) else length
-        result.append((offset, max(end, offset), title))
+        result.append((at, max(end, at), title))
     return result
 
 

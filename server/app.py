@@ -12,6 +12,9 @@ from aiohttp import web
 from recordings.storage import LocalStorage
 from server.archive import routes as archive_routes
 from server.archive.recorder import RecordingController
+from server.attendance import report as attendance_report
+from server.attendance.activity import ActivityLedger
+from server.attendance.context import attendance_context
 from server.backends import open_store, sqlite_path
 from server.breakouts import pages as breakout_pages
 from server.breakouts import routes as breakout_routes
@@ -32,6 +35,7 @@ from server.http.middleware import (
     metrics_middleware,
 )
 from server.keys import (
+    ACTIVITY,
     BEARER_CODEC,
     BOOTHS,
     CLOCK,
@@ -52,9 +56,11 @@ from server.keys import (
     STORE,
 )
 from server.live import booths as booth_routes
+from server.live import consent as consent_routes
 from server.live import control as stream_control
 from server.live import routes as live_routes
 from server.live import studio
+from server.live.consent import StreamGate
 from server.live.control import StreamCuts
 from server.media import http as media_http
 from server.media.booths import Booths
@@ -73,6 +79,8 @@ from server.qa import routes as qa_routes
 from server.realtime import socket as realtime_socket
 from server.realtime.hub import Hub
 from server.realtime.topics import StreamStatePublisher, publish_qa_events
+from server.registrations import pages as registration_pages
+from server.registrations import routes as registration_routes
 from server.settings import Settings
 from web.templating import setup_templates
 
@@ -96,6 +104,7 @@ async def qa_context(app: web.Application) -> AsyncIterator[None]:
     service = QAService(app[STORE])
     hub = app[HUB]
     service.subscribe(lambda seq, code, events: publish_qa_events(hub, seq, code, events))
+    app[ACTIVITY] = ActivityLedger(service)  # before the start, to fold the whole log
     await service.start()
     app[QA] = service
     yield
@@ -116,6 +125,8 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     app[MEDIA] = engine
     app[ROOM_CALLS] = RoomCalls(engine)
     cuts = StreamCuts(engine, app[QA])
+    gate = StreamGate(engine, app[HLS], app[QA], app[STORE], cuts)
+    await gate.start()
     settings = app[SETTINGS]
     cluster = None
     if settings.shares_media:
@@ -144,6 +155,7 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
         app[METRICS].registry.unregister(cluster_collector)
         await cluster.close()
         await cluster.registry.close()
+    await gate.close()
     await cuts.close()
     await stream_states.close()
     await app[ROOM_CALLS].close()
@@ -203,6 +215,7 @@ def create_app(
     app.cleanup_ctx.append(media_context)
     app.cleanup_ctx.append(breakouts_context)
     app.cleanup_ctx.append(recordings_context)
+    app.cleanup_ctx.append(attendance_context)
     app[QA_RATE_LIMITS] = QARateLimits()
     app[HUB] = Hub()
     app[METRICS].realtime_connections.set_function(lambda: len(app[HUB].connections))
@@ -225,6 +238,10 @@ def create_app(
     app.add_routes(caption_routes.routes)
     app.add_routes(caption_pages.routes)
     app.add_routes(stream_control.routes)
+    app.add_routes(consent_routes.routes)
+    app.add_routes(registration_routes.routes)
+    app.add_routes(registration_pages.routes)
+    app.add_routes(attendance_report.routes)
     static_dir = resources.files("web") / "static"
     app.router.add_static("/static", str(static_dir), name="static", append_version=False)
     return app

@@ -24,13 +24,22 @@ from server.media.stream_key import StreamKey
 from server.media.synthetic import start_synthetic_panel
 from server.media.workers import MediaWorkers
 from server.programme.source import ScheduleSourceError, read_schedule_source
+from server.registrations import commands as registration_commands
 from server.running import announce_running, forget_running, running_server
 from server.settings import Settings, SettingsError, build_settings
 from sessions.captions import CaptionError, language_code
 from sessions.demo import LIVE_PANEL_CODE, demo_programme
 from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges
-from sessions.roles import LANGUAGE_ROLES, Identity, Role, language_scope, scope_session
+from sessions.roles import (
+    CONFERENCE_ROLES,
+    CONFERENCE_SCOPE,
+    LANGUAGE_ROLES,
+    Identity,
+    Role,
+    language_scope,
+    scope_session,
+)
 from sessions.schedule_formats import ScheduleFormatError, parse_schedule
 
 log = logging.getLogger("plenaria")
@@ -104,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         "recording is published by itself; others wait for a moderator (default 15)",
     )
     serve.add_argument(
+        "--retention-days",
+        type=int,
+        help="days after which viewing records lose their tie to people (their keys are "
+        "replaced; the figures stay); 0 keeps them (default 90)",
+    )
+    serve.add_argument(
         "--max-viewers",
         type=int,
         help="viewers this process serves before new ones go to other processes (default: "
@@ -132,7 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     link = commands.add_parser("link", help="make a one-time sign-in link")
     add_common(link)
     link.add_argument("role", choices=[role.value for role in Role])
-    link.add_argument("session", help="the session's code, as in /sessions/<code>")
+    link.add_argument(
+        "session",
+        nargs="?",
+        help="the session's code, as in /sessions/<code> (none for an organiser or the door)",
+    )
     link.add_argument(
         "language",
         nargs="?",
@@ -144,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print an API token (Authorization: Bearer) instead of a sign-in link",
     )
+    registration_commands.add_parser(commands, add_common)
     return parser
 
 
@@ -165,6 +185,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "media_workers": getattr(args, "media_workers", None),
         "media_node": getattr(args, "media_node", None) or None,
         "publish_grace": getattr(args, "publish_grace", None),
+        "retention_days": getattr(args, "retention_days", None),
     }
     return build_settings(flags, media_workers="auto" if args.command == "serve" else "0")
 
@@ -212,13 +233,21 @@ async def import_programme(settings: Settings, args: argparse.Namespace) -> list
 async def make_link(
     settings: Settings,
     role: Role,
-    code: str,
+    code: str | None,
     hours: float,
     bearer: bool = False,
     language: str | None = None,
 ) -> list[str]:
     if not 0 < hours <= 24 * 30:
         raise CommandError("--hours must be more than 0 and at most 720 (30 days)")
+    if role in CONFERENCE_ROLES:
+        if code or language:
+            raise CommandError(
+                f"an {role.value}'s link is for the whole conference: give no session"
+            )
+        return await _make_conference_link(settings, role, hours, bearer)
+    if not code:
+        raise CommandError(f"a {role.value}'s link is for one session: link {role} CODE")
     scope = code
     if role in LANGUAGE_ROLES:
         if not language:
@@ -268,12 +297,54 @@ async def make_link(
             f"  URL:          {base}/whip/{code}",
             f"  Bearer token: {api_token}",
         ]
+    return lines + _no_server_note(settings, base)
+
+
+async def _make_conference_link(
+    settings: Settings, role: Role, hours: float, bearer: bool
+) -> list[str]:
+    now = utc_now()
+    expires_at = now + dt.timedelta(hours=hours)
+    who = role.value.capitalize()
+    if bearer:
+        identity = Identity(new_participant_id(), f"{who} (API)")
+        api_token = bearer_codec(settings.secret_key).dumps(
+            identity.with_role(CONFERENCE_SCOPE, role), expires_at
+        )
+        return [
+            f"{who} API token for the conference (valid until "
+            f"{expires_at:%Y-%m-%d %H:%M} UTC); send it as a header:",
+            f"  Authorization: Bearer {api_token}",
+        ]
+    store = await open_store(settings.store)
+    try:
+        token, grant = await LoginLinks(settings.secret_key).issue(
+            store, role, CONFERENCE_SCOPE, now, dt.timedelta(hours=hours)
+        )
+    finally:
+        await store.close()
+    base = link_base(settings)
+    return [
+        f"{who} link for the conference (one use, valid until "
+        f"{grant.expires_at:%Y-%m-%d %H:%M} UTC):",
+        f"  {base}/login/{token}",
+        *_no_server_note(settings, base),
+    ]
+
+
+def _no_server_note(settings: Settings, base: str) -> list[str]:
     if not settings.public_url and running_server(settings.data_dir) is None:
-        lines.append(
+        return [
             f"(No server is running on {settings.data_dir}: the links assume {base}; "
             "give --public-url for another address.)"
-        )
-    return lines
+        ]
+    return []
+
+
+async def registrations_command(args: argparse.Namespace, settings: Settings) -> list[str]:
+    if args.registrations_command == "import":
+        return await registration_commands.import_command(settings, args)
+    return await registration_commands.links_command(settings, args, link_base(settings))
 
 
 def link_base(settings: Settings) -> str:
@@ -288,11 +359,20 @@ def link_base(settings: Settings) -> str:
 async def link_command(args: argparse.Namespace, settings: Settings) -> list[str]:
     """``plenaria link``, on the data given, else on ./var, else on the demo's."""
     role, code = Role(args.role), args.session
+    chosen = args.data or args.store or os.environ.get("PLENARIA_DATA")
+    demo_only = (
+        not chosen and not os.environ.get("PLENARIA_STORE") and (DEMO_DATA / "plenaria.db").exists()
+    )
     try:
+        no_conference_here = (
+            settings.store.startswith("sqlite:")
+            and not (settings.data_dir / "plenaria.db").exists()
+        )
+        if role in CONFERENCE_ROLES and demo_only and no_conference_here:
+            raise UnknownSessionError("no conference here")
         return await make_link(settings, role, code, args.hours, args.bearer, args.language)
     except UnknownSessionError:
-        chosen = args.data or args.store or os.environ.get("PLENARIA_DATA")
-        if chosen or os.environ.get("PLENARIA_STORE") or not (DEMO_DATA / "plenaria.db").exists():
+        if not demo_only:
             raise
     demo = settings_from(argparse.Namespace(**{**vars(args), "data": str(DEMO_DATA)}))
     lines = await make_link(demo, role, code, args.hours, args.bearer, args.language)
@@ -443,8 +523,14 @@ def run(argv: Sequence[str] | None = None) -> int:
             print("\n".join(asyncio.run(import_programme(settings, args))))
         elif args.command == "link":
             print("\n".join(asyncio.run(link_command(args, settings))))
+        elif args.command == "registrations":
+            print("\n".join(asyncio.run(registrations_command(args, settings))))
     except (CommandError, SettingsError, BackendURLError) as error:
         print(f"plenaria: error: {error}", file=sys.stderr)
+        return 2
+    except registration_commands.RegistrationCommandError as error:
+        print("\n".join(f"plenaria: error: {line}" for line in error.lines[:1]), file=sys.stderr)
+        print("\n".join(error.lines[1:]), file=sys.stderr)
         return 2
     except OSError as error:
         print(f"plenaria: error: {error}", file=sys.stderr)

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from recordings.storage import RecordingStorage
 from server.archive.recorder import RecordingController
+from server.attendance.activity import ActivityLedger
+from server.attendance.tracker import AttendanceTracker
 from server.backends.store import Store
 from server.breakouts.presence import BreakoutPresence
 from server.conference_log import QARateLimits, QAService
@@ -42,6 +44,10 @@ METRICS = web.AppKey("metrics", Metrics)
 IDENTITY_CODEC = web.AppKey("identity_codec", IdentityCodec)
 BEARER_CODEC = web.AppKey("bearer_codec", IdentityCodec)
 LOGIN_LINKS = web.AppKey("login_links", LoginLinks)
+ATTENDANCE = web.AppKey("attendance", AttendanceTracker)
+"""Who watches in this process, written to the store in batches (``server.attendance``)."""
+ACTIVITY = web.AppKey("activity", ActivityLedger)
+"""Each session's Q&A and break-out activity, folded from the log."""
 Clock = Callable[[], dt.datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 

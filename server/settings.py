@@ -50,6 +50,9 @@ class Settings:
     """A recording is published by itself when its stream started no earlier than this
     before its session's scheduled start and no later than this after its end; any other
     waits for a moderator's review (a camera test the day before)."""
+    retention_days: int = 90
+    """Days after which viewing and replay records lose their tie to people (their keys are
+    replaced by random ones, so the figures stay); 0 keeps them."""
     node_url: str = ""
     """Where the other media nodes reach this process (``http://host:port``); by default
     its own listening address."""
@@ -186,4 +189,5 @@ def build_settings(
         media_workers=0 if media_node else _workers(pick("media_workers", media_workers)),
         media_node=media_node,
         publish_grace_minutes=_count(pick("publish_grace", "15"), "publish grace (minutes)"),
+        retention_days=_count(pick("retention_days", "90"), "retention (days)"),
     )

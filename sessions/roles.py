@@ -14,10 +14,20 @@ class Role(enum.StrEnum):
     """Writes a session's live captions in one language."""
     INTERPRETER = "interpreter"
     """Interprets a session into one language, from its booth."""
+    ORGANISER = "organiser"
+    """Runs the conference: registrations, consent, the audit log and the figures."""
+    DOOR = "door"
+    """Checks in-person registrants in at the door (and sees nothing else)."""
 
 
 LANGUAGE_ROLES = frozenset({Role.CAPTIONER, Role.INTERPRETER})
 """Roles granted for one language of a session: their scope is ``<code>/<language>``."""
+
+
+CONFERENCE_ROLES = frozenset({Role.ORGANISER, Role.DOOR})
+"""Roles granted for the whole conference: their scope is :data:`CONFERENCE_SCOPE`."""
+
+CONFERENCE_SCOPE = "*"
 
 
 def language_scope(session_code: str, language: str) -> str:
@@ -63,6 +73,14 @@ class Identity:
 
     def can_moderate(self, session_code: str) -> bool:
         return self.has_role(session_code, Role.MODERATOR)
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.has_role(CONFERENCE_SCOPE, Role.ORGANISER)
+
+    def can_check_in(self) -> bool:
+        """Door staff and organisers may check people in."""
+        return self.is_organiser or self.has_role(CONFERENCE_SCOPE, Role.DOOR)
 
     def can_caption(self, session_code: str, language: str) -> bool:
         """A captioner of that language, or one of the session's moderators (who may stand

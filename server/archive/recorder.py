@@ -40,6 +40,8 @@ from server.conference_log import DomainEvent, QAService
 from server.media.booths import ChannelBroadcast
 from server.media.engine import MediaEngine, Publication
 from server.media.stream_key import StreamKey
+from sessions.consent import session_consent
+from sessions.delivery import ConsentChanged
 from sessions.programme import Session
 
 log = logging.getLogger("plenaria.recordings")
@@ -56,6 +58,8 @@ class Active:
     session: Session
     started_at: dt.datetime
     languages: tuple[str, ...] = ()
+    kinds: frozenset[str] = frozenset()
+    """The publication's kinds of media being recorded (audio alone: heard, not seen)."""
 
 
 def language_key(key: str, language: str) -> str:
@@ -103,8 +107,20 @@ class RecordingController:
             self._spawn(self.reconcile(key.session))
 
     def _on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
-        if any(isinstance(event, RecordingWanted) for event in events):
+        if any(isinstance(event, RecordingWanted | ConsentChanged) for event in events):
             self._spawn(self.reconcile(code))
+
+    async def _recordable(self, code: str, publication: Publication) -> frozenset[str]:
+        """The kinds of ``publication``'s media its session's consent lets us record."""
+        programme = await self._store.load_programme()
+        session = programme.session_by_code(code) if programme else None
+        if session is None:
+            return frozenset()
+        consent = session_consent(session, self._service.delivery.consent_edits(code))
+        if not consent.recorded:
+            return frozenset()
+        kinds = frozenset(publication.broadcasts)
+        return kinds & {"audio"} if consent.audio_only else kinds
 
     async def reconcile(self, code: str) -> None:
         """Record ``code`` exactly when it is live and wanted."""
@@ -116,17 +132,21 @@ class RecordingController:
                 publication = None  # a rehearsal is never recorded
             active = self.active.get(code)
             wanted = publication is not None and self._service.archive.wants_recording(code)
-            if active is not None and (not wanted or active.publication is not publication):
+            kinds = await self._recordable(code, publication) if publication else frozenset()
+            wanted = wanted and bool(kinds)
+            if active is not None and (
+                not wanted or active.publication is not publication or active.kinds != kinds
+            ):
                 state = await self._stop(code, active)
                 self._spawn(self._file(code, active, state))  # probe and poster: not under the lock
                 active = None
             if wanted and active is None and publication is not None:
-                await self._start(code, publication)
+                await self._start(code, publication, kinds)
 
-    async def _start(self, code: str, publication: Publication) -> None:
+    async def _start(self, code: str, publication: Publication, kinds: frozenset[str]) -> None:
         programme = await self._store.load_programme()
         session = programme.session_by_code(code) if programme else None
-        if session is None or session.do_not_record or not publication.broadcasts:
+        if session is None or not kinds:
             return
         recording_id = secrets.token_urlsafe(9).replace("-", "x").replace("_", "y")
 
@@ -137,8 +157,8 @@ class RecordingController:
 
         languages = self._service.delivery.languages(code)
         recorder = Recorder(
-            publication.broadcasts,
-            publication.codecs,
+            {kind: b for kind, b in publication.broadcasts.items() if kind in kinds},
+            {kind: c for kind, c in publication.codecs.items() if kind in kinds},
             self._storage,
             f"{re.sub(r'[^a-z0-9-]+', '-', (session.slug or code).lower())[:60]}-{recording_id}",
             on_state=on_state,
@@ -150,7 +170,7 @@ class RecordingController:
         recorder.start()
         channels = tuple(lang for kind, lang in recorder.languages.items() if kind != "audio")
         self.active[code] = Active(
-            recording_id, publication, recorder, session, self._clock(), channels
+            recording_id, publication, recorder, session, self._clock(), channels, kinds
         )
         started = RecordingStarted(
             recording_id,

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from recordings.archive import (
     AddMarker,
+    QuietStretch,
     Recording,
     SetPublished,
     WantRecording,
@@ -32,8 +33,10 @@ from server.http.responses import json_of
 from server.keys import CLOCK, IDENTITY, QA, RECORDINGS, SETTINGS
 from server.programme.lookup import CODE_PATTERN, current_programme, find_session
 from sessions.captions import language_code
+from sessions.consent import session_consent
 from sessions.programme import Programme, Session
 from web.archive_views import archive_groups, matches, recording_view, with_chapters
+from web.i18n import current
 from web.i18n import marked as _
 
 routes = web.RouteTableDef()
@@ -84,8 +87,32 @@ def recording_chapters(
 ) -> list[tuple[float, float, str]]:
     archive = request.app[QA].archive
     return chapters(
-        recording, archive.markers_during(recording), answered_during(request, recording)
+        recording,
+        archive.markers_during(recording),
+        answered_during(request, recording),
+        off_record_during(request, recording),
+        current().gettext("Back on the record"),
     )
+
+
+def off_record_during(request: web.Request, recording: Recording) -> list[QuietStretch]:
+    """The stretches of ``recording`` that were off the record, titled with their length."""
+    end = recording.started_at + dt.timedelta(seconds=recording.duration_seconds)
+    stretches = []
+    for segment in request.app[QA].delivery.off_record_segments(recording.session_code):
+        ended = segment.ended_at or end
+        if ended <= recording.started_at or segment.started_at >= end:
+            continue
+        seconds = (ended - segment.started_at).total_seconds()
+        title = (
+            current().gettext("Off the record (%(seconds)s s)", seconds=max(1, round(seconds)))
+            if seconds < 59.5
+            else current().ngettext(
+                "Off the record (%(num)s min)", "Off the record (%(num)s min)", round(seconds / 60)
+            )
+        )
+        stretches.append(QuietStretch(segment.started_at, ended, title))
+    return stretches
 
 
 async def visible_recording(request: web.Request) -> Recording:
@@ -235,7 +262,9 @@ async def session_recordings(request: web.Request) -> web.StreamResponse:
     return json_of(
         {
             "recording": archive.wants_recording(session.code),
-            "do_not_record": session.do_not_record,
+            "do_not_record": not session_consent(
+                session, request.app[QA].delivery.consent_edits(session.code)
+            ).recorded,
             "recordings": [
                 recording_view(r, session, base)
                 for r in archive.of_session(session.code, session.guid)
@@ -253,9 +282,14 @@ async def want_recording(request: web.Request) -> web.StreamResponse:
     _, session = await find_session(request)
     me = moderator(request, session.code)
     body = await read_json(request, WantBody)
-    if body.recording and session.do_not_record:
+    await request.app[QA].sync()
+    consent = session_consent(session, request.app[QA].delivery.consent_edits(session.code))
+    if body.recording and not consent.recorded:
         raise AppError(
-            409, "archive.do_not_record", "The programme marks this session not recorded."
+            409,
+            "archive.do_not_record",
+            "This session is not recorded: the programme, or someone on its panel, did not "
+            "agree to it.",
         )
     await submit(
         request, session.code, WantRecording(session.code, me.participant_id, body.recording)

@@ -56,6 +56,8 @@ COMMAND_KINDS: dict[str, type[Command]] = {
     "delivery.broadcast": delivery.SetBroadcast,
     "delivery.cut": delivery.SetCut,
     "delivery.interpretation": delivery.SetInterpretation,
+    "delivery.consent": delivery.SetConsent,
+    "delivery.off_record": delivery.SetOffRecord,
     "captions.cue": captions.AddCue,
     "captions.correct": captions.CorrectCue,
 }

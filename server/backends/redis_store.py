@@ -51,6 +51,8 @@ from server.backends.records import (
     decode_session,
     encode,
 )
+from server.backends.redis_attendance import RedisAttendance
+from server.backends.redis_registrations import RedisRegistrations
 from server.backends.urls import BackendURLError
 from sessions.programme import Programme, ProgrammeError, Session
 from sessions.programme_changes import ProgrammeChanges, compare
@@ -153,7 +155,7 @@ class _Keys:
         return self.grant_prefix + secret_hash
 
 
-class RedisStore:
+class RedisStore(RedisRegistrations, RedisAttendance):
     """The :class:`~server.backends.store.Store` on Redis, shared by several processes.
 
     **Durability** is Redis's: an awaited write returns once Redis has acknowledged it, and

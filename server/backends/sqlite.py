@@ -27,6 +27,8 @@ from server.backends.records import assemble_programme
 from server.backends.records import decode_conference as _decode_conference
 from server.backends.records import decode_session as _decode_session
 from server.backends.records import encode as _encode
+from server.backends.sqlite_attendance import ATTENDANCE_SCHEMA, SQLiteAttendance
+from server.backends.sqlite_registrations import REGISTRATIONS_SCHEMA, SQLiteRegistrations
 from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges, compare
 from sessions.roles import LoginGrant, Role
@@ -67,6 +69,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE conference ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     """,
+    REGISTRATIONS_SCHEMA,
+    ATTENDANCE_SCHEMA,
 )
 
 
@@ -89,7 +93,7 @@ WAKE_UP_POLL = 0.25
 """Another process may append to the same file; waiters look again this often."""
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteRegistrations, SQLiteAttendance):
     def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._connection = connection
         self._executor = executor

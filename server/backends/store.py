@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from server.backends.attendance import AttendanceStore
 from server.backends.command_log import CommandLog
+from server.backends.registrations import RegistrationStore
 from sessions.programme import Programme
 from sessions.programme_changes import ProgrammeChanges
 from sessions.roles import LoginGrant
 
 
-class Store(CommandLog, Protocol):
+class Store(CommandLog, RegistrationStore, AttendanceStore, Protocol):
     """Durable conference state, shared by every process serving one conference.
 
-    A store is also the conference's :class:`CommandLog`.
+    A store is also the conference's :class:`CommandLog`, its
+    :class:`~server.backends.registrations.RegistrationStore` and its
+    :class:`~server.backends.attendance.AttendanceStore`.
 
     Guarantees every implementation keeps (the contract suite checks them):
 

@@ -25,6 +25,16 @@ def moderator(request: web.Request, session_code: str) -> Identity:
     return identity
 
 
+def organiser(request: web.Request) -> Identity:
+    """One of the conference's organisers (a conference-wide role)."""
+    identity = request[IDENTITY]
+    if identity.is_anonymous:
+        raise AppError(401, "auth.required", _("Sign in with your organiser link first."))
+    if not identity.is_organiser:
+        raise AppError(403, "auth.forbidden", _("Only the conference's organisers may do that."))
+    return identity
+
+
 def participant(request: web.Request) -> Identity:
     identity = request[IDENTITY]
     if identity.is_anonymous:

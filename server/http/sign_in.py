@@ -18,7 +18,7 @@ from server.keys import (
     STORE,
 )
 from server.programme.lookup import current_programme
-from sessions.roles import Role, scope_session
+from sessions.roles import CONFERENCE_ROLES, Role, scope_session
 from web.i18n import marked as _
 
 routes = web.RouteTableDef()
@@ -67,6 +67,12 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if grant is None or (grant.role, grant.session_code) != (claims.role, claims.session_code):
         raise AppError(410, "login.used", _("This sign-in link was already used or has expired."))
     identity = joined(request[IDENTITY], display_name).with_role(grant.session_code, grant.role)
+    if grant.role in CONFERENCE_ROLES:
+        response = see_other(
+            "/organise/check-in" if grant.role == Role.DOOR else "/organise/report"
+        )
+        with_identity(request, response, identity)
+        return response
     code, language = scope_session(grant.session_code)
     landing = {
         Role.SPEAKER: "/studio",

@@ -17,6 +17,7 @@ from server.keys import (
 )
 from server.live.views import StreamApiView, live_state
 from server.programme.lookup import CODE_PATTERN, find_session
+from sessions.consent import session_consent
 from sessions.delivery import SetBroadcast, SetInterpretation
 
 routes = web.RouteTableDef()
@@ -45,8 +46,9 @@ async def set_broadcast(request: web.Request) -> web.StreamResponse:
     """A moderator switches every page player to HLS (broadcast mode) or back."""
     _, session = await find_session(request)
     me = moderator(request, session.code)
-    if session.do_not_stream:
-        raise AppError(409, "stream.not_streamed", "The programme marks this session not streamed.")
+    await request.app[QA].sync()
+    if not session_consent(session, request.app[QA].delivery.consent_edits(session.code)).streamed:
+        raise AppError(409, "stream.not_streamed", "This session is not streamed.")
     body = await read_json(request, BroadcastBody)
     command = SetBroadcast(session.code, me.participant_id, body.broadcast)
     await submit(request, session.code, command)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 
 from server.media.booths import Booths
@@ -31,6 +33,11 @@ class StreamView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Pages play the stream over HLS (broadcast mode) instead of WebRTC."""
     cut: bool
     """A moderator ended the stream: speakers may not publish until let back on."""
+    off_record: bool = False
+    """Off the record: the hall goes on, nobody else receives anything until it ends."""
+    off_record_since: str | None = None
+    audio_only: bool = False
+    """Someone on stage agreed to be heard, not seen: no video reaches viewers."""
     interpretation: list[ChannelView] = []
     """The languages a viewer may pick instead of the floor (WHEP ``/whep/CODE/LANG``)."""
     health: StreamHealth | None = None
@@ -43,9 +50,18 @@ class StreamApiView(StreamView, frozen=True, kw_only=True):
 
 
 def stream_view(
-    state: StreamState, *, broadcast: bool, cut: bool, interpretation: list[ChannelView]
+    state: StreamState,
+    *,
+    broadcast: bool,
+    cut: bool,
+    interpretation: list[ChannelView],
+    off_record: dt.datetime | None = None,
+    audio_only: bool = False,
 ) -> StreamView:
     return StreamView(
+        off_record=off_record is not None,
+        off_record_since=off_record.isoformat() if off_record else None,
+        audio_only=audio_only,
         interpretation=interpretation,
         state=state.state,
         started_at=state.started_at.isoformat() if state.started_at else None,
@@ -71,6 +87,8 @@ def live_state(
         media.state(StreamKey.panel(code), rehearsals=rehearsals),
         broadcast=delivery.is_broadcast(code),
         cut=delivery.is_cut(code),
+        off_record=delivery.off_record_since(code),
+        audio_only=any(c.media == "audio" for c in delivery.consent_edits(code).values()),
         interpretation=[
             ChannelView(language, speaking is not None, speaking)
             for language in delivery.languages(code)

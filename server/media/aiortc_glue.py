@@ -260,7 +260,7 @@ class _ForwardingJitterBuffer:
         if forwarded.audio_level is not None:
             self._forwarder.last_audio_level = (time.monotonic(), forwarded.audio_level & 0x7F)
         self._forwarder.push(forwarded)
-        if self._frames_wanted():
+        if self._frames_wanted() and not self._forwarder.withheld:
             return self._inner.add(packet)  # type: ignore[no-any-return]
         return False, None
 

@@ -94,6 +94,21 @@ class Publication:
     """Open while packets that arrived together are pushed: the forwarders send them on
     together."""
 
+    def withhold(self, kinds: frozenset[str]) -> None:
+        """Send none of ``kinds`` on (to viewers, relays, packaging or recordings) until
+        they are no longer named; the publisher is not told and goes on sending."""
+        for kind, forwarder in self.streams.items():
+            broadcast = self.broadcasts[kind]
+            if kind in kinds:
+                forwarder.withhold()
+                broadcast.withhold()
+            else:
+                forwarder.release()
+                broadcast.release()
+
+    def withheld_kinds(self) -> frozenset[str]:
+        return frozenset(kind for kind, forwarder in self.streams.items() if forwarder.withheld)
+
     def add_stream(
         self, kind: str, mime_type: str, source: MediaStreamTrack, request: KeyframeRequest | None
     ) -> tuple[StreamForwarder, Broadcast]:
@@ -231,8 +246,27 @@ class MediaEngine:
         """Starts every resource id made here; a media node puts its id there, so any node
         can tell whose resource a WHIP or WHEP URL names."""
         self.elsewhere: Callable[[StreamKey], StreamState | None] = lambda key: None
+        self.withheld: dict[str, frozenset[str]] = {}
+        """The kinds of media a session's panel and booths send nobody, by session: all of
+        them while it is off the record, video when it may only be heard."""
         """A stream's state on the other media nodes (see ``server.media.cluster``), for
         streams this process neither carries nor holds paused."""
+
+    def withhold(self, session: str, kinds: frozenset[str]) -> None:
+        """From now on, send none of ``kinds`` of ``session``'s panel and booths published
+        here (see :meth:`Publication.withhold`); an empty set sends everything again."""
+        if kinds:
+            self.withheld[session] = kinds
+        else:
+            self.withheld.pop(session, None)
+        for publication in list(self.publications.values()):
+            if _withholdable(publication, session):
+                publication.withhold(kinds)
+
+    def _withhold_new(self, publication: Publication) -> None:
+        kinds = self.withheld.get(publication.key.session)
+        if kinds and _withholdable(publication, publication.key.session):
+            publication.withhold(kinds)
 
     def new_resource(self) -> str:
         return self.resource_prefix + secrets.token_urlsafe(12)
@@ -383,6 +417,7 @@ class MediaEngine:
         self, publication: Publication, peer: RTCPeerConnection, *, pause_on_drop: bool
     ) -> None:
         ingest_tracks(publication, peer)
+        self._withhold_new(publication)
         self._resume(publication)
         self.publications[publication.key] = publication
 
@@ -408,6 +443,7 @@ class MediaEngine:
         publication = Publication(key, self.new_resource(), now, stop=stop)
         for track, request_keyframe, mime in sources:
             publication.add_stream(track.kind, mime, track, request_keyframe)
+        self._withhold_new(publication)
         self._resume(publication)
         self.publications[key] = publication
         self.changed(key)
@@ -567,3 +603,10 @@ class MediaEngine:
         for publication in list(self.publications.values()):
             with contextlib.suppress(Exception):
                 await self.unpublish(publication)
+
+
+def _withholdable(publication: Publication, session: str) -> bool:
+    """A session's panel or booth published here by its own publisher: a relay gets only
+    what its origin sends it, and break-out calls are the participants' own."""
+    key = publication.key
+    return key.session == session and key.room is None and publication.relay_of is None

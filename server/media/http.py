@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiortc import RTCPeerConnection
 
+from server.attendance.viewers import watching_webrtc
 from server.http.errors import AppError
 from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, QA, SETTINGS
 from server.media import aiortc_glue, node_proxy, placement
@@ -14,6 +15,7 @@ from server.media.errors import RETRY_AFTER_SECONDS, offline
 from server.media.placement import NodeRecord
 from server.media.stream_key import StreamKey
 from server.programme.lookup import CODE_PATTERN, find_session
+from sessions.consent import session_consent
 from sessions.roles import Role
 
 routes = web.RouteTableDef()
@@ -164,10 +166,16 @@ async def whip_publish(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
     require_speaker(request, code)
     _, session = await find_session(request)
-    if session.do_not_stream:
-        raise AppError(403, "media.not_streamed", "The programme marks this session not streamed.")
     await request.app[QA].sync()
-    if request.app[QA].delivery.is_cut(code):
+    delivery = request.app[QA].delivery
+    if not session_consent(session, delivery.consent_edits(code)).streamed:
+        raise AppError(
+            403,
+            "media.not_streamed",
+            "This session is not streamed: the programme, or someone on its panel, did not "
+            "agree to it.",
+        )
+    if delivery.is_cut(code):
         raise AppError(
             409,
             "media.cut",
@@ -300,7 +308,10 @@ async def whep_watch(request: web.Request) -> web.StreamResponse:
     if publication is not None and publication.rehearsal and not may_watch_rehearsal(request, code):
         raise offline()  # to everyone else, a rehearsal is nothing live
     viewer, answer = await engine.watch(key, offer, relay=relay)
-    return sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
+    response = sdp_answer(request, answer, f"/whep/{code}/{viewer.resource}")
+    if not relay and not (publication is not None and publication.rehearsal):
+        watching_webrtc(request, response, code, viewer.resource)  # audience, counted
+    return response
 
 
 @routes.delete(WHEP + RESOURCE)

@@ -149,6 +149,10 @@ class Broadcast:
         self.subscribers: set[ForwardedTrack] = set()
         self._pump: asyncio.Task[None] | None = None
         self.packets = 0
+        self.withheld = False
+        """Off the record (or not consented to): frames are dropped as they arrive."""
+        self._keyframe_due = False
+        """Released, but a video reader cannot use what comes before the next keyframe."""
         if on_frame is not None:
             self._start()
 
@@ -169,6 +173,26 @@ class Broadcast:
     def frames_wanted(self) -> bool:
         return bool(self.subscribers)
 
+    def withhold(self) -> None:
+        self.withheld = True
+
+    def release(self) -> None:
+        if not self.withheld:
+            return
+        self.withheld = False
+        if self.kind == "video":
+            self._keyframe_due = True
+            self.keyframe_wanted()
+
+    def _passes(self, packet: Packet) -> bool:
+        if self.withheld:
+            return False
+        if self._keyframe_due:
+            if not packet.is_keyframe:
+                return False
+            self._keyframe_due = False
+        return True
+
     def keyframe_wanted(self) -> None:
         if self.kind == "video":
             self.keyframes.wanted()
@@ -180,6 +204,8 @@ class Broadcast:
                 if not isinstance(packet, av.Packet):
                     raise TypeError("the media engine forwards encoded packets only")
                 self.packets += 1
+                if not self._passes(packet):
+                    continue
                 if self._on_frame is not None:
                     try:
                         self._on_frame(packet)

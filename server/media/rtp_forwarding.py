@@ -316,6 +316,11 @@ class PacketHistory:
             if packet is not None:
                 yield packet
 
+    def clear(self) -> None:
+        """Forget every packet (nothing of a withheld stretch may be sent later)."""
+        self._slots = [None] * self.size
+        self.latest = None
+
     def holds(self, first: int) -> bool:
         return (
             self.latest is not None
@@ -384,6 +389,13 @@ class StreamForwarder:
         )
         self.live: list[Subscriber] = []
         self.waiting: list[Subscriber] = []
+        self.withheld = False
+        """Off the record (or not consented to): what the publisher sends is counted and
+        dropped, never kept nor sent, until :meth:`release`."""
+        self.held_back: list[Subscriber] = []
+        """The viewers while the track is withheld: they wait, connected, for its release."""
+        self._latest_in: int | None = None
+        self.withheld_packets = 0
         self._profiles: list[ExtensionProfile] = []
         self._frame_timestamp: int | None = None
         self._frame_start = 0
@@ -409,6 +421,9 @@ class StreamForwarder:
         keyframe when the history holds it, else from the next one (asked for now)."""
         self.flush()  # held packets have no body for a profile new to this track
         subscriber.configure(parameters, sink, self._profile_index(parameters.extensions))
+        if self.withheld:
+            self.held_back.append(subscriber)
+            return
         start = self.keyframe_start if self.kind == "video" else self.history.latest
         if start is not None and self.history.holds(start):
             self._catch_up(subscriber, start)
@@ -417,7 +432,7 @@ class StreamForwarder:
             self._request_keyframe()
 
     def remove(self, subscriber: Subscriber) -> None:
-        for group in (self.live, self.waiting):
+        for group in (self.live, self.waiting, self.held_back):
             if subscriber in group:
                 group.remove(subscriber)
 
@@ -435,12 +450,42 @@ class StreamForwarder:
         )
         subscriber.epochs.clear()
         subscriber.resume_ticks = max(int(gap_seconds * self.clock_rate), 1)
+        if self.withheld:
+            self.held_back.append(subscriber)
+            return
         self.waiting.append(subscriber)
         self._request_keyframe()
 
     @property
     def subscribers(self) -> int:
-        return len(self.live) + len(self.waiting)
+        return len(self.live) + len(self.waiting) + len(self.held_back)
+
+    # -- withholding ----------------------------------------------------------------------------
+
+    def withhold(self) -> None:
+        """Stop sending: from now on what the publisher sends is dropped as it arrives, and
+        what the history held is forgotten. The viewers stay connected and wait."""
+        if self.withheld:
+            return
+        self.flush()
+        self.withheld = True
+        self.held_back += self.live + self.waiting
+        self.live, self.waiting = [], []
+        self.history.clear()
+        self.keyframe_start = None
+
+    def release(self) -> None:
+        """Send again: every viewer starts at the next keyframe (asked for now), its
+        sequence numbers running on with no gap to NACK, its timestamps showing the time
+        that passed."""
+        if not self.withheld:
+            return
+        self.withheld = False
+        self.waiting += self.held_back
+        self.held_back = []
+        self._frame_timestamp = None
+        if self.waiting:
+            self._request_keyframe()
 
     def _profile_index(self, profile: ExtensionProfile) -> int:
         if profile not in self._profiles:
@@ -461,16 +506,25 @@ class StreamForwarder:
     def push(self, packet: SourcePacket) -> None:
         """A packet from the publisher: keep it, send it to every live viewer, and start
         the waiting ones when it begins a keyframe."""
-        latest = self.history.latest
-        if not self.history.put(packet):
+        latest = self._latest_in
+        if self.withheld:
+            self.withheld_packets += 1
+        elif not self.history.put(packet):
             self.duplicates += 1
             return
         self.packets_in += 1
         self.octets_in += len(packet.payload)
         if latest is None:
             self.expected_in += 1
+            self._latest_in = packet.sequence
         elif sequence_newer(packet.sequence, latest):
             self.expected_in += (packet.sequence - latest) & SEQUENCE_MASK
+            self._latest_in = packet.sequence
+        if self.withheld:
+            if self.kind == "video" and packet.timestamp != self._frame_timestamp:
+                self._frame_timestamp = packet.timestamp
+                self.frames_in += 1  # the publisher's health reads on: the hall has it all
+            return
         start: int | None = packet.sequence
         if self.kind == "video":
             if packet.timestamp != self._frame_timestamp:

@@ -54,6 +54,7 @@ async def session_view(request: web.Request) -> web.StreamResponse:
             "qa": qa,
             "stream": request.app[MEDIA].state(StreamKey.panel(session.code)),
             "broadcast": request.app[QA].delivery.is_broadcast(session.code),
+            "off_record": request.app[QA].delivery.is_off_record(session.code),
         },
         programme=programme,
     )

@@ -49,7 +49,14 @@ from server.realtime.changes import (
 )
 from server.realtime.hub import Change, Hub
 from sessions.captions import CueShown
-from sessions.delivery import BroadcastChanged, CutChanged, Delivery, InterpretationChanged
+from sessions.delivery import (
+    BroadcastChanged,
+    ConsentChanged,
+    CutChanged,
+    Delivery,
+    InterpretationChanged,
+    OffRecordChanged,
+)
 from sessions.qa import (
     HighlightChanged,
     NoteAdded,
@@ -331,6 +338,12 @@ class StreamStatePublisher:
             self._hub.publish_merged(topic, self._seq, StreamUpdated(state))
 
     def on_events(self, sequence: int, code: str, events: list[DomainEvent]) -> None:
-        changes = BroadcastChanged | CutChanged | InterpretationChanged
+        changes = (
+            BroadcastChanged
+            | CutChanged
+            | InterpretationChanged
+            | OffRecordChanged
+            | ConsentChanged
+        )
         if any(isinstance(event, changes) for event in events):
             self(StreamKey.panel(code))

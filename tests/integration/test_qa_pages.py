@@ -172,6 +172,7 @@ def rendered_session_page(client: Client, qa: QASession, viewer: Identity) -> st
         js_messages={},
         query_kept=[],
         broadcast=False,
+        off_record=False,
         page=session_page(programme, session, NOW),
         roles=[],
         starts_in="",

@@ -341,3 +341,40 @@ def test_a_newcomer_joins_after_the_held_packets_without_duplicates() -> None:
     assert_contiguous(late.sequences)
     assert [p.payload[0] for p in late.sent[3:]] == [10, 10, 10, 11, 11, 11]
     assert requests.count >= 1
+
+
+def test_a_withheld_track_sends_and_keeps_nothing_then_resumes_on_a_keyframe() -> None:
+    requests = Requests()
+    stream = forwarder(requests)
+    wire, viewer = Wire(), subscriber()
+    stream.add(viewer, params(), wire)
+    packets = video_frames(1_000, 0, 40)  # keyframes at frames 0, 10, 20, 30
+    for packet in packets[:15]:  # frames 0..4 go out
+        stream.push(packet)
+    assert len(wire.sent) == 15
+    stream.withhold()
+    for packet in packets[15:45]:  # frames 5..14, off the record
+        stream.push(packet)
+    assert len(wire.sent) == 15, "nothing leaves while withheld"
+    assert stream.withheld_packets == 30 and stream.history.latest is None
+    assert stream.packets_in == 45, "the publisher's health still counts what arrives"
+    late, late_wire = subscriber(2), Wire()
+    stream.add(late, params(2), late_wire)  # a viewer who joins off the record waits too
+    assert stream.subscribers == 2 and late_wire.sent == []
+    assert stream.nacked(viewer, [wire.sequences[-1] + 1]) == 0, "nothing kept to resend"
+
+    asked = requests.count
+    stream.release()
+    assert requests.count == asked + 1, "a keyframe is asked for at once"
+    for packet in packets[45:60]:  # frames 15..19: no keyframe yet, nobody starts
+        stream.push(packet)
+    assert len(wire.sent) == 15 and late_wire.sent == []
+    for packet in packets[60:]:  # frame 20 is a keyframe: both start there
+        stream.push(packet)
+    resumed = wire.sent[15]
+    assert resumed.payload == packets[60].payload
+    assert_contiguous(wire.sequences)  # no gap the viewer would NACK
+    assert (resumed.timestamp - wire.sent[14].timestamp) & 0xFFFFFFFF == 16 * 3000, (
+        "timestamps show the time that passed"
+    )
+    assert [p.payload for p in late_wire.sent] == [p.payload for p in packets[60:]]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from server.attendance.viewers import watching_hls
 from server.http.errors import AppError
 from server.keys import CLUSTER, HLS
 from server.media import node_proxy, placement
@@ -98,6 +99,13 @@ async def live_channel(request: web.Request) -> Channel:
     if publication is None or publication.relay_of is not None or publication.rehearsal:
         await find_session(request)
         raise not_live()
+    if publication.withheld_kinds() >= set(publication.streams):
+        raise hls_error(
+            409,
+            "hls.off_record",
+            "This part is off the record; the stream resumes when it ends.",
+            **{"Retry-After": "5"},
+        )
     try:
         channel = await request.app[HLS].channel(key)
     except UnsupportedCodecError as error:
@@ -116,6 +124,7 @@ async def playlist(request: web.Request) -> web.StreamResponse:
     if part is not None and msn is None:
         raise hls_error(400, "hls.bad_request", "_HLS_part needs _HLS_msn.")
     if forwarded := await origin_answer(request):
+        watching_hls(request, forwarded, request.match_info["code"])
         return forwarded
     channel = await live_channel(request)
     live = channel.playlist
@@ -135,11 +144,14 @@ async def playlist(request: web.Request) -> web.StreamResponse:
             raise hls_error(400, "hls.too_far_ahead", "_HLS_msn is beyond the live edge.") from None
         if not await channel.wait_for(lambda: live.has(msn, part), BLOCK_SECONDS):
             raise hls_error(503, "hls.not_yet", "That part did not come in time.")
-    return web.Response(
+    response = web.Response(
         text=live.render(),
         content_type=PLAYLIST_TYPE,
         headers={"Cache-Control": cache, **CROSS_ORIGIN},
     )
+    if not from_node(request, PLACED_HEADER):  # counted where the player asked
+        watching_hls(request, response, request.match_info["code"])
+    return response
 
 
 async def media_of(

@@ -83,7 +83,11 @@ class Channel:
         self._process: asyncio.subprocess.Process | None = None
         self._tracks: list[ForwardedTrack] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self.video_mode, self._audio_mode = worker_codecs(publication.codecs)
+        withheld = publication.withheld_kinds()
+        self._kinds = [kind for kind in publication.broadcasts if kind not in withheld]
+        self.video_mode, self._audio_mode = worker_codecs(
+            {kind: publication.codecs[kind] for kind in self._kinds}
+        )
         """How the worker takes the video: ``h264`` remuxed, ``vp8`` transcoded, ``none``."""
 
     async def start(self) -> None:
@@ -94,8 +98,8 @@ class Channel:
             preexec_fn=die_with_parent,
         )  # fmt: skip
         feeders = []
-        for kind, broadcast in self.publication.broadcasts.items():
-            track = broadcast.subscribe()
+        for kind in self._kinds:
+            track = self.publication.broadcasts[kind].subscribe()
             self._tracks.append(track)
             feeders.append(self._feed(kind, track))
         self._spawn(self._feed_all(feeders))
@@ -235,6 +239,13 @@ class HlsPackaging:
             self._starting[key] = starting
             starting.add_done_callback(lambda _: self._starting.pop(key, None))
         return await asyncio.shield(starting)
+
+    async def restart(self, session: str) -> None:
+        """End the packaging of ``session``'s panel: what it may send changed (off the
+        record, or heard but not seen); the next request starts it again as it now is."""
+        key = StreamKey.panel(session)
+        if (channel := self.channels.get(key)) is not None:
+            await self._retire(key, channel)
 
     async def _start(self, publication: Publication) -> Channel:
         old = self.channels.get(publication.key)

@@ -43,6 +43,8 @@ class Player {
     this.badge = root.querySelector("[data-player-badge]");
     this.muteButton = root.querySelector("[data-player-mute]");
     this.transportLabel = root.querySelector("[data-player-transport]");
+    this.slate = root.querySelector("[data-player-slate]");
+    this.offRecord = !this.slate.hidden;
     this.asked = new URLSearchParams(window.location.search).get("player");
     this.broadcast = root.dataset.mode === "broadcast";
     /** @type {ReconnectingPeer | null} */
@@ -97,9 +99,13 @@ class Player {
       this.broadcast = state.broadcast;
       if (this.live && this.playing && this.playing !== this.transport()) this.play();
     }
+    if (state.audio_only) this.root.dataset.audioOnly = t("Audio only: the speakers may be heard, not seen.");
+    else delete this.root.dataset.audioOnly;
+    this.setOffRecord(this.live && Boolean(state.off_record));
     if (this.live) {
       if (this.root.hidden) this.reveal();
-      if (!this.playing) this.play();
+      // HLS has nothing to package off the record: it starts again when the segment ends.
+      if (!this.playing && !(this.offRecord && this.transport() === "hls")) this.play();
       return;
     }
     this.stop();
@@ -110,6 +116,15 @@ class Player {
     } else {
       this.show("offline");
     }
+  }
+
+  /** Off the record the server sends nothing: a slate says so. WebRTC stays connected and
+   *  resumes with the next keyframe; HLS is stopped and played again afterwards. */
+  setOffRecord(off) {
+    if (off === this.offRecord) return;
+    this.offRecord = off;
+    this.slate.hidden = !off;
+    if (off && this.playing === "hls") this.stop();
   }
 
   /** An ended session's page keeps a hidden player: its stream may still start late. */

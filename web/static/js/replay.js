@@ -4,7 +4,7 @@
 // accessible, and there without this module): one set of controls, not two.
 import { clockText } from "../lib/time-format.js";
 import { locale, t } from "../lib/i18n.js";
-import { api } from "../lib/api.js";
+import { api, post } from "../lib/api.js";
 import { mountReplayAudio } from "../lib/interpretation/replay-audio.js";
 
 const HAVE_METADATA = 1;
@@ -73,6 +73,10 @@ class Replay {
     mountReplayAudio(this.video, this.root.dataset.recordingId, languages);
     const { video } = this;
     video.addEventListener("loadedmetadata", () => this.metadataLoaded());
+    // counted once per viewer and day for the organiser's figures (anonymously; no retry)
+    video.addEventListener("play", () => {
+      post(`/api/recordings/${this.root.dataset.recordingId}/plays`).catch(() => {});
+    }, { once: true });
     for (const type of ["timeupdate", "seeked", "durationchange"]) video.addEventListener(type, () => this.showPosition());
     this.root.addEventListener("click", (event) => {
       const button = event.target.closest("[data-chapter-start], [data-seek]");

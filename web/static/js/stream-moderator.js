@@ -6,6 +6,7 @@ import { pageRealtime } from "../lib/realtime.js";
 import { ReconnectingPeer } from "../lib/reconnecting-peer.js";
 import { formatNumber, nt, t } from "../lib/i18n.js";
 import { mountLanguagesConsole } from "../lib/interpretation/languages-console.js";
+import { mountConsentConsole } from "../lib/live/consent-console.js";
 
 /** The stream's state as the panel's badge names it. */
 function stateName(state) {
@@ -38,6 +39,7 @@ class StreamConsole {
   start() {
     this.languages = mountLanguagesConsole(this.root, this.code);
     this.languages.update([]);
+    this.consent = mountConsentConsole(this.root, this.code);
     this.toggle.addEventListener("change", () => this.setBroadcast(this.toggle.checked));
     this.find("cut").addEventListener("click", () => this.cut());
     this.find("allow").addEventListener("click", () => this.setCut(false));
@@ -55,6 +57,7 @@ class StreamConsole {
     this.stream = { ...this.stream, ...stream };
     stream = this.stream;
     this.languages.update(stream.interpretation);
+    this.consent.update(stream);
     const live = stream.state === "live";
     const shown = stream.cut ? "cut" : live && stream.rehearsal ? "rehearsal" : stream.state;
     const badge = this.find("state");

@@ -5,7 +5,7 @@ import { nt, t } from "../i18n.js";
 
 /**
  * @typedef {import("./publication-states.js").PublicationState} PublicationState
- * @typedef {{ state: string, started_at: string | null, viewers: number, rehearsal?: boolean, cut?: boolean }} StreamState
+ * @typedef {{ state: string, started_at: string | null, viewers: number, rehearsal?: boolean, cut?: boolean, off_record?: boolean, audio_only?: boolean }} StreamState
  *   the session's stream, as its live topic tells it
  */
 
@@ -83,7 +83,11 @@ export class StudioStatus {
     state.textContent = look.text;
     const rehearsing = this.#stream?.rehearsal && this.#stream.state === "live";
     const others = rehearsing ? t("Another speaker is rehearsing on this session.") : othersStream(this.#stream?.state);
-    session.textContent = owner === "other" ? (others ?? "") : "";
+    const notes = [];
+    if (owner === "other" && others) notes.push(others);
+    if (this.#stream?.off_record) notes.push(t("Off the record: remote viewers see a slate and hear nothing, and nothing is recorded. Keep going for the hall."));
+    else if (this.#stream?.audio_only) notes.push(t("Audio only: someone on stage agreed to be heard, not seen. No video leaves the hall."));
+    session.textContent = notes.join(" ");
     viewers.textContent = owner === "own" && look.onAir ? nt("{count} watching", "{count} watching", this.#stream.viewers) : "";
     start.disabled = look.publishing;
     rehearse.disabled = look.publishing;

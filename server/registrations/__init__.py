@@ -1,0 +1,1 @@
+"""Registrations: the organisers' import and list, personal links, tickets and check-in."""
