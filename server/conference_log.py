@@ -208,7 +208,10 @@ class QAService:
             elif isinstance(command, DeliveryCommand):
                 outcome = list(self.delivery.apply(command, entry.received_at))
             elif isinstance(command, CaptionCommand):
-                outcome = list(self.captions.apply(command, entry.received_at))
+                off_record = self.delivery.is_off_record(command.session_code)
+                outcome = list(
+                    self.captions.apply(command, entry.received_at, off_record=off_record)
+                )
             else:
                 outcome = list(self.session(entry.session_code).apply(command, entry.received_at))
         except DomainError as error:

@@ -98,12 +98,22 @@ class Captions:
         """The cues sent between ``start`` and ``end`` (a recording's span)."""
         return [cue for cue in self.of(session_code, language) if start <= cue.at <= end]
 
-    def apply(self, command: CaptionCommand, now: dt.datetime) -> list[CaptionEvent]:
+    def apply(
+        self, command: CaptionCommand, now: dt.datetime, *, off_record: bool = False
+    ) -> list[CaptionEvent]:
+        """``off_record``: the session is off the record now, so a new line would reach
+        remote viewers with what the hall alone may hear; it waits until the segment ends."""
         language = language_code(command.language)
         text = clean_text(command.text, MAX_CUE, "cue", CaptionError, multiline=False)
         cues = self.cues.get((command.session_code, language), [])
         match command:
             case AddCue():
+                if off_record:
+                    raise CaptionError(
+                        "captions.off_record",
+                        "This part is off the record: captions wait until it ends.",
+                        "conflict",
+                    )
                 within_rate(self._rate, command.by, now, "lines", CaptionError)
                 if len(cues) >= MAX_CUES:
                     raise CaptionError(

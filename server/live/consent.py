@@ -62,7 +62,7 @@ VIDEO = frozenset({"video"})
 NOTHING: frozenset[str] = frozenset()
 
 
-def withheld_kinds(delivery: Delivery, consent: SessionConsent, code: str) -> frozenset[str]:
+def kinds_to_withhold(delivery: Delivery, consent: SessionConsent, code: str) -> frozenset[str]:
     """What a session's panel and booths may not send anyone outside the hall now."""
     if delivery.is_off_record(code):
         return EVERYTHING
@@ -113,7 +113,7 @@ class StreamGate:
             return
         delivery = self._service.delivery
         consent = session_consent(session, delivery.consent_edits(code))
-        self._withhold(code, withheld_kinds(delivery, consent, code))
+        self._withhold(code, kinds_to_withhold(delivery, consent, code))
         if not consent.streamed:
             await self._cuts.end(code)
 

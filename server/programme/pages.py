@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.attendance.viewers import hand_out, viewer_key
 from server.http.rendering import render
 from server.keys import (
     CLOCK,
@@ -44,7 +45,7 @@ async def session_view(request: web.Request) -> web.StreamResponse:
     qa = participant_snapshot(
         request.app[QA].session(session.code), identity.participant_id, "votes"
     )
-    return render(
+    response = render(
         request,
         "session.html",
         {
@@ -58,3 +59,7 @@ async def session_view(request: web.Request) -> web.StreamResponse:
         },
         programme=programme,
     )
+    # The page's player may turn to HLS, whose cacheable playlists hand out no cookie: the
+    # page does, so an anonymous viewer counts once however they watch.
+    hand_out(request, response, viewer_key(request)[1])
+    return response

@@ -370,3 +370,17 @@ async def test_retention_unties_old_records(
     monkeypatch.setenv("PLENARIA_RETENTION_DAYS", "-1")
     with pytest.raises(SettingsError):
         build_settings({})
+
+
+async def test_the_session_page_gives_an_anonymous_viewer_one_key_for_every_channel(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    first = await client.get("/sessions/panel")
+    cookie = first.cookies.get(VIEWER_COOKIE)
+    assert cookie is not None and cookie["httponly"], "an anonymous browser gets its token"
+    again = await client.get("/sessions/panel")  # the client sends the cookie back now
+    assert VIEWER_COOKIE not in again.cookies, "handed out once, then kept"
+    signed_in = await client.get(
+        "/sessions/panel", headers=bearer(Identity("p-ann", "Ann")), cookies={}
+    )
+    assert VIEWER_COOKIE not in signed_in.cookies, "a participant is counted by their id"

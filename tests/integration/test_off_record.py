@@ -153,7 +153,7 @@ async def test_off_the_record_a_viewer_receives_nothing_and_resumes_by_itself(
     assert state.get("off_record", False) is False, "omitted when false"
 
 
-async def test_a_publisher_returning_off_the_record_stays_withheld(
+async def test_a_publisher_who_starts_off_the_record_starts_withheld(
     client: Client, peers: list[RTCPeerConnection]
 ) -> None:
     engine = client.app[MEDIA]
@@ -214,9 +214,18 @@ async def test_the_recording_has_a_gap_and_a_chapter_for_the_segment(
 
     detail = await (await client.get(f"/api/recordings/{recording_id}", headers=MOD)).json()
     titles = [(round(c["start"], 1), c["title"]) for c in detail["chapters"]]
-    seconds = round(on_at - off_at)
-    assert (round(off_at, 1), f"Off the record ({seconds} s)") in titles, titles
-    assert (round(on_at, 1), "Back on the record") in titles
+    # The chapters are on the app's clock (the log's times), the gap on the media's: the
+    # titles and starts are checked against the segment as the log holds it.
+    [segment] = client.app[QA].delivery.off_record_segments("panel")
+    assert segment.ended_at is not None
+    began = archive.recordings[recording_id].started_at
+    seconds = round((segment.ended_at - segment.started_at).total_seconds())
+    assert abs((segment.ended_at - segment.started_at).total_seconds() - (on_at - off_at)) < 0.3
+    off_start = round((segment.started_at - began).total_seconds(), 1)
+    on_start = round((segment.ended_at - began).total_seconds(), 1)
+    assert abs(off_start - off_at) < 0.3 and abs(on_start - on_at) < 0.3
+    assert (off_start, f"Off the record ({seconds} s)") in titles, titles
+    assert (on_start, "Back on the record") in titles
     assert [title for _, title in titles].count(f"Off the record ({seconds} s)") == 1
     french = await client.get(f"/api/recordings/{recording_id}?lang=fr", headers=MOD)
     french_titles = [c["title"] for c in (await french.json())["chapters"]]
@@ -394,3 +403,17 @@ async def test_an_organisers_link_signs_in_for_the_whole_conference(client: Clie
         )
         assert signed_in.status == 303
         assert signed_in.headers["Location"] == landing
+
+
+async def test_captions_wait_while_the_session_is_off_the_record(client: Client) -> None:
+    lines = "/api/sessions/panel/captions/en"
+    assert (await client.post(lines, json={"text": "Before"}, headers=MOD)).status == 201
+    assert (await client.post(OFF_RECORD, json={"off": True}, headers=MOD)).status == 200
+    held = await client.post(lines, json={"text": "What the hall alone hears"}, headers=MOD)
+    assert held.status == 409
+    assert (await held.json())["error"]["code"] == "captions.off_record"
+    assert (await client.post(OFF_RECORD, json={"off": False}, headers=MOD)).status == 200
+    assert (await client.post(lines, json={"text": "After"}, headers=MOD)).status == 201
+    shown = await (await client.get("/api/sessions/panel/captions")).json()
+    texts = [cue["text"] for cues in shown["recent"].values() for cue in cues]
+    assert "What the hall alone hears" not in texts and "After" in texts
