@@ -26,6 +26,7 @@ from server.clock import utc_now
 from server.conference_log import QARateLimits, QAService
 from server.http import ops, sign_in
 from server.http.auth import IdentityCodec, LoginLinks, bearer_codec
+from server.http.errors import OutageLog
 from server.http.language import language_middleware
 from server.http.middleware import (
     add_security_headers,
@@ -54,6 +55,7 @@ from server.keys import (
     ROOM_CALLS,
     SETTINGS,
     STORE,
+    STORE_OUTAGES,
 )
 from server.live import booths as booth_routes
 from server.live import consent as consent_routes
@@ -82,11 +84,14 @@ from server.realtime.topics import StreamStatePublisher, publish_qa_events
 from server.registrations import pages as registration_pages
 from server.registrations import routes as registration_routes
 from server.settings import Settings
+from sessions.registration_import import MAX_BYTES as MAX_EXPORT_BYTES
 from web.templating import setup_templates
 
 log = logging.getLogger("plenaria")
 
-MAX_REQUEST_BYTES = 1024 * 1024
+MAX_REQUEST_BYTES = MAX_EXPORT_BYTES + 64 * 1024
+"""The largest body aiohttp reads for a handler (forms): a registrations export in its
+multipart envelope. JSON and SDP bodies have their own, far smaller limits."""
 
 
 async def store_context(app: web.Application) -> AsyncIterator[None]:
@@ -205,6 +210,7 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[STORE_OUTAGES] = OutageLog()
     app[METRICS] = Metrics()
     app[IDENTITY_CODEC] = IdentityCodec(settings.secret_key)
     app[BEARER_CODEC] = bearer_codec(settings.secret_key)

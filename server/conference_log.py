@@ -16,9 +16,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from recordings.archive import Archive, ArchiveCommand, ArchiveEvent
+from server.backends import is_unavailable
 from server.backends.command_log import CommandLog
 from server.backends.log_codec import Command as LoggedCommand
-from server.backends.log_codec import LogEntry
+from server.backends.log_codec import LogEntry, encode_entry
+from server.backends.store import StoreUnavailable
 from sessions.breakouts import BreakoutCommand, BreakoutEvent, Breakouts
 from sessions.captions import CaptionCommand, CaptionEvent, Captions
 from sessions.delivery import Delivery, DeliveryCommand, DeliveryEvent
@@ -45,6 +47,9 @@ READ_BATCH = 1000
 IDLE_WAIT = 5.0
 RETRY_AFTER = 1.0
 SYNC_LIMIT = 5.0
+ACKNOWLEDGE_LIMIT = 15.0
+"""How long a request waits for its appended command to be folded before it is answered
+503 (the log cannot be read: the store went away after the append)."""
 
 
 class QARateLimits:
@@ -54,6 +59,12 @@ class QARateLimits:
     def __init__(self) -> None:
         self.questions = SlidingWindow(QUESTIONS_PER_MINUTE)
         self.votes = SlidingWindow(VOTES_PER_MINUTE)
+
+
+def same_entry(folded: LogEntry, appended: LogEntry) -> bool:
+    """Whether the entry folded at a sequence is the one just appended there (read back
+    from the log, so compared as the log holds it)."""
+    return encode_entry(folded) == encode_entry(appended)
 
 
 class QAService:
@@ -66,8 +77,13 @@ class QAService:
         self.captions = Captions()
         self._question_sessions: dict[str, str] = {}
         self._applied = 0
-        self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
-        self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        self.diverged = False
+        """The log went backwards under this process (Redis restored or failed over with
+        less than it had): its state no longer matches the log, so it refuses writes."""
+        self.refused_count = 0
+        """Log entries a domain refused (they stay in the log and fold into nothing)."""
+        self._outcomes: OrderedDict[int, tuple[LogEntry, Outcome]] = OrderedDict()
+        self._waiters: dict[int, asyncio.Future[tuple[LogEntry, Outcome]]] = {}
         self._listeners: list[Listener] = []
         self._follower: asyncio.Task[None] | None = None
         self._nudge = asyncio.Event()
@@ -148,20 +164,41 @@ class QAService:
     async def _submit(
         self, session_code: str, command: LoggedCommand, now: dt.datetime
     ) -> list[DomainEvent]:
-        sequence = await self._log.append(LogEntry(session_code, now, command))
-        outcome = self._outcomes.get(sequence)
-        if outcome is None:
+        if self.diverged:
+            raise StoreUnavailable("The command log went backwards; this process must restart.")
+        entry = LogEntry(session_code, now, command)
+        sequence = await self._log.append(entry)
+        folded = self._outcomes.get(sequence)
+        if folded is None and sequence <= self._applied:
+            self._diverge(sequence)
+        if folded is None:
             waiter = self._waiters.get(sequence)
             if waiter is None:
                 waiter = self._waiters[sequence] = asyncio.get_running_loop().create_future()
             self._nudge.set()
             try:
-                outcome = await waiter
+                folded = await asyncio.wait_for(asyncio.shield(waiter), ACKNOWLEDGE_LIMIT)
+            except TimeoutError:
+                raise StoreUnavailable("The command was appended but not read back.") from None
             finally:
                 self._waiters.pop(sequence, None)
+        folded_entry, outcome = folded
+        if not same_entry(folded_entry, entry):
+            self._diverge(sequence)
         if isinstance(outcome, DomainError):
             raise outcome
         return outcome
+
+    def _diverge(self, sequence: int) -> None:
+        if not self.diverged:
+            log.critical(
+                "the command log went backwards: a new entry got a sequence this process "
+                "folded already (was the store restored or failed over?); it refuses writes "
+                "until it is restarted",
+                extra={"sequence": sequence, "applied": self._applied},
+            )
+        self.diverged = True
+        raise StoreUnavailable("The command log went backwards; this process must restart.")
 
     async def _follow(self) -> None:
         while True:
@@ -170,8 +207,11 @@ class QAService:
                     await self._wait_for_more()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reading the command log failed; retrying in a second")
+            except Exception as error:
+                if is_unavailable(error):
+                    log.warning("the command log cannot be read; retrying in a second: %r", error)
+                else:
+                    log.exception("reading the command log failed; retrying in a second")
                 await asyncio.sleep(RETRY_AFTER)
 
     async def _wait_for_more(self) -> None:
@@ -216,15 +256,16 @@ class QAService:
                 outcome = list(self.session(entry.session_code).apply(command, entry.received_at))
         except DomainError as error:
             outcome = error
+            self.refused_count += 1
         self._applied = sequence
         if isinstance(command, Ask) and not isinstance(outcome, DomainError):
             self._question_sessions[command.question_id] = entry.session_code
-        self._outcomes[sequence] = outcome
+        self._outcomes[sequence] = (entry, outcome)
         if len(self._outcomes) > REMEMBERED_OUTCOMES:
             self._outcomes.popitem(last=False)
         waiter = self._waiters.get(sequence)
         if waiter is not None and not waiter.done():
-            waiter.set_result(outcome)
+            waiter.set_result((entry, outcome))
         if not isinstance(outcome, DomainError) and outcome:
             for listener in self._listeners:
                 try:

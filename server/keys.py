@@ -15,6 +15,7 @@ from server.backends.store import Store
 from server.breakouts.presence import BreakoutPresence
 from server.conference_log import QARateLimits, QAService
 from server.http.auth import IdentityCodec, LoginLinks
+from server.http.errors import OutageLog
 from server.media.booths import Booths
 from server.media.cluster import MediaCluster
 from server.media.engine import MediaEngine
@@ -28,6 +29,7 @@ from sessions.roles import Identity
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 QA = web.AppKey("qa", QAService)
+STORE_OUTAGES = web.AppKey("store_outages", OutageLog)
 QA_RATE_LIMITS = web.AppKey("qa_rate_limits", QARateLimits)
 HUB = web.AppKey("hub", Hub)
 MEDIA = web.AppKey("media", MediaEngine)

@@ -31,7 +31,7 @@ async def record(root: Path, key_stem: str, seconds: float | None) -> None:
     recorder = Recorder(publication.broadcasts, publication.codecs, LocalStorage(root), key_stem)
     recorder.start()
     try:
-        while recorder.state.status == "recording":
+        while recorder.state.status in ("waiting", "recording"):
             state = recorder.state
             print(f"recorded {state.duration_seconds:.3f} {state.bytes_written}", flush=True)
             if seconds is not None and state.duration_seconds >= seconds:

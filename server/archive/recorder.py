@@ -60,6 +60,9 @@ class Active:
     languages: tuple[str, ...] = ()
     kinds: frozenset[str] = frozenset()
     """The publication's kinds of media being recorded (audio alone: heard, not seen)."""
+    filed: asyncio.Task[None] | None = None
+    """``RecordingStarted`` on its way to the log: sent when the file opens (the first
+    keyframe), so a publication that never sends one leaves nothing in the archive."""
 
 
 def language_key(key: str, language: str) -> str:
@@ -150,10 +153,14 @@ class RecordingController:
             return
         recording_id = secrets.token_urlsafe(9).replace("-", "x").replace("_", "y")
 
+        made: list[Active] = []
+
         def on_state(state: RecorderState) -> None:
+            active = made[0]
+            if state.status in ("recording", "failed") and active.filed is None:
+                active.filed = asyncio.get_running_loop().create_task(self._announce(active))
             if state.status == "failed":
-                failed = RecordingFailed(recording_id, state.error)
-                self._spawn(self._service.submit_command(code, failed, self._clock()))
+                self._spawn(self._report_failure(active, state.error))
 
         languages = self._service.delivery.languages(code)
         recorder = Recorder(
@@ -167,32 +174,49 @@ class RecordingController:
             channels={lang: ChannelBroadcast(self._media, code, lang) for lang in languages},
             floor_language=session.language,
         )
-        recorder.start()
         channels = tuple(lang for kind, lang in recorder.languages.items() if kind != "audio")
-        self.active[code] = Active(
+        active = Active(
             recording_id, publication, recorder, session, self._clock(), channels, kinds
         )
+        made.append(active)
+        self.active[code] = active
+        recorder.start()
+
+    async def _announce(self, active: Active) -> None:
+        """The file is open: the recording enters the archive."""
+        code, recorder = active.session.code, active.recorder
+        active.started_at = self._clock()
         started = RecordingStarted(
-            recording_id,
+            active.recording_id,
             code,
-            session.guid,
+            active.session.guid,
             recorder.state.container,
             recorder.state.key,
-            languages=channels,
+            languages=active.languages,
         )
-        await self._service.submit_command(code, started, self._clock())
+        await self._service.submit_command(code, started, active.started_at)
         log.info("recording", extra={"session": code, "key": recorder.state.key})
+
+    async def _report_failure(self, active: Active, error: str) -> None:
+        assert active.filed is not None
+        await active.filed
+        failed = RecordingFailed(active.recording_id, error)
+        await self._service.submit_command(active.session.code, failed, self._clock())
 
     async def _stop(self, code: str, active: Active) -> RecorderState:
         del self.active[code]
         state = await active.recorder.stop()
-        await self._service.submit_command(
-            code, RecordingStopped(active.recording_id), self._clock()
-        )
+        if active.filed is not None:
+            await active.filed
+            await self._service.submit_command(
+                code, RecordingStopped(active.recording_id), self._clock()
+            )
         return state
 
     async def _file(self, code: str, active: Active, state: RecorderState) -> None:
         """Work out a stopped recording's length and poster and file it in the archive."""
+        if active.filed is None:  # nothing arrived: nothing to file
+            return
         if not self._storage.exists(state.key):  # nothing arrived before it ended
             processed = RecordingProcessed(active.recording_id, 0.0, 0)
         else:
@@ -243,6 +267,11 @@ class RecordingController:
             size_bytes=self._storage.size(key),
             poster_key=poster_key if made else "",
         )
+
+    async def idle(self) -> None:
+        """Wait for what is under way (starting, stopping, filing) to settle."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     async def close(self) -> None:
         """Finish every recording: let what is under way settle (no new recording starts

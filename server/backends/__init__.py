@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from server.backends.store import Store
+import redis.exceptions
+
+from server.backends.store import Store, StoreUnavailable
 from server.backends.urls import BackendURLError, sqlite_path
 
-__all__ = ["BackendURLError", "Store", "open_store", "sqlite_path"]
+__all__ = [
+    "BackendURLError",
+    "Store",
+    "StoreUnavailable",
+    "is_unavailable",
+    "open_store",
+    "sqlite_path",
+]
+
+OUTAGES: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+)
+"""What a backend raises while it cannot be reached, rather than for a request's fault."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    return isinstance(error, OUTAGES)
 
 
 async def open_store(url: str) -> Store:

@@ -13,6 +13,11 @@ from sessions.programme_changes import ProgrammeChanges
 from sessions.roles import LoginGrant
 
 
+class StoreUnavailable(Exception):
+    """The store cannot serve this request just now (Redis unreachable, the log not
+    moving): it may be asked again, and a write it carried may or may not be stored."""
+
+
 class Store(CommandLog, RegistrationStore, AttendanceStore, Protocol):
     """Durable conference state, shared by every process serving one conference.
 

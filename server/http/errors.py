@@ -15,3 +15,21 @@ class AppError(Exception):
 
     def body(self) -> dict[str, dict[str, str]]:
         return {"error": {"code": self.code, "message": self.message}}
+
+
+class OutageLog:
+    """Says once a while, not once per request, that the store cannot be reached: an
+    outage of a second answers hundreds of requests with 503."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every = every
+        self.last_said = float("-inf")
+        self.unsaid = 0
+
+    def should_say(self, now: float) -> int | None:
+        """The number of outage answers since it was last said, when it is time to say."""
+        self.unsaid += 1
+        if now - self.last_said < self.every:
+            return None
+        count, self.unsaid, self.last_said = self.unsaid, 0, now
+        return count

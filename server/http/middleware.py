@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from server.backends import is_unavailable
 from server.http import auth
 from server.http.errors import AppError
 from server.http.rendering import render
@@ -22,6 +23,7 @@ from server.keys import (
     METRICS,
     NEW_CSRF_SECRET,
     SETTINGS,
+    STORE_OUTAGES,
 )
 from server.media.errors import MediaError, MediaErrorKind
 from sessions.domain_errors import DomainError, ErrorKind
@@ -215,11 +217,31 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
-    except Exception:
+    except Exception as error:
+        if is_unavailable(error):
+            return store_unavailable(request, error)
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return error_response(
             request, AppError(500, "internal", _("Something went wrong on our side; it is logged."))
         )
+
+
+def store_unavailable(request: web.Request, error: Exception) -> web.StreamResponse:
+    """503 with ``Retry-After``: the request may be sent again (a write it carried may or
+    may not be stored, as with any unanswered request)."""
+    count = request.app[STORE_OUTAGES].should_say(time.monotonic())
+    if count is not None:
+        log.warning(
+            "the store cannot be reached; answering 503",
+            extra={"error": repr(error), "answers_since_last_said": count},
+        )
+    refusal = AppError(
+        503,
+        "store.unavailable",
+        _("The service is briefly unavailable; please try again in a moment."),
+        {"Retry-After": "1"},
+    )
+    return error_response(request, refusal)
 
 
 def same_origin(request: web.Request, origin: str) -> bool:

@@ -7,10 +7,8 @@ import logging
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from server.keys import (
-    METRICS,
-    STORE,
-)
+from server.backends import is_unavailable
+from server.keys import METRICS, QA, STORE
 
 log = logging.getLogger("plenaria")
 
@@ -19,10 +17,15 @@ routes = web.RouteTableDef()
 
 @routes.get("/healthz")
 async def health(request: web.Request) -> web.StreamResponse:
+    if request.app[QA].diverged:
+        return web.json_response({"status": "unavailable", "log": "went backwards"}, status=503)
     try:
         await request.app[STORE].ping()
-    except Exception:  # any failure of the backend means "not healthy"; the why is logged
-        log.exception("health check: the store does not answer")
+    except Exception as error:  # any failure of the backend means "not healthy"; the why is logged
+        if is_unavailable(error):
+            log.warning("health check: the store does not answer: %r", error)
+        else:
+            log.exception("health check: the store does not answer")
         return web.json_response({"status": "unavailable", "store": "unreachable"}, status=503)
     return web.json_response({"status": "ok"})
 

@@ -28,10 +28,19 @@ async def read_json(request: web.Request, kind: type[StructT]) -> StructT:
         raise AppError(415, "request.content_type", "Send the body as application/json.")
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
         raise _too_large()
-    body = await request.content.read(MAX_JSON_BODY + 1)
+    body = await read_capped(request, MAX_JSON_BODY + 1)
     if len(body) > MAX_JSON_BODY:
         raise _too_large()
     return _decode(body, kind)
+
+
+async def read_capped(request: web.Request, limit: int) -> bytes:
+    """The body, or its first ``limit`` bytes. ``content.read(n)`` alone answers with what
+    has arrived so far, which for a body in several TCP segments is a part of it."""
+    data = bytearray()
+    while len(data) < limit and (chunk := await request.content.read(limit - len(data))):
+        data += chunk
+    return bytes(data)
 
 
 def _decode(body: bytes, kind: type[StructT]) -> StructT:

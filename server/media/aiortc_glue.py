@@ -16,7 +16,10 @@ connects its peers to :mod:`server.media.rtp_forwarding`:
 - **feedback:** :func:`install` routes a viewer's NACKs, keyframe requests (PLI / FIR) and
   receiver reports to its :class:`~server.media.rtp_forwarding.Subscriber`;
   :func:`report_from_engine` stops aiortc's RTCP task per sender and
-  :func:`send_sender_report` sends the forwarded counts as SR + SDES through the sink.
+  :func:`send_sender_report` sends the forwarded counts as SR + SDES through the sink;
+- **hostile input:** a datagram aiortc cannot take is dropped (:data:`MALFORMED`) instead of
+  ending the connection, a publisher's receiver learns at most :data:`MAX_LEARNED_SSRCS`
+  unannounced SSRCs, and a publisher's RTCP BYE does not end its frames.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import random
 import socket
 import struct
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -45,9 +49,11 @@ from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import (
     RTCP_PSFB_APP,
+    RTCP_RTPFB_NACK,
     RtcpByePacket,
     RtcpPsfbPacket,
     RtcpRrPacket,
+    RtcpRtpfbPacket,
     RtcpSrPacket,
     RtpPacket,
     unpack_remb_fci,
@@ -56,6 +62,7 @@ from pylibsrtp import Session
 from pylibsrtp._binding import ffi as _srtp_ffi
 from pylibsrtp._binding import lib as _srtp_lib
 
+from server.media import offer_check
 from server.media._fanout import UdpSink
 from server.media.rtp_forwarding import (
     Batch,
@@ -158,8 +165,17 @@ def install() -> None:
     handle_rtcp: Callable[..., Any] = RTCRtpSender._handle_rtcp_packet
 
     async def rtcp_received(sender: RTCRtpSender, packet: Any) -> None:
-        await handle_rtcp(sender, packet)
         wired: _Wired | None = getattr(sender, WIRED, None)
+        if (
+            wired is not None
+            and isinstance(packet, RtcpRtpfbPacket)
+            and packet.fmt == RTCP_RTPFB_NACK
+        ):
+            # the whole list in one call, not aiortc's await per sequence number: one NACK
+            # of 1,200 bytes names up to 5,000 (see ``StreamForwarder.nacked``)
+            wired.forwarder.nacked(wired.subscriber, packet.lost)
+            return
+        await handle_rtcp(sender, packet)
         if wired is not None and isinstance(packet, RtcpRrPacket | RtcpSrPacket):
             for report in packet.reports:
                 if report.ssrc == sender._ssrc:
@@ -173,6 +189,29 @@ def install() -> None:
     RTCRtpSender._send_keyframe = keyframe_requested  # type: ignore[method-assign, assignment]
     RTCRtpSender._retransmit = nacked  # type: ignore[method-assign, assignment]
     RTCRtpSender._handle_rtcp_packet = rtcp_received  # type: ignore[method-assign, assignment]
+    recv_next: Callable[[Any], Coroutine[Any, Any, None]] = aiortc.RTCDtlsTransport._recv_next
+
+    async def recv_next_or_drop(transport: Any) -> None:
+        try:
+            await recv_next(transport)
+        except MALFORMED as error:
+            dropped_datagrams[type(error).__name__] += 1
+            log.debug("dropped a datagram aiortc could not take", exc_info=True)
+
+    aiortc.RTCDtlsTransport._recv_next = recv_next_or_drop  # type: ignore[method-assign, assignment]
+
+
+MALFORMED = (ValueError, struct.error, IndexError)
+"""What aiortc's receive path raises on a datagram it cannot take, besides the SRTP errors
+it catches itself: pylibsrtp's ``ValueError`` for a datagram longer than its 1,500-byte
+buffer and ``IndexError`` for an empty one (both from anyone who can reach the port: aioice
+passes on datagrams from any address), ``struct.error`` for a header extension value of the
+wrong length (abs-send-time, audio level) or a REMB that lists fewer SSRCs than it says,
+``UnicodeDecodeError`` for a mid that is not UTF-8. Uncaught, any of these ends the DTLS
+transport's reading task, and with it the peer's connection: one datagram would end a
+publication or a viewing."""
+dropped_datagrams: Counter[str] = Counter()
+"""Datagrams dropped for :data:`MALFORMED`, by exception (for the tests)."""
 
 
 # -- in: a publisher's packets ------------------------------------------------------------
@@ -272,7 +311,8 @@ def tap_receiver(
     frames_wanted: Callable[[], bool],
 ) -> None:
     """Send what ``receiver`` accepts to ``forwarder``; frames only while wanted. Its REMB
-    feedback to the publisher is throttled as libwebrtc's is."""
+    feedback to the publisher is throttled as libwebrtc's is, and the SSRCs it learns are
+    bounded (:data:`MAX_LEARNED_SSRCS`)."""
     attribute = "_RTCRtpReceiver__jitter_buffer"
     inner = getattr(receiver, attribute)
     setattr(
@@ -281,6 +321,56 @@ def tap_receiver(
         _ForwardingJitterBuffer(inner, forwarder, mime_type.lower(), frames_wanted),
     )
     receiver._send_rtcp = RembThrottle(receiver._send_rtcp, clock.current_ms)  # type: ignore[method-assign]
+    bound_learned_ssrcs(receiver.transport._rtp_router)
+    handle_rtcp: Callable[[Any], Coroutine[Any, Any, None]] = receiver._handle_rtcp_packet
+
+    async def rtcp_received(packet: Any) -> None:
+        # A BYE made aiortc stop the receiver's decoder: the track ended, and with it the
+        # recording's (and HLS's) frames for good, while the viewers went on getting the
+        # packets. A publication ends with its connection or a DELETE, not with a BYE.
+        if not isinstance(packet, RtcpByePacket):
+            await handle_rtcp(packet)
+
+    receiver._handle_rtcp_packet = rtcp_received  # type: ignore[method-assign]
+
+
+MAX_LEARNED_SSRCS = 4
+"""SSRCs a publisher's receiver takes on beyond those the offer named: aiortc routes a
+packet from an unknown SSRC by its payload type and learns the SSRC, and a newer one then
+replaces the oldest. aiortc keeps statistics per SSRC and reports on every one in each
+receiver report: unbounded, past about 57 SSRCs the report outgrew SRTP's buffer, the
+receiver's RTCP task died of it, and closing the connection (a ``DELETE``, a drop, the
+server's shutdown) then waited for that task forever."""
+_LEARNED = "_plenaria_learned"
+
+
+def bound_learned_ssrcs(router: Any) -> None:
+    """Keep at most :data:`MAX_LEARNED_SSRCS` learned SSRCs per receiver on ``router``
+    (a DTLS transport's ``RtpRouter``), forgetting the oldest's state in its receiver."""
+    if hasattr(router, _LEARNED):
+        return
+    learned: dict[Any, list[int]] = {}
+    setattr(router, _LEARNED, learned)
+    route: Callable[[RtpPacket], Any] = router.route_rtp
+
+    def route_rtp(packet: RtpPacket) -> Any:
+        known = packet.ssrc in router.ssrc_table
+        receiver = route(packet)
+        if receiver is not None and not known:
+            ssrcs = learned.setdefault(receiver, [])
+            ssrcs.append(packet.ssrc)
+            while len(ssrcs) > MAX_LEARNED_SSRCS:
+                _forget_ssrc(router, receiver, ssrcs.pop(0))
+        return receiver
+
+    router.route_rtp = route_rtp
+
+
+def _forget_ssrc(router: Any, receiver: Any, ssrc: int) -> None:
+    if router.ssrc_table.get(ssrc) is receiver:
+        del router.ssrc_table[ssrc]
+    for name in ("remote_streams", "active_ssrc", "lsr", "lsr_time"):
+        getattr(receiver, f"_RTCRtpReceiver__{name}", {}).pop(ssrc, None)
 
 
 REMB_INTERVAL_MS = 200
@@ -372,7 +462,8 @@ def _eager_receiver(
             return  # not authentic, or replayed: aiortc drops these too
         try:
             packet = RtpPacket.parse(plain, extensions)
-        except ValueError:
+        except MALFORMED as error:
+            dropped_datagrams[type(error).__name__] += 1
             return
         receiver = router.route_rtp(packet)
         if receiver is not None:
@@ -669,6 +760,10 @@ class IceRestartError(Exception):
     pass
 
 
+_trickled: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+"""Candidates trickled to each peer so far."""
+
+
 async def add_trickled_candidates(peer: Any, fragment: str) -> None:
     """Apply a trickle-ice-sdpfrag (RFC 8840) to ``peer``: its candidates, by m-line.
 
@@ -684,9 +779,13 @@ async def add_trickled_candidates(peer: Any, fragment: str) -> None:
         if line.startswith("a=mid:"):
             mid = line[6:]
         elif line.startswith("a=candidate:"):
-            fields = line[12:].split()
-            if len(fields) < 8 or not fields[5].isdigit():
-                raise ValueError(f"not an ICE candidate: {line[:80]!r}")
+            problem = offer_check.candidate_problem(line[12:])
+            if problem is not None:
+                raise ValueError(f"{problem} ({line[:80]!r})")
+            trickled = _trickled.get(peer, 0) + 1
+            if trickled > offer_check.MAX_CANDIDATES:
+                raise ValueError(f"A peer takes at most {offer_check.MAX_CANDIDATES} candidates.")
+            _trickled[peer] = trickled
             candidate = candidate_from_sdp(line[12:])
             candidate.sdpMid = mid
             if mid is None:
@@ -714,3 +813,35 @@ def pin_codec(transceiver: Any, mime_type: str) -> bool:
         return False
     transceiver._codecs = kept + rtx
     return True
+
+
+async def close_half_built(peer: Any) -> None:
+    """Close a peer whose negotiation failed part-way. aiortc's ``close`` assumes every
+    transceiver got a transport: on one that did not, it raises, leaves the rest open and
+    makes every later ``close`` wait forever. Then the transports that exist are stopped
+    here, and the peer marked closed."""
+    try:
+        await peer.close()
+        return
+    except Exception:
+        log.debug("aiortc could not close a half-built peer; stopping its parts", exc_info=True)
+    transports = {
+        transport
+        for transceiver in peer.getTransceivers()
+        for transport in (transceiver.receiver.transport, transceiver.sender.transport)
+        if transport is not None
+    }
+    if peer.sctp is not None:
+        transports.add(peer.sctp.transport)
+    for transceiver in peer.getTransceivers():
+        with contextlib.suppress(Exception):
+            await transceiver.stop()
+    for dtls in transports:
+        with contextlib.suppress(Exception):
+            await dtls.stop()
+        with contextlib.suppress(Exception):
+            await dtls.transport.stop()
+    peer.remove_all_listeners()
+    closed = peer._RTCPeerConnection__isClosed
+    if closed is not None and not closed.done():
+        closed.set_result(True)

@@ -31,6 +31,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from server.media import aiortc_glue
 from server.media.errors import MediaError, already_live, offline, unusable
 from server.media.health import HealthMeter, StreamHealth
+from server.media.offer_check import check_offer
 from server.media.relay import Broadcast, KeyframeRequest, KeyframeRequests, Packet
 from server.media.rtp_forwarding import Batch, StreamForwarder, Subscriber
 from server.media.stream_key import StreamKey
@@ -43,25 +44,33 @@ MEDIA_KINDS = ("audio", "video")
 
 SENDER_REPORT_SECONDS = 1.0
 """How often the engine sends every viewer an RTCP sender report (SR + SDES) per track."""
+FIRST_MEDIA_SECONDS = 8.0
+"""A publication whose publisher sent no media this long after the answer is ended: ICE
+and DTLS take well under this, over a TURN relay included."""
 PAUSE_SECONDS = 15 * 60
 """How long a session whose publisher dropped (no DELETE) shows as paused, not offline."""
 
 
-async def answer(peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], None]) -> None:
-    """Take the offer, let ``wire`` attach tracks to what it created, and answer; close the
-    peer and refuse with a clear error when any of it fails."""
+async def answer(
+    peer: RTCPeerConnection, offer_sdp: str, wire: Callable[[], None], *, sending: bool
+) -> None:
+    """Check the offer (``sending``: from a publisher), take it, let ``wire`` attach tracks
+    to what it created, and answer; close the peer and refuse with a clear error when any
+    of it fails."""
     try:
+        check_offer(offer_sdp, sending=sending)
         await peer.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         wire()
         answer_sdp = (await peer.createAnswer()).sdp
         answer_sdp = aiortc_glue.answer_as_dtls_server(offer_sdp, answer_sdp)
         await peer.setLocalDescription(RTCSessionDescription(answer_sdp, "answer"))
     except MediaError:
-        await peer.close()
+        await aiortc_glue.close_half_built(peer)
         raise
     except Exception as error:  # aiortc raises many kinds for a bad offer
-        await peer.close()
-        raise unusable(f"The offer cannot be used: {error}") from None
+        await aiortc_glue.close_half_built(peer)
+        log.info("an offer passed the checks but aiortc refused it", exc_info=True)
+        raise unusable(f"The offer cannot be used: {error!r}") from None
 
 
 @dataclass(eq=False)
@@ -249,6 +258,7 @@ class MediaEngine:
         self.withheld: dict[str, frozenset[str]] = {}
         """The kinds of media a session's panel and booths send nobody, by session: all of
         them while it is off the record, video when it may only be heard."""
+        self.first_media_seconds = FIRST_MEDIA_SECONDS
         """A stream's state on the other media nodes (see ``server.media.cluster``), for
         streams this process neither carries nor holds paused."""
 
@@ -386,10 +396,24 @@ class MediaEngine:
             if not tracks:
                 raise unusable("The offer sends no audio or video.")
 
-        await answer(peer, offer_sdp, check)
+        await answer(peer, offer_sdp, check, sending=True)
         self._take(publication, peer, pause_on_drop=pause_on_drop)
+        asyncio.get_running_loop().call_later(
+            self.first_media_seconds, self._end_if_silent, publication
+        )
         log.info("publishing", extra={"stream": str(key), "codecs": publication.codecs})
         return publication, peer.localDescription.sdp
+
+    def _end_if_silent(self, publication: Publication) -> None:
+        if self.publications.get(publication.key) is not publication:
+            return
+        if any(stream.packets_in for stream in publication.streams.values()):
+            return
+        log.info(
+            "the publisher sent no media; its publication ended",
+            extra={"stream": str(publication.key), "seconds": self.first_media_seconds},
+        )
+        self._spawn(self.unpublish(publication))
 
     def publish_relay(
         self,
@@ -510,7 +534,7 @@ class MediaEngine:
             if not viewer.subscriptions:
                 raise unusable("The offer receives neither audio nor video.")
 
-        await answer(peer, offer_sdp, wire)
+        await answer(peer, offer_sdp, wire, sending=False)
         self.viewers[viewer.resource] = viewer
         self.changed(key)
         self._report_senders()

@@ -7,6 +7,7 @@ from aiortc import RTCPeerConnection
 
 from server.attendance.viewers import watching_webrtc
 from server.http.errors import AppError
+from server.http.request_body import read_capped
 from server.keys import CLOCK, CLUSTER, IDENTITY, MEDIA, QA, SETTINGS
 from server.media import aiortc_glue, node_proxy, placement
 from server.media.cluster import PLACED_HEADER, RELAY_HEADER, MediaCluster, node_of_header
@@ -37,7 +38,7 @@ async def read_offer(request: web.Request) -> str:
 async def read_body(request: web.Request) -> str:
     if request.content_length is not None and request.content_length > MAX_SDP:
         raise AppError(413, "media.sdp_too_large", f"An offer has at most {MAX_SDP} bytes.")
-    body = await request.content.read(MAX_SDP + 1)
+    body = await read_capped(request, MAX_SDP + 1)
     if len(body) > MAX_SDP:
         raise AppError(413, "media.sdp_too_large", f"An offer has at most {MAX_SDP} bytes.")
     try:

@@ -12,8 +12,10 @@ over viewers and the socket sink are compiled (``_fanout.c``: ``forward``, ``Rou
 
 What an SFU still owes each viewer lives here too: a new viewer starts at once from the
 packets since the last keyframe; a viewer whose socket backs up waits for the next keyframe
-and continues with no gap in its sequence numbers; NACKed packets are sent again from the
-history (as RTX when negotiated); keyframe requests go upstream at most once per interval;
+and continues with no gap in its sequence numbers, also when the publisher's numbering
+starts again; NACKed packets are sent again from the history (as RTX when negotiated), each
+at most once per interval and within a budget per viewer; keyframe requests go upstream at
+most once per interval;
 the numbers for RTCP sender reports and the receiver reports' loss and round-trip time are
 kept per viewer.
 
@@ -24,10 +26,11 @@ with plain callables.
 
 from __future__ import annotations
 
+import itertools
 import random
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from server.media._fanout import Route, UdpSink, forward
@@ -42,7 +45,25 @@ VIDEO_HISTORY = 1024
 the retransmission window both."""
 AUDIO_HISTORY = 256
 EPOCHS_KEPT = 8
+MAX_MISORDER = 1000
+"""A packet this far behind the latest is no late packet but a new numbering (the
+publisher's encoder restarted, a second SSRC on the payload type, a jump of half the
+sequence space): it continues the track's numbering instead. Sent on behind the latest
+like a late packet, it would put each viewer's SRTP index behind its highest by more than
+libsrtp's replay window (1,024), where libsrtp refuses to protect, and the viewers would
+get nothing until the new numbers caught up, up to 32,768 packets later."""
+RESEND_INTERVAL = 0.1
+"""Seconds before a packet goes to the same viewer again: a viewer NACKs a missing packet
+again and again until it comes (aiortc with every new gap), and a hostile one names the
+same packet hundreds of times in one NACK."""
+RESEND_BURST = 512
+RESEND_RATE = 512
+"""Retransmissions one viewer may have at once, and per second (a token bucket): a lost
+keyframe's worth at once, far more than a lossy network asks for, and a bound on what a
+NACK can make the server send. Unbounded, one NACK of 1.2 KB had the server resend about a
+thousand packets and hold the event loop 20 ms: an amplification for any viewer."""
 NTP_EPOCH_OFFSET = 2_208_988_800
+NTP_SECOND = 1 << 32
 
 Sink = Callable[[int, int, int, int, bytes], bool]
 """Sends one RTP packet to one viewer, given its header's first two bytes (as one 16-bit
@@ -186,6 +207,13 @@ class Subscriber(Route):
         self.packets = 0
         self.octets = 0
         self.retransmitted = 0
+        self.resends_refused = 0
+        """NACKed packets not sent again: within :data:`RESEND_INTERVAL` of the last time,
+        or past the viewer's budget (:data:`RESEND_RATE`)."""
+        self.resent_at: dict[int, int] = {}
+        """When each of the publication's packets last went to this viewer again (NTP)."""
+        self.resend_budget = float(RESEND_BURST)
+        self.budget_at: int | None = None
         self.backed_up = 0
         """Times the viewer's socket backed up and it went back to waiting for a keyframe."""
         self.report: ReceiverReport | None = None
@@ -395,6 +423,12 @@ class StreamForwarder:
         self.held_back: list[Subscriber] = []
         """The viewers while the track is withheld: they wait, connected, for its release."""
         self._latest_in: int | None = None
+        self._renumbering = 0
+        """Added to the publisher's sequence numbers: moved on when its numbering restarts,
+        so the track's numbering (the history's, and the viewers' before their offsets)
+        runs on without going back."""
+        self.restarts = 0
+        """Times the publisher's numbering restarted (see :data:`MAX_MISORDER`)."""
         self.withheld_packets = 0
         self._profiles: list[ExtensionProfile] = []
         self._frame_timestamp: int | None = None
@@ -505,8 +539,18 @@ class StreamForwarder:
 
     def push(self, packet: SourcePacket) -> None:
         """A packet from the publisher: keep it, send it to every live viewer, and start
-        the waiting ones when it begins a keyframe."""
+        the waiting ones when it begins a keyframe. Its sequence number becomes the
+        track's (see :data:`MAX_MISORDER`)."""
         latest = self._latest_in
+        if latest is not None:
+            sequence = (packet.sequence + self._renumbering) & SEQUENCE_MASK
+            if ((latest - sequence) & SEQUENCE_MASK) > MAX_MISORDER and not sequence_newer(
+                sequence, latest
+            ):
+                self._renumbering = (latest + 1 - packet.sequence) & SEQUENCE_MASK
+                sequence = (latest + 1) & SEQUENCE_MASK
+                self.restarts += 1
+            packet.sequence = sequence
         if self.withheld:
             self.withheld_packets += 1
         elif not self.history.put(packet):
@@ -603,20 +647,38 @@ class StreamForwarder:
 
     # -- feedback from viewers ------------------------------------------------------------------
 
-    def nacked(self, subscriber: Subscriber, sequences: list[int]) -> int:
-        """Send again what a viewer reports lost; returns how many were still held."""
+    def nacked(self, subscriber: Subscriber, sequences: Iterable[int]) -> int:
+        """Send again what a viewer reports lost; returns how many were sent. Each packet
+        at most once per :data:`RESEND_INTERVAL`, however often it is named, and no more
+        than the viewer's budget allows (:data:`RESEND_RATE`)."""
         if subscriber.sink is None:
             return 0
-        sent = 0
         ntp = self._clock()
-        for sequence in sequences:
-            source = subscriber.source_sequence(sequence & SEQUENCE_MASK)
+        if subscriber.budget_at is not None:
+            refill = (ntp - subscriber.budget_at) / NTP_SECOND * RESEND_RATE
+            subscriber.resend_budget = min(RESEND_BURST, subscriber.resend_budget + max(refill, 0))
+        subscriber.budget_at = ntp
+        interval = int(RESEND_INTERVAL * NTP_SECOND)
+        sent = 0
+        named = dict.fromkeys(sequence & SEQUENCE_MASK for sequence in sequences)
+        for sequence in itertools.islice(named, self.history.size):
+            source = subscriber.source_sequence(sequence)
             packet = self.history.get(source) if source is not None else None
-            if packet is None:
+            if packet is None or source is None:
                 continue
+            last = subscriber.resent_at.get(source)
+            if (last is not None and 0 <= ntp - last < interval) or subscriber.resend_budget < 1:
+                subscriber.resends_refused += 1
+                continue
+            subscriber.resent_at[source] = ntp
+            subscriber.resend_budget -= 1
             extensions = self._extensions(packet, ntp)[subscriber.profile_index]
-            subscriber.resend(packet, sequence & SEQUENCE_MASK, extensions)
+            subscriber.resend(packet, sequence, extensions)
             sent += 1
+        if len(subscriber.resent_at) > self.history.size:
+            subscriber.resent_at = {
+                source: at for source, at in subscriber.resent_at.items() if ntp - at < interval
+            }
         self.retransmitted += sent
         return sent
 

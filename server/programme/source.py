@@ -50,11 +50,16 @@ async def _fetch(url: str, *, time_limit: float, max_bytes: int) -> bytes:
                 raise ScheduleSourceError(f"{url} answered HTTP {response.status}")
             if response.content_length is not None and response.content_length > max_bytes:
                 raise _too_large(response.content_length, max_bytes)
-            data = await response.content.read(max_bytes + 1)
+            # ``read(n)`` answers with what has arrived so far: read until the end or the limit.
+            data = bytearray()
+            while len(data) <= max_bytes and (
+                chunk := await response.content.read(max_bytes + 1 - len(data))
+            ):
+                data += chunk
     except TimeoutError:
         raise ScheduleSourceError(f"{url} did not answer within {time_limit:g} s") from None
     except aiohttp.ClientError as error:
         raise ScheduleSourceError(f"cannot fetch {url}: {error}") from None
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
-    return data
+    return bytes(data)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from markupsafe import Markup
 
 from server.http.errors import AppError
@@ -124,7 +125,10 @@ async def registrations(request: web.Request) -> web.StreamResponse:
 @routes.post("/organise/registrations/import")
 async def import_form(request: web.Request) -> web.StreamResponse:
     organiser(request)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError, HttpProcessingError):  # no boundary, another one, cut short
+        raise AppError(400, "request.malformed_form", "The form data could not be read.") from None
     upload = form.get("file")
     if isinstance(upload, web.FileField):
         data = upload.file.read(MAX_BYTES + 1)

@@ -12,7 +12,7 @@ import msgspec
 from aiohttp import web
 
 from server.http.errors import AppError
-from server.http.request_body import read_json
+from server.http.request_body import read_capped, read_json
 from server.http.responses import json_of
 from server.keys import CLOCK, LOCALE, STORE
 from server.registrations.access import codes, door, organiser
@@ -92,7 +92,7 @@ async def import_api(request: web.Request) -> web.StreamResponse:
         raise AppError(415, "request.content_type", _("Send the export as text/csv."))
     if request.content_length is not None and request.content_length > MAX_BYTES:
         raise AppError(413, "request.too_large", _("An export has at most 2 MB."))
-    data = await request.content.read(MAX_BYTES + 1)
+    data = await read_capped(request, MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise AppError(413, "request.too_large", _("An export has at most 2 MB."))
     dry_run = request.query.get("dry_run", "") not in ("", "0", "false")

@@ -187,9 +187,22 @@ def moment(value: object, where: str, name: str, zone: ZoneInfo) -> dt.datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
 
+def whole_minutes(value: dt.datetime, where: str) -> dt.datetime:
+    """``value``, if its UTC offset is whole minutes: a stored programme keeps offsets to the
+    minute, so a zone's local mean time from before it kept standard time (Berlin's +00:53:28
+    before 1893) would come back some seconds off."""
+    offset = value.utcoffset()
+    if offset is not None and offset % dt.timedelta(minutes=1):
+        raise ScheduleFormatError(
+            f"{where}: {value.isoformat()} is in the time zone's local mean time (seconds off "
+            "UTC), from before it kept standard time"
+        )
+    return value
+
+
 def in_zone(value: dt.datetime, zone: ZoneInfo, where: str) -> dt.datetime:
     try:
-        return value.astimezone(dt.UTC).astimezone(zone)
+        return whole_minutes(value.astimezone(dt.UTC).astimezone(zone), where)
     except OverflowError:
         raise ScheduleFormatError(f"{where}: {value.isoformat()} is out of range") from None
 
@@ -218,7 +231,7 @@ def local(day: dt.date, time: dt.time, zone: ZoneInfo, where: str, days: int = 0
     """The wall time on a date in ``zone``; a time skipped by a DST change moves past the gap."""
     try:
         wall = dt.datetime.combine(day + dt.timedelta(days=days), time, tzinfo=zone)
-        return wall.astimezone(dt.UTC).astimezone(zone)
+        return whole_minutes(wall.astimezone(dt.UTC).astimezone(zone), where)
     except OverflowError:
         raise ScheduleFormatError(f"{where}: the date {day.isoformat()} is out of range") from None
 
@@ -226,7 +239,7 @@ def local(day: dt.date, time: dt.time, zone: ZoneInfo, where: str, days: int = 0
 def later(start: dt.datetime, length: dt.timedelta, where: str) -> dt.datetime:
     """``start + length`` in elapsed time, also across a DST change, shown in start's zone."""
     try:
-        return (start.astimezone(dt.UTC) + length).astimezone(start.tzinfo)
+        return whole_minutes((start.astimezone(dt.UTC) + length).astimezone(start.tzinfo), where)
     except OverflowError:
         raise ScheduleFormatError(f"{where}: it ends after the year 9999") from None
 

@@ -161,6 +161,7 @@ async def test_moderators_stop_and_restart_recording_and_add_markers(client: Cli
     engine, recorder = client.app[MEDIA], client.app[RECORDER]
     start_synthetic_panel(engine, "panel", NOW)
     first = await until(lambda: recorder.active.get("panel"))
+    await until(lambda: first.filed)  # the first keyframe: it is in the archive
     for body, who, status in [
         ({"recording": False}, ANN, 403),
         ({"recording": "no"}, MOD, 422),

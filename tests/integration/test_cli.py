@@ -170,6 +170,35 @@ async def test_schedule_from_a_url(schedules_dir: Path) -> None:
         release.set()
 
 
+async def test_a_large_schedule_from_a_url_is_read_whole(schedules_dir: Path) -> None:
+    """Found by the fuzz suite: only what had arrived at the first read was imported (about
+    128 KB), so a real schedule from a URL was refused as malformed XML or JSON."""
+    froscon = (schedules_dir / "froscon-2013.frab.xml").read_bytes()
+    padded = froscon.replace(b"</schedule>", b"<!--" + b" " * 3_000_000 + b"--></schedule>")
+
+    async def schedule(request: web.Request) -> web.StreamResponse:
+        body = padded if request.query.get("padded") else froscon
+        if not request.query.get("chunked"):
+            return web.Response(body=body, content_type="application/xml")
+        response = web.StreamResponse()  # no Content-Length: only the reading can stop it
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for at in range(0, len(body), 100_000):
+            await response.write(body[at : at + 100_000])
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/schedule.xml", schedule)
+    async with TestServer(app) as server:
+        for query in ("", "?chunked=1", "?padded=1", "?padded=1&chunked=1"):
+            url = str(server.make_url("/schedule.xml")) + query
+            assert await read_schedule_source(url) == (padded if "padded" in query else froscon)
+        url = str(server.make_url("/schedule.xml")) + "?padded=1&chunked=1"
+        with pytest.raises(ScheduleSourceError, match="the limit is 1,000,000"):
+            await read_schedule_source(url, max_bytes=1_000_000)
+
+
 def test_link_command_prints_a_one_time_link(
     schedules_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.integration.conftest import csrf_token
-from tests.integration.test_qa_api import MOD, ask
+from tests.integration.test_qa_api import ANN, MOD, ask
 
 Client = TestClient[web.Request, web.Application]
 
@@ -99,3 +102,23 @@ async def test_random_paths_never_cause_a_server_error(client: Client) -> None:
         response = await client.get(path, allow_redirects=False)
         assert response.status < 500, (path, await response.text())
         assert "Content-Security-Policy" in response.headers
+
+
+async def in_two_parts(body: bytes) -> AsyncIterator[bytes]:
+    """A body sent as two chunks, the second a moment later: what a slow link delivers."""
+    half = len(body) // 2
+    yield body[:half]
+    await asyncio.sleep(0.05)  # shapes the input: the server reads the first part alone
+    yield body[half:]
+
+
+async def test_a_body_that_arrives_in_parts_is_read_whole(client: Client) -> None:
+    text = "Why " * 120
+    body = json.dumps({"text": text}).encode()
+    response = await client.post(
+        "/api/sessions/panel/questions",
+        data=in_two_parts(body),
+        headers={"Content-Type": "application/json", **ANN},
+    )
+    assert response.status == 201, await response.text()
+    assert (await response.json())["question"]["text"] == text.strip()

@@ -111,7 +111,7 @@ async def test_oversized_form_is_a_413_not_a_500(client: Client) -> None:
     token = await csrf_token(client)
     response = await client.post(
         "/participants",
-        data=io.BytesIO(b"display_name=" + b"x" * 2_000_000),
+        data=io.BytesIO(b"display_name=" + b"x" * 3_000_000),
         headers={"X-CSRF-Token": token, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status == 413

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
+import struct
 import time
 from pathlib import Path
 from typing import Any
@@ -418,3 +420,120 @@ async def test_a_moderator_cuts_the_stream_and_lets_speakers_back_on(
     await publish(client, peers)
     await wait_for_state(client, "live")
     assert (await (await client.get("/api/sessions/panel/stream")).json())["cut"] is False
+
+
+async def watch(client: Client, peers: list[RTCPeerConnection]) -> MediaStreamTrack:
+    """A WHEP viewer of the panel, connected; its video track."""
+    viewer = await viewer_offer(peers)
+    arrived: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+    viewer.on("track", arrived.set_result)
+    response = await client.post("/whep/panel", data=viewer.localDescription.sdp, headers=SDP)
+    assert response.status == 201, await response.text()
+    await viewer.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+    track = await asyncio.wait_for(arrived, 10)
+    await asyncio.wait_for(track.recv(), 5)
+    return track
+
+
+def media_address(server_peer: RTCPeerConnection) -> tuple[Any, ...]:
+    """The socket a server-side peer takes media on (its selected candidate pair's)."""
+    ice = server_peer.getTransceivers()[0].receiver.transport.transport
+    address: tuple[Any, ...] = ice._connection._nominated[1].protocol.transport.get_extra_info(
+        "sockname"
+    )
+    return address
+
+
+async def test_no_datagram_ends_a_publication_or_a_viewing(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    """aiortc's reading task ended the connection (so the publication, or the viewing) on
+    an empty datagram or one over 1,500 bytes, both from anyone who can reach the port
+    (aioice takes data from any address), on a header extension value of the wrong length
+    and on a REMB that lists fewer SSRCs than it says (issue 16's fuzzing found them)."""
+    await publish(client, peers)
+    await wait_for_state(client, "live")
+    publisher = peers[-1]
+    track = await watch(client, peers)
+    viewer = peers[-1]
+    engine = client.app[MEDIA]
+    publication = engine.live(StreamKey.panel("panel"))
+    assert publication is not None
+    assert publication.peer is not None
+    watching = next(iter(engine.viewers.values()))
+    dropped = sum(aiortc_glue.dropped_datagrams.values())
+
+    for server_peer in (publication.peer, watching.peer):
+        address = media_address(server_peer)
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as stranger:
+            stranger.sendto(b"", address)
+            stranger.sendto(bytes([0x80, 200]) + bytes(1600), address)
+    video = next(t for t in publisher.getTransceivers() if t.kind == "video")
+    abs_send_time_of_one_byte = b"\xbe\xde\x00\x01" + bytes([3 << 4, 0x55, 0, 0])
+    await video.sender.transport._send_rtp(
+        struct.pack("!BBHII", 0x90, video._codecs[0].payloadType, 1, 0, 0xF00D)
+        + abs_send_time_of_one_byte
+        + b"\x10\x01"
+    )
+    sender = watching.subscriptions[0].transceiver.sender._ssrc
+    remb_of_four_listing_one = (
+        struct.pack("!BBHII", 0x8F, 206, 5, 0xBEEF, 0) + b"REMB\x04\x04\x00\x00"
+    ) + struct.pack("!I", sender)
+    await viewer.getTransceivers()[0].sender.transport._send_rtp(remb_of_four_listing_one)
+    await asyncio.sleep(0.3)
+
+    assert engine.live(StreamKey.panel("panel")) is publication
+    assert publication.peer.connectionState == "connected"
+    assert engine.viewers.get(watching.resource) is watching
+    assert watching.peer.connectionState == "connected"
+    assert await asyncio.wait_for(track.recv(), 5) is not None, "the video goes on"
+    assert sum(aiortc_glue.dropped_datagrams.values()) - dropped >= 6
+
+
+async def test_a_publisher_sending_from_many_ssrcs_still_ends(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    """aiortc routes a packet from an unknown SSRC by its payload type, learns the SSRC and
+    reports on it in every receiver report: past about 57 SSRCs the report outgrew SRTP's
+    buffer, the receiver's RTCP task died, and the publisher's DELETE waited forever."""
+    location = await publish(client, peers)
+    await wait_for_state(client, "live")
+    video = next(t for t in peers[-1].getTransceivers() if t.kind == "video")
+    for index in range(100):
+        await video.sender.transport._send_rtp(
+            struct.pack("!BBHII", 0x80, video._codecs[0].payloadType, index, 0, 0xA000 + index)
+            + b"\x10\x01"
+        )
+    await asyncio.sleep(1.6)  # aiortc reports every 0.5 to 1.5 s
+    publication = client.app[MEDIA].live(StreamKey.panel("panel"))
+    assert publication is not None
+    assert publication.peer is not None
+    transceivers = publication.peer.getTransceivers()
+    receiver: Any = next(t for t in transceivers if t.kind == "video").receiver
+    assert len(receiver._RTCRtpReceiver__remote_streams) <= 2 + aiortc_glue.MAX_LEARNED_SSRCS
+    assert not receiver._RTCRtpReceiver__rtcp_task.done(), "it still reports"
+    response = await asyncio.wait_for(client.delete(location, headers=speaker()), 5)
+    assert response.status == 200
+
+
+async def test_a_bye_from_the_publisher_does_not_end_the_recording(
+    client: Client, peers: list[RTCPeerConnection]
+) -> None:
+    """aiortc stops a receiver's decoder on an RTCP BYE: the track ended, and with it the
+    recording's frames for good, while the viewers went on getting the stream."""
+    await publish(client, peers)
+    await wait_for_state(client, "live")
+    publication = client.app[MEDIA].live(StreamKey.panel("panel"))
+    assert publication is not None
+    frames = publication.broadcasts["video"]
+    deadline = time.monotonic() + 10
+    while client.app[RECORDER].active.get("panel") is None or frames.packets == 0:
+        assert time.monotonic() < deadline, "the recording never started"
+        await asyncio.sleep(0.05)
+    video = next(t for t in peers[-1].getTransceivers() if t.kind == "video")
+    await video.sender.transport._send_rtp(struct.pack("!BBHI", 0x81, 203, 1, video.sender._ssrc))
+    await asyncio.sleep(0.2)
+    before = frames.packets
+    await asyncio.sleep(0.5)
+    assert frames.packets > before, "the recording still gets the video"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from server.backends.memory_log import MemoryCommandLog
+from server.backends.store import StoreUnavailable
 from server.conference_log import QAService
 from server.realtime.hub import BUFFER_LIMIT, SLOW_CLOSE_CODE, Connection, Hub
 from server.realtime.topics import publish_qa_events, qa_topic
@@ -86,3 +87,24 @@ async def test_a_folded_event_is_one_frame_written_to_every_subscriber() -> None
     assert event[2]["changes"][0]["question"]["text"] == "Who pays?"
     assert slow.written == [] and closed == [SLOW_CLOSE_CODE], "the slow one is dropped"
     assert readers[1].dropped and not readers[0].dropped
+
+
+async def test_a_log_that_went_backwards_is_refused_not_answered_from_another_entry() -> None:
+    """The store came back with less than this process folded (Redis restored or failed
+    over behind): a new append gets a sequence already folded for another entry. Answering
+    that entry's outcome would be wrong; the process refuses writes until restarted."""
+    log = MemoryCommandLog()
+    service = QAService(log)
+    await service.start()
+    try:
+        for n in range(3):
+            await service.submit("panel", Ask(f"q{n}", f"p{n}", "P", "Why?"), NOW)
+        log._entries = log._entries[:1]  # what a restored snapshot would hold
+        with pytest.raises(StoreUnavailable):
+            await service.submit("panel", Ask("q9", "p9", "P", "And now?"), NOW)
+        assert service.diverged
+        with pytest.raises(StoreUnavailable):
+            await service.submit("panel", Ask("q10", "p10", "P", "Still?"), NOW)
+        assert "q9" not in service.session("panel").questions
+    finally:
+        await service.stop()

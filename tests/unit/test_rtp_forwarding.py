@@ -11,6 +11,10 @@ from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParam
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from server.media.rtp_forwarding import (
+    MAX_MISORDER,
+    RESEND_BURST,
+    RESEND_INTERVAL,
+    RESEND_RATE,
     RTP_HEADER_FIELDS,
     Batch,
     ExtensionIds,
@@ -378,3 +382,48 @@ def test_a_withheld_track_sends_and_keeps_nothing_then_resumes_on_a_keyframe() -
         "timestamps show the time that passed"
     )
     assert [p.payload for p in late_wire.sent] == [p.payload for p in packets[60:]]
+
+
+def test_a_numbering_that_starts_again_runs_on_for_the_viewers() -> None:
+    """A packet far behind the latest is a new numbering (an encoder restarted, another
+    SSRC on the payload type, a jump of half the sequence space), not a late packet: sent
+    behind the latest, it took each viewer's SRTP index back past libsrtp's replay window,
+    where libsrtp refuses to protect, and the viewers got nothing for up to 32,768 packets."""
+    stream, wire = forwarder(), Wire()
+    stream.add(subscriber(), params(), wire)
+    for first in (40_000, 40_000 - MAX_MISORDER - 1, 40_000 + 0x8000):
+        for packet in video_frames(first, first * 3000, 4):
+            stream.push(packet)
+    assert stream.restarts == 2
+    assert_contiguous(wire.sequences)
+    packets = video_frames(7, 0, 4)
+    for packet in packets[:5] + packets[6:]:
+        stream.push(packet)
+    stream.push(packets[5])  # a late packet of the new numbering keeps its place
+    stream.push(video_frames(7, 0, 1)[2])  # a duplicate, known under its new number
+    assert (stream.restarts, stream.duplicates) == (3, 1)
+    assert len(wire.sent) == 48
+    sent = wire.sequences
+    assert_contiguous(sent[:41])
+    assert (sent[41] - sent[40], sent[-1] - sent[40]) == (2, 1), "a gap, then filled"
+
+
+def test_a_nack_resends_each_packet_once_per_interval_and_within_a_budget() -> None:
+    """A NACK of 1.2 KB names up to 5,000 sequence numbers: unbounded, the server resent a
+    packet as often as it was named, about a thousand packets per NACK."""
+    now = [1 << 40]
+    stream = StreamForwarder("video", 90_000, Requests(), clock=lambda: now[0], history=4096)
+    wire, viewer = Wire(), subscriber()
+    stream.add(viewer, params(), wire)
+    for packet in video_frames(0, 0, 1000):
+        stream.push(packet)
+    named = wire.sent[100].sequence_number
+    assert stream.nacked(viewer, [named] * 5_000 + [named + 0x10000]) == 1
+    assert stream.nacked(viewer, [named]) == 0, "again at once: it is on its way"
+    now[0] += int(RESEND_INTERVAL * (1 << 32)) + 1
+    assert stream.nacked(viewer, [named]) == 1
+    every = [packet.sequence_number for packet in wire.sent[:3000]]
+    assert stream.nacked(viewer, every) == RESEND_BURST - 1, "as many as the budget holds"
+    now[0] += 1 << 31  # half a second refills half the rate
+    assert stream.nacked(viewer, every) == RESEND_RATE // 2
+    assert viewer.retransmitted == stream.retransmitted == 1 + RESEND_BURST + RESEND_RATE // 2

@@ -258,6 +258,28 @@ def test_invalid_time_zone_in_the_file(schedules_dir: Path) -> None:
     rejects(json.dumps(document).encode(), "^'Europe/Atlantis' is not a known time zone name")
 
 
+@pytest.mark.parametrize(
+    ("zone", "date", "start"),
+    [
+        ("Europe/Berlin", "1850-06-01T10:00:00", None),  # +00:53:28 until 1893
+        ("America/New_York", None, "10:00"),  # -04:56:02 until 1883, a frab-style start
+    ],
+)
+def test_local_mean_time_is_refused(
+    schedules_dir: Path, zone: str, date: str | None, start: str | None
+) -> None:
+    """Found by the fuzz suite: a store keeps UTC offsets to the minute, so such a session
+    came back stored some seconds later than imported."""
+    document = democon_document(schedules_dir)
+    document["schedule"]["conference"]["time_zone_name"] = zone
+    day = document["schedule"]["conference"]["days"][0]
+    if date is None:
+        day.update(date="1850-06-01", day_start=None, day_end=None)
+    democon_event(document).update(date=date, start=start)
+
+    rejects(json.dumps(document).encode(), r"^(event 25 .*|day 1): 1850-06-01T.* local mean time")
+
+
 def test_too_many_events() -> None:
     event = (
         "<event guid='g{n}' id='{n}'><start>10:00</start><duration>00:10</duration>"
