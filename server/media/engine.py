@@ -394,7 +394,9 @@ class MediaEngine:
 
         def check() -> None:
             if not tracks:
-                raise unusable("The offer sends no audio or video.")
+                raise MediaError(
+                    "media.sdp_direction", "The offer sends no audio or video.", "invalid"
+                )
 
         await answer(peer, offer_sdp, check, sending=True)
         self._take(publication, peer, pause_on_drop=pause_on_drop)
@@ -525,14 +527,20 @@ class MediaEngine:
                     continue
                 mime = publication.codecs.get(transceiver.kind, "")
                 if not aiortc_glue.pin_codec(transceiver, mime):
-                    raise unusable(f"The publisher sends {mime}, which this viewer cannot receive.")
+                    raise MediaError(
+                        "media.sdp_codecs",
+                        f"The publisher sends {mime}, which this viewer cannot receive.",
+                        "invalid",
+                    )
                 subscriber = Subscriber(transceiver.kind)
                 aiortc_glue.wire_sender(transceiver.sender, forwarder, subscriber)
                 aiortc_glue.report_from_engine(transceiver.sender)
                 transceiver.direction = "sendonly"
                 viewer.subscriptions.append(Subscription(transceiver, forwarder, subscriber))
             if not viewer.subscriptions:
-                raise unusable("The offer receives neither audio nor video.")
+                raise MediaError(
+                    "media.sdp_direction", "The offer receives neither audio nor video.", "invalid"
+                )
 
         await answer(peer, offer_sdp, wire, sending=False)
         self.viewers[viewer.resource] = viewer

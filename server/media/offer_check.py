@@ -37,6 +37,12 @@ KNOWN_CODECS: dict[str, frozenset[str]] = {
 STATIC_CODECS = {0: "pcmu", 8: "pcma", 9: "g722"}
 FINGERPRINT_ALGORITHMS = frozenset(("sha-1", "sha-224", "sha-256", "sha-384", "sha-512"))
 SETUP_ROLES = frozenset(("actpass", "active", "passive"))
+VALUED = frozenset((
+    "group", "msid-semantic", "fingerprint", "setup", "extmap", "rtpmap", "fmtp", "rtcp-fb",
+    "candidate", "ssrc", "ssrc-group", "rtcp", "sctpmap", "sctp-port", "max-message-size",
+    "ice-ufrag", "ice-pwd", "ice-options", "mid", "msid",
+))  # fmt: skip
+"""Attributes aiortc reads a value of: written without a colon, its reader fails on them."""
 
 TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]{1,64}")
 ICE_CHARS = re.compile(r"[A-Za-z0-9+/]+")
@@ -72,6 +78,7 @@ class OfferSection:
     candidates: int = 0
     ssrc_lines: int = 0
     extension_ids: set[int] = field(default_factory=set)
+    rtcp_mux: bool = False
     parameter_targets: list[tuple[int, int]] = field(default_factory=list)
     """(line, payload type) of each ``a=fmtp``: its codec must be mapped somewhere."""
 
@@ -201,7 +208,9 @@ def media_section(number: int, value: str) -> OfferSection:
 
 def read_attribute(section: OfferSection, number: int, value: str) -> list[str] | None:
     """Note one ``a=`` line; a BUNDLE group's mids are returned."""
-    name, _, argument = value.partition(":")
+    name, colon, argument = value.partition(":")
+    if name in VALUED and not colon:
+        raise malformed(number, f"a={name} takes a value after a colon.")
     if name == "group":
         semantics, *mids = argument.split(" ")
         if semantics == "BUNDLE":
@@ -214,6 +223,8 @@ def read_attribute(section: OfferSection, number: int, value: str) -> list[str] 
         section.mids.append(argument)
     elif name in DIRECTIONS:
         section.directions.append(name)
+    elif name == "rtcp-mux":
+        section.rtcp_mux = True
     elif name == "rtpmap":
         read_rtpmap(section, number, argument)
     elif name in ("fmtp", "rtcp-fb"):
@@ -365,6 +376,16 @@ def check_section(section: OfferSection) -> None:
     where = f"the m= section on line {section.line}"
     if len(section.directions) > 1:
         raise refuse("media.sdp_direction", f"{where.capitalize()} has two directions.")
+    if section.kind in KNOWN_CODECS and not section.directions:
+        raise refuse(
+            "media.sdp_direction",
+            f"{where.capitalize()} says no direction (a=sendonly, a=recvonly or a=sendrecv).",
+        )
+    if section.kind in KNOWN_CODECS and not section.rtcp_mux:
+        raise refuse(
+            "media.sdp_rtcp_mux",
+            f"{where.capitalize()} needs a=rtcp-mux: RTP and RTCP share one port here.",
+        )
     if not section.ice_ufrag or not section.ice_pwd:
         raise refuse("media.sdp_ice", f"{where.capitalize()} has no ICE username or password.")
     if not section.fingerprints or section.setup is None:

@@ -69,17 +69,23 @@ async def exchange(
             "/ws", headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=HANG_AFTER)
         ) as socket:
             for frame in frames:
-                if isinstance(frame, bytes):
-                    await socket.send_bytes(frame)
+                try:
+                    if isinstance(frame, bytes):
+                        await socket.send_bytes(frame)
+                    else:
+                        await socket.send_str(frame)
+                except ConnectionError:  # the server closed it (a frame over its limit)
+                    outcome = f"closed {socket.close_code}"
                 else:
-                    await socket.send_str(frame)
-                outcome = await asyncio.wait_for(reply(socket), HANG_AFTER)
+                    outcome = await asyncio.wait_for(reply(socket), HANG_AFTER)
                 tally.note(101, outcome, time.monotonic() - started)
                 if outcome.startswith("closed"):
                     return
     except TimeoutError:
         tally.hangs.append(f"no reply in {HANG_AFTER} s to {frames!r:.300}")
         tally.note(0, "hang", HANG_AFTER)
+    except ConnectionError:  # the server went away mid-exchange without a close frame
+        tally.note(101, "lost", time.monotonic() - started)
     except aiohttp.WSServerHandshakeError as refused:
         tally.note(refused.status, "handshake", time.monotonic() - started)
         if refused.status >= 500:

@@ -131,6 +131,12 @@ async def test_each_kind_of_broken_offer_is_named(
             "media.sdp_too_long",
         ),
         "no v=0": (offer.replace("v=0", "v=1", 1), "media.sdp_malformed"),
+        "no rtcp-mux": (offer.replace("a=rtcp-mux\r\n", ""), "media.sdp_rtcp_mux"),
+        "no direction": (offer.replace("a=sendrecv\r\n", ""), "media.sdp_direction"),
+        "a value-less attribute aiortc reads": (
+            edited(offer, "s=-", "s=-\r\na=msid-semantic"),
+            "media.sdp_malformed",
+        ),
     }
     for name, (sdp, code) in cases.items():
         response = await client.post("/whip/panel", data=sdp, headers={**SDP, **speaker()})
