@@ -211,7 +211,9 @@ wrong length (abs-send-time, audio level) or a REMB that lists fewer SSRCs than 
 transport's reading task, and with it the peer's connection: one datagram would end a
 publication or a viewing."""
 dropped_datagrams: Counter[str] = Counter()
-"""Datagrams dropped for :data:`MALFORMED`, by exception (for the tests)."""
+"""Datagrams dropped for :data:`MALFORMED`, by exception, for ``/metrics``
+(``plenaria_media_datagrams_dropped_total``). Process-wide, as :func:`install`'s patches
+of aiortc's classes are."""
 
 
 # -- in: a publisher's packets ------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import replace
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from server.media import aiortc_glue
 from server.media.cluster import MediaCluster
 from server.media.engine import ForwardingCounts, MediaEngine
 from server.media.hls.service import HlsPackaging
@@ -57,6 +58,15 @@ class MediaCollector(Collector):
             for kind, total in sorted(totals.items()):
                 family.add_metric([kind], getattr(total, name))
             yield family
+        dropped = CounterMetricFamily(
+            "plenaria_media_datagrams_dropped",
+            "Datagrams aiortc could not take (empty, oversized, lying lengths), dropped rather "
+            "than ending the connection; counted for the whole process.",
+            labels=["error"],
+        )
+        for error, count in sorted(aiortc_glue.dropped_datagrams.items()):
+            dropped.add_metric([error], count)
+        yield dropped
         loss = GaugeMetricFamily(
             "plenaria_media_viewer_loss_ratio",
             "Fraction of packets lost to viewers, from their last receiver reports.",
