@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import NoReturn
 
 from recordings.archive import Archive, ArchiveCommand, ArchiveEvent
 from server.backends import is_unavailable
@@ -189,7 +190,7 @@ class QAService:
             raise outcome
         return outcome
 
-    def _diverge(self, sequence: int) -> None:
+    def _diverge(self, sequence: int) -> NoReturn:
         if not self.diverged:
             log.critical(
                 "the command log went backwards: a new entry got a sequence this process "

@@ -72,6 +72,7 @@ from sessions.schedule_formats import ScheduleFormatError, parse_schedule
 from tests.conftest import SCHEDULES
 from tests.fuzz.harness import (
     HANG_AFTER,
+    Answer,
     FuzzEntry,
     FuzzServer,
     Tally,
@@ -1858,29 +1859,48 @@ def _check_import(tally: Tally, data: bytes, status: int, body: bytes, sample: o
         )
 
 
-async def send_api_import(server: FuzzServer, tally: Tally, sample: ApiImport) -> None:
-    before = await server.fingerprint() if sample.dry_run else ""
+async def upload(
+    server: FuzzServer,
+    tally: Tally,
+    sample: ApiImport | FormImport,
+    path: str,
+    body: bytes,
+    content_type: str,
+    dry_run: bool,
+) -> Answer | None:
+    """Send one export and check what every upload must hold: who may import, a valid
+    export taken, and a dry run (a preview) leaving the store as it was."""
+    before = await server.fingerprint() if dry_run else ""
     answer = await server.request(
         tally,
         "POST",
-        "/api/registrations/import" + sample.query,
-        data=sample.export.data,
-        headers={**headers_of(sample.who), "Content-Type": sample.content_type},
+        path,
+        data=body,
+        headers={**headers_of(sample.who), "Content-Type": content_type},
         sample=sample,
     )
     if answer is None:
-        return
+        return None
     _check_access(tally, sample.who, answer.status, sample)
     if sample.must_succeed and answer.status != 200:
         tally.server_errors.append(
             f"a valid export was refused ({answer.status} {answer.body[:300]!r}): {sample!r:.300}"
         )
+    if answer.status == 200 and dry_run and await server.fingerprint() != before:
+        tally.store_changes.append(f"a dry run changed the store: {sample!r:.300}")
+    return answer
+
+
+async def send_api_import(server: FuzzServer, tally: Tally, sample: ApiImport) -> None:
+    path = "/api/registrations/import" + sample.query
+    data = sample.export.data
+    answer = await upload(server, tally, sample, path, data, sample.content_type, sample.dry_run)
+    if answer is None:
+        return
     if answer.code == "registrations.invalid_csv":
         await _invalid_csv_lines(tally, answer.body, sample)
     if sample.who == "organiser" and sample.content_type in ACCEPTED_TYPES:
         _check_import(tally, sample.export.data, answer.status, answer.body, sample)
-    if answer.status == 200 and sample.dry_run and await server.fingerprint() != before:
-        tally.store_changes.append(f"a dry run changed the store: {sample!r:.300}")
     if answer.status == 200 and not sample.dry_run:
         await follow_up(server, tally, "/api/registrations", sample, headers_of("organiser"))
 
@@ -1964,25 +1984,11 @@ FORM_IMPORTS = st.builds(
 
 async def send_form_import(server: FuzzServer, tally: Tally, sample: FormImport) -> None:
     dry_run = sample.action != "import"
-    before = await server.fingerprint() if dry_run else ""
     body, content_type = form_body(sample)
-    answer = await server.request(
-        tally,
-        "POST",
-        "/organise/registrations/import",
-        data=body,
-        headers={**headers_of(sample.who), "Content-Type": content_type},
-        sample=sample,
-    )
+    path = "/organise/registrations/import"
+    answer = await upload(server, tally, sample, path, body, content_type, dry_run)
     if answer is None:
         return
-    _check_access(tally, sample.who, answer.status, sample)
-    if sample.must_succeed and answer.status != 200:
-        tally.server_errors.append(
-            f"a valid upload was refused ({answer.status} {answer.body[:300]!r}): {sample!r:.300}"
-        )
-    if answer.status == 200 and dry_run and await server.fingerprint() != before:
-        tally.store_changes.append(f"a preview changed the store: {sample!r:.300}")
     if answer.status == 200 and not dry_run and sample.shape != "urlencoded":
         keys = listed_keys(sample.export.data) or set()
         stored = await server.app[STORE].list_registrations()
