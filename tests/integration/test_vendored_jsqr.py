@@ -19,7 +19,7 @@ def test_the_vendored_copy_is_the_pinned_package_unaltered() -> None:
     assert "vendor jsqr" in (ROOT / "scripts" / "vendor-js").read_text()
     assert f'JSQR_VERSION="{pinned}"' in (ROOT / "scripts" / "vendor-js").read_text()
     if not (PACKAGE / "package.json").is_file():
-        pytest.skip("node_modules/jsqr is not installed (npm ci)")
+        pytest.fail("node_modules/jsqr is missing: run npm ci (scripts/test does)")
     assert json.loads((PACKAGE / "package.json").read_text())["version"] == pinned
     assert (VENDOR / "jsQR.js").read_bytes() == (PACKAGE / "dist" / "jsQR.js").read_bytes()
     assert (VENDOR / "LICENSE").read_bytes() == (PACKAGE / "LICENSE").read_bytes()
